@@ -1,0 +1,74 @@
+// The public shape of a run's result. The runtime implements it (src/runtime/result.ts).
+import type { ArtifactRecord, ProvenanceRecord, TaskError } from "./records.js";
+import type { VerifierResult } from "./verifier.js";
+
+export interface MetricsByCondition<M extends string = string, T extends string = string> {
+  readonly baseline: Readonly<Record<M, readonly number[]>>;
+  readonly treatments: Readonly<Record<T, Readonly<Record<M, readonly number[]>>>>;
+}
+
+export interface HypothesisReport<T extends string = string> {
+  readonly name: string;
+  readonly metrics: readonly string[];
+  /** The test's result per treatment (for several metrics: see `byMetric`; this holds the first metric's). */
+  readonly results: Readonly<Record<T, VerifierResult>>;
+  /** Results per metric, then per treatment. */
+  readonly byMetric: Readonly<Record<string, Readonly<Record<T, VerifierResult>>>>;
+  /** Treatment names, best first (by `rank`, default p-value ascending). */
+  readonly ranking: readonly T[];
+}
+
+export interface TaskProvenance {
+  readonly condition: string;
+  readonly replicate: number;
+  readonly steps: readonly ProvenanceRecord[];
+}
+
+/** Facts about how the run went that the seed and code do not determine: not in toJSON(). */
+export interface RunMeta {
+  readonly id: string;
+  readonly startedAt: string;
+  readonly endedAt: string;
+  readonly durationMs: number;
+  readonly strategy: string;
+  readonly status: "completed" | "cancelled";
+  /** The artifact version directory written, when the artifacts plugin ran. */
+  readonly version?: number;
+  /** Tasks skipped because a resumed version already had them. */
+  readonly resumedTasks: number;
+}
+
+export interface Result<M extends string = string, T extends string = string, H extends string = string> {
+  readonly experiment: string;
+  readonly seed: number;
+  readonly replicates: number;
+  /** "baseline" then the treatments that ran, in declaration order. */
+  readonly conditions: readonly string[];
+  /** All values of each metric, per condition, in replicate order. */
+  readonly metrics: MetricsByCondition<M, T>;
+  readonly hypotheses: readonly HypothesisReport<T>[];
+  hypothesis(name: H): HypothesisReport<T>;
+  /** Per condition and replicate: a record per step. */
+  readonly provenance: readonly TaskProvenance[];
+  readonly errors: readonly TaskError[];
+  readonly artifacts: readonly ArtifactRecord[];
+  readonly run: RunMeta;
+  /** Plain JSON with a stable key order; byte-identical for the same seed, code and cache state. */
+  toJSON(): ResultJSON;
+}
+
+export interface ResultJSON {
+  readonly experiment: string;
+  readonly seed: number;
+  readonly replicates: number;
+  readonly conditions: readonly string[];
+  readonly metrics: MetricsByCondition;
+  readonly hypotheses: readonly HypothesisReport[];
+  readonly provenance: readonly {
+    readonly condition: string;
+    readonly replicate: number;
+    readonly steps: readonly Omit<ProvenanceRecord, "durationMs">[];
+  }[];
+  readonly errors: readonly Omit<TaskError, "stack">[];
+  readonly artifacts: readonly ArtifactRecord[];
+}
