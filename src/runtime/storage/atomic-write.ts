@@ -1,0 +1,160 @@
+// Atomic file writes: the bytes go to a temporary file in the target's folder, are flushed to
+// disk, and the file is renamed into place. A reader (or a crash) sees the old file or the new
+// one, never a partial one. On failure the temporary file is removed and a StorageError names
+// the path.
+import { randomBytes } from "node:crypto";
+import * as fsp from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { StorageError } from "../../errors.js";
+
+/** The file-system calls atomic writes use (replaceable in tests to simulate faults). */
+export interface AtomicFs {
+  mkdir(path: string, options: { recursive: true }): Promise<unknown>;
+  open(path: string, flags: string): Promise<{
+    write(data: Uint8Array, offset: number, length: number): Promise<{ bytesWritten: number }>;
+    sync(): Promise<void>;
+    close(): Promise<void>;
+  }>;
+  rename(from: string, to: string): Promise<void>;
+  rm(path: string, options: { force: true }): Promise<void>;
+}
+
+const realFs: AtomicFs = {
+  mkdir: (p, o) => fsp.mkdir(p, o),
+  open: (p, f) => fsp.open(p, f),
+  rename: (a, b) => fsp.rename(a, b),
+  rm: (p, o) => fsp.rm(p, o),
+};
+
+export interface AtomicWriteOptions {
+  /** Flush the data to disk before the rename (default true): survives power loss, not only crashes. */
+  readonly fsync?: boolean;
+  /** Create missing parent folders (default true). */
+  readonly mkdir?: boolean;
+  /** For tests: the file-system calls to use. */
+  readonly fs?: AtomicFs;
+}
+
+let counter = 0;
+
+/** Temporary files are hidden, end in ".tmp" and carry the writer's pid, so sweeps can find them. */
+export function tempPathFor(path: string): string {
+  counter = (counter + 1) % 0x100000;
+  const tag = `${process.pid}-${counter.toString(16)}${randomBytes(3).toString("hex")}`;
+  return join(dirname(path), `.${basename(path)}.${tag}.tmp`);
+}
+
+const TEMP_NAME = /^\..+\.\d+-[0-9a-f]+\.tmp$/;
+
+export function isTempFile(name: string): boolean {
+  return TEMP_NAME.test(basename(name));
+}
+
+const HINTS: Record<string, string> = {
+  ENOSPC: "the disk is full",
+  EDQUOT: "the disk quota is exhausted",
+  EROFS: "the file system is read-only",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  ENOTDIR: "a parent of the path is not a folder",
+  EISDIR: "the path is a folder",
+  EEXIST: "a file is in the way of a folder",
+};
+
+export function storageError(path: string, action: string, cause: unknown): StorageError {
+  const code = (cause as { code?: unknown } | null)?.code;
+  const hint = typeof code === "string" ? HINTS[code] : undefined;
+  const detail = hint ? `${hint} (${String(code)})` : cause instanceof Error ? cause.message : String(cause);
+  return new StorageError(path, `Could not ${action} "${path}": ${detail}.`, cause);
+}
+
+/** Writes `data` to `path` atomically. Throws StorageError naming `path`; leaves no partial file. */
+export async function writeFileAtomic(
+  path: string,
+  data: Uint8Array | string,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
+  const fs = options.fs ?? realFs;
+  const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+  if (options.mkdir !== false) {
+    try {
+      await fs.mkdir(dirname(path), { recursive: true });
+    } catch (e) {
+      throw storageError(path, "create the folder for", e);
+    }
+  }
+  const temp = tempPathFor(path);
+  let handle: Awaited<ReturnType<AtomicFs["open"]>> | undefined;
+  try {
+    handle = await fs.open(temp, "wx");
+    let offset = 0;
+    while (offset < bytes.byteLength) {
+      const { bytesWritten } = await handle.write(bytes, offset, bytes.byteLength - offset);
+      offset += bytesWritten;
+    }
+    if (options.fsync !== false) await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await fs.rename(temp, path);
+  } catch (e) {
+    if (handle !== undefined) await handle.close().catch(() => undefined);
+    await fs.rm(temp, { force: true }).catch(() => undefined);
+    throw storageError(path, "write", e);
+  }
+}
+
+/** Reads a file, or returns undefined when it does not exist. Other failures name the path. */
+export async function readFileIfExists(path: string): Promise<Buffer | undefined> {
+  try {
+    return await fsp.readFile(path);
+  } catch (e) {
+    if ((e as { code?: unknown }).code === "ENOENT") return undefined;
+    throw storageError(path, "read", e);
+  }
+}
+
+/**
+ * Removes temporary files left by writers that died mid-write (a crash can't be cleaned up by
+ * the crashed process). Only files of other processes, or older than `minAgeMs`, are removed,
+ * so a concurrent writer in this process is never disturbed. Returns the paths removed.
+ */
+export async function removeStaleTempFiles(dir: string, options: { minAgeMs?: number } = {}): Promise<string[]> {
+  const removed: string[] = [];
+  const minAge = options.minAgeMs ?? 60_000;
+  const walk = async (d: string): Promise<void> => {
+    let entries: import("node:fs").Dirent[];
+    try {
+      entries = await fsp.readdir(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const p = join(d, entry.name);
+      if (entry.isDirectory()) await walk(p);
+      else if (isTempFile(entry.name)) {
+        const pid = Number(/\.(\d+)-[0-9a-f]+\.tmp$/.exec(entry.name)?.[1]);
+        let stale = pid !== process.pid && !processAlive(pid);
+        if (!stale) {
+          const st = await fsp.stat(p).catch(() => undefined);
+          stale = st !== undefined && Date.now() - st.mtimeMs > minAge;
+        }
+        if (stale) {
+          await fsp.rm(p, { force: true }).catch(() => undefined);
+          removed.push(p);
+        }
+      }
+    }
+  };
+  await walk(dir);
+  return removed;
+}
+
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: unknown }).code === "EPERM";
+  }
+}

@@ -1,0 +1,126 @@
+// JSON files that carry their own checksum, written atomically.
+//
+// A file looks like `{ "checksum": "sha256:<hex>", ...fields }`. The checksum is the sha256 of
+// the compact JSON text of the fields (everything but "checksum", in file order), so any edit or
+// truncation is detected, and the file stays readable by people and by any JSON tool.
+//
+// Numbers JSON cannot hold (NaN, ±Infinity, -0) and bigints are written as tagged objects,
+// `{"$number": "NaN"}`, `{"$bigint": "12"}`, so metrics survive a round trip exactly.
+import { createHash } from "node:crypto";
+import { StorageError } from "../../errors.js";
+import { readFileIfExists, writeFileAtomic, type AtomicWriteOptions } from "./atomic-write.js";
+
+const TAGS = new Set(["$number", "$bigint", "$literal"]);
+
+function isTagged(v: object): boolean {
+  const keys = Object.keys(v);
+  return keys.length === 1 && TAGS.has(keys[0] as string);
+}
+
+const literalWrappers = new WeakSet<object>();
+
+/** JSON.stringify replacer: tags what plain JSON would lose. */
+export function storableReplacer(this: unknown, _key: string, v: unknown): unknown {
+  if (typeof v === "number") {
+    if (Number.isFinite(v)) return Object.is(v, -0) ? { $number: "-0" } : v;
+    return { $number: String(v) };
+  }
+  if (typeof v === "bigint") return { $bigint: v.toString() };
+  if (v !== null && typeof v === "object" && !Array.isArray(v) && isTagged(v)) {
+    // An object that merely looks like a tag is wrapped once (and its wrapper's content isn't).
+    if (typeof this === "object" && this !== null && literalWrappers.has(this)) return v;
+    const wrapper = { $literal: v };
+    literalWrappers.add(wrapper);
+    return wrapper;
+  }
+  return v;
+}
+
+/** Undoes storableReplacer on parsed JSON (top-down, so wrapped look-alikes stay as they are). */
+export function restoreStorable(v: unknown): unknown {
+  if (v === null || typeof v !== "object") return v;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = restoreStorable(v[i]);
+    return v;
+  }
+  const o = v as Record<string, unknown>;
+  if (isTagged(o)) {
+    if (typeof o.$number === "string") return Number(o.$number);
+    if (typeof o.$bigint === "string") return BigInt(o.$bigint);
+    if (o.$literal !== null && typeof o.$literal === "object") {
+      const inner = o.$literal as Record<string, unknown>;
+      for (const k of Object.keys(inner)) inner[k] = restoreStorable(inner[k]);
+      return inner;
+    }
+  }
+  for (const k of Object.keys(o)) o[k] = restoreStorable(o[k]);
+  return o;
+}
+
+/** Plain JSON text for `value`, keeping NaN, ±Infinity, -0 and bigints. */
+export function toStorableJson(value: unknown, indent?: number): string {
+  const text = JSON.stringify(value, storableReplacer, indent);
+  if (text === undefined) throw new TypeError("the value has no JSON representation");
+  return text;
+}
+
+export function fromStorableJson(text: string): unknown {
+  return restoreStorable(JSON.parse(text));
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+/** The text of a checksummed JSON file for `fields` (an object). */
+export function checkedJsonText(fields: Readonly<Record<string, unknown>>): string {
+  // Normalise first (drop undefined, run toJSON, tag numbers), so the checksum is over exactly
+  // what a reader will parse back.
+  const plain = JSON.parse(toStorableJson(fields)) as Record<string, unknown>;
+  if ("checksum" in plain) throw new TypeError('a checked JSON file cannot have its own "checksum" field');
+  const checksum = `sha256:${sha256(JSON.stringify(plain))}`;
+  return JSON.stringify({ checksum, ...plain }, null, 2) + "\n";
+}
+
+export async function writeCheckedJson(
+  path: string,
+  fields: Readonly<Record<string, unknown>>,
+  options?: AtomicWriteOptions,
+): Promise<void> {
+  let text: string;
+  try {
+    text = checkedJsonText(fields);
+  } catch (e) {
+    throw new StorageError(path, `Could not write "${path}": ${(e as Error).message}.`, e);
+  }
+  await writeFileAtomic(path, text, options);
+}
+
+/** Why `text` is not a whole checked JSON file, or undefined when it is. */
+export function checkedJsonProblem(text: string): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    return `it is not valid JSON (${(e as Error).message})`;
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return "it is not a JSON object";
+  const { checksum, ...rest } = parsed as Record<string, unknown>;
+  if (typeof checksum !== "string" || !checksum.startsWith("sha256:")) return "it has no checksum";
+  if (checksum !== `sha256:${sha256(JSON.stringify(rest))}`) return "its checksum does not match its contents";
+  return undefined;
+}
+
+/**
+ * Reads a checksummed JSON file: its fields (checksum removed, tagged numbers restored), or
+ * undefined when the file does not exist. A damaged file raises StorageError naming it.
+ */
+export async function readCheckedJson(path: string): Promise<Record<string, unknown> | undefined> {
+  const bytes = await readFileIfExists(path);
+  if (bytes === undefined) return undefined;
+  const text = bytes.toString("utf8");
+  const problem = checkedJsonProblem(text);
+  if (problem !== undefined) throw new StorageError(path, `The file "${path}" is damaged: ${problem}.`);
+  const { checksum: _checksum, ...fields } = JSON.parse(text) as Record<string, unknown>;
+  return restoreStorable(fields) as Record<string, unknown>;
+}
