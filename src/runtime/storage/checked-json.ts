@@ -47,13 +47,18 @@ export function restoreStorable(v: unknown): unknown {
   if (isTagged(o)) {
     if (typeof o.$number === "string") return Number(o.$number);
     if (typeof o.$bigint === "string") return BigInt(o.$bigint);
-    if (o.$literal !== null && typeof o.$literal === "object") {
-      const inner = o.$literal as Record<string, unknown>;
-      for (const k of Object.keys(inner)) inner[k] = restoreStorable(inner[k]);
-      return inner;
-    }
+    if (o.$literal !== null && typeof o.$literal === "object") return restoreFields(o.$literal as Record<string, unknown>);
   }
-  for (const k of Object.keys(o)) o[k] = restoreStorable(o[k]);
+  return restoreFields(o);
+}
+
+function restoreFields(o: Record<string, unknown>): Record<string, unknown> {
+  for (const k of Object.keys(o)) {
+    const before = o[k];
+    const after = restoreStorable(before);
+    // defineProperty, not assignment: a key named "__proto__" must stay a plain own property.
+    if (after !== before) Object.defineProperty(o, k, { value: after, writable: true, enumerable: true, configurable: true });
+  }
   return o;
 }
 
