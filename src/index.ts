@@ -1,1 +1,29 @@
-export {};
+// The `crystallize` entry point: the DSL, the runtime (installed into the DSL here), the
+// built-in plugins, the errors, and the statistics re-exported from `crystallize/stats`.
+import { installEngine } from "./dsl/engine.js";
+import type { Logger } from "./dsl/context.js";
+import { createEngine } from "./runtime/engine.js";
+import { logging } from "./plugins/logging.js";
+import { seed } from "./plugins/seed.js";
+import { serial } from "./plugins/execution/serial.js";
+
+const quietLogger: Logger = Object.freeze({
+  debug: () => {},
+  info: () => {},
+  warn: (m: string) => void process.stderr.write(`warn ${m}\n`),
+  error: (m: string) => void process.stderr.write(`error ${m}\n`),
+});
+
+installEngine(
+  createEngine({
+    defaultPlugins: () => [seed(), logging()],
+    defaultExecution: () => serial(),
+    fallbackLogger: () => quietLogger,
+  }),
+);
+
+export * from "./dsl/index.js";
+export * from "./plugins/index.js";
+export * from "./errors.js";
+export { replicateSeed, streamSeed, fallbackStepHash } from "./runtime/index.js";
+export type { StepCache, StepCacheRequest, CachedStep, RunStorage, RunSummary, StoragePlugin } from "./runtime/index.js";

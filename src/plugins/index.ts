@@ -1,0 +1,5 @@
+// Built-in plugins and execution strategies.
+export { seed, type SeedOptions, type SeedPlugin } from "./seed.js";
+export { logging, type LoggingOptions, type LoggingPlugin, type LogLevel } from "./logging.js";
+export { serial } from "./execution/serial.js";
+export { concurrent } from "./execution/concurrent.js";

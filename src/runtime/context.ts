@@ -1,0 +1,198 @@
+// The frozen context of one (condition, replicate) task, and the per-step views of it that
+// steps receive as `ctx`. Values are frozen when added and handed out without copying; reads and
+// writes are recorded for provenance by name only.
+import { jsonCodec, type Artifact } from "../dsl/artifact.js";
+import type { Context, Logger } from "../dsl/context.js";
+import type { Resource } from "../dsl/resource.js";
+import type { ArtifactWrite } from "../dsl/records.js";
+import { ArtifactError, ContextMutationError, ValidationError } from "../errors.js";
+import { detachBinary, freezeValue } from "./freeze.js";
+import { createRandom, streamSeed } from "./seeds.js";
+
+export interface ResourcePool {
+  use<T>(resource: Resource<T>): T;
+}
+
+/** State shared by all steps of one task. */
+export class TaskState {
+  readonly store = new Map<string, unknown>();
+  /** Metric values of the task in recording order. */
+  readonly metrics = new Map<string, number[]>();
+  readonly artifacts: ArtifactWrite[] = [];
+
+  constructor(
+    readonly experiment: string,
+    readonly condition: string,
+    readonly replicate: number,
+    readonly seed: number,
+    readonly signal: AbortSignal,
+    readonly log: Logger,
+    readonly resources: ResourcePool,
+    /** Declared outputs by file name; undefined when the experiment declares none. */
+    readonly outputs: ReadonlyMap<string, Artifact<unknown>> | undefined,
+  ) {}
+
+  recordMetric(name: string, value: number): void {
+    const list = this.metrics.get(name);
+    if (list) list.push(value);
+    else this.metrics.set(name, [value]);
+  }
+}
+
+const NO_METRICS: ReadonlySet<string> = new Set();
+const EMPTY: readonly string[] = Object.freeze([]);
+
+/**
+ * The `ctx` one step (or the source, or a plugin hook) sees. `owner` names it in errors and in
+ * artifact paths; `stream` names its private random stream.
+ */
+export class StepContext implements Context<Readonly<Record<string, unknown>>, string> {
+  private rng: (() => number) | undefined;
+  private readsList: string[] | undefined;
+  private wroteList: string[] | undefined;
+  private stepMetrics: Record<string, number[]> | undefined;
+  private sealed = false;
+  readonly artifacts: Context["artifacts"];
+
+  constructor(
+    private readonly task: TaskState,
+    readonly owner: string,
+    private readonly stream: string,
+    readonly params: Readonly<Record<string, unknown>>,
+    private readonly declaredMetrics: ReadonlySet<string> = NO_METRICS,
+  ) {
+    this.artifacts = { write: (a: Artifact<unknown> | string, v: unknown) => this.writeArtifact(a, v) };
+  }
+
+  get replicate(): number {
+    return this.task.replicate;
+  }
+  get condition(): string {
+    return this.task.condition;
+  }
+  get seed(): number {
+    return this.task.seed;
+  }
+  get signal(): AbortSignal {
+    return this.task.signal;
+  }
+  get log(): Logger {
+    return this.task.log;
+  }
+
+  random(): number {
+    // Created lazily: most steps never draw, and creating a generator costs about 2 µs.
+    if (this.rng === undefined) this.rng = createRandom(streamSeed(this.task.seed, this.stream));
+    return this.rng();
+  }
+
+  /** Whether this context drew from its random stream (recorded for cache soundness). */
+  get usedRandom(): boolean {
+    return this.rng !== undefined;
+  }
+
+  get<T = unknown>(key: string): T | undefined {
+    (this.readsList ??= []).push(key);
+    const value = this.task.store.get(key);
+    return (value instanceof ArrayBuffer || ArrayBuffer.isView(value) ? detachBinary(value) : value) as T | undefined;
+  }
+
+  has(key: string): boolean {
+    return this.task.store.has(key);
+  }
+
+  add(key: string, value: unknown): void {
+    this.assertOpen();
+    if (typeof key !== "string" || key === "") {
+      throw new ValidationError(`ctx.add in "${this.owner}"`, ["the key must be a non-empty string"]);
+    }
+    if (this.task.store.has(key)) throw new ContextMutationError(key);
+    this.task.store.set(key, freezeValue(value, key));
+    (this.wroteList ??= []).push(key);
+  }
+
+  record(metric: string, value: number): void {
+    this.assertOpen();
+    if (!this.declaredMetrics.has(metric)) {
+      const declared = [...this.declaredMetrics];
+      throw new ValidationError(`ctx.record in step "${this.owner}"`, [
+        `metric "${metric}" is not declared; declare it in the step's options: { metrics: [${[...declared, metric].map((m) => JSON.stringify(m)).join(", ")}] }`,
+      ]);
+    }
+    if (typeof value !== "number" || !Number.isFinite(value)) {
+      throw new ValidationError(`ctx.record in step "${this.owner}"`, [
+        `metric "${metric}" got ${typeof value === "number" ? value : typeof value}; metric values must be finite numbers`,
+      ]);
+    }
+    this.task.recordMetric(metric, value);
+    const mine = (this.stepMetrics ??= {});
+    (mine[metric] ??= []).push(value);
+  }
+
+  use<T>(resource: Resource<T>): T {
+    return this.task.resources.use(resource);
+  }
+
+  private writeArtifact(artifactOrName: Artifact<unknown> | string, value: unknown): void {
+    this.assertOpen();
+    const declared =
+      typeof artifactOrName === "string" ? this.task.outputs?.get(artifactOrName) : artifactOrName;
+    const name = typeof artifactOrName === "string" ? artifactOrName : artifactOrName?.name;
+    if (typeof name !== "string") {
+      throw new ArtifactError(String(name), `ctx.artifacts.write in step "${this.owner}" needs an artifact() declaration or a file name`);
+    }
+    if (this.task.outputs && !this.task.outputs.has(name)) {
+      throw new ArtifactError(
+        name,
+        `Step "${this.owner}" wrote artifact "${name}", which the experiment does not declare; add it to the experiment's outputs (declared: ${[...this.task.outputs.keys()].join(", ") || "none"}).`,
+      );
+    }
+    const art = declared ?? null;
+    let bytes: Uint8Array;
+    let codecName: string;
+    try {
+      if (art) {
+        bytes = art.codec.encode(value);
+        codecName = art.codec.name ?? "custom";
+      } else {
+        // A bare name without declared outputs: JSON, via the same codec as artifact(name).
+        bytes = json.encode(value);
+        codecName = "json";
+      }
+    } catch (cause) {
+      const why = cause instanceof Error ? cause.message : String(cause);
+      throw new ArtifactError(name, `Step "${this.owner}" could not encode artifact "${name}": ${why}`, cause);
+    }
+    if (!(bytes instanceof Uint8Array)) {
+      throw new ArtifactError(name, `The codec of artifact "${name}" returned ${typeof bytes}, not a Uint8Array`);
+    }
+    this.task.artifacts.push({ artifact: name, step: this.owner, codec: codecName, bytes });
+  }
+
+  /** Called when the step finished: later calls through a leaked ctx are refused. */
+  seal(): void {
+    this.sealed = true;
+  }
+
+  private assertOpen(): void {
+    if (this.sealed) {
+      throw new ContextMutationError(
+        this.owner,
+        `The context of "${this.owner}" was used after the step finished; await all work inside the step.`,
+      );
+    }
+  }
+
+  get reads(): readonly string[] {
+    return this.readsList ?? EMPTY;
+  }
+  get wrote(): readonly string[] {
+    return this.wroteList ?? EMPTY;
+  }
+  get recordedMetrics(): Readonly<Record<string, readonly number[]>> {
+    return this.stepMetrics ?? NO_RECORDED;
+  }
+}
+
+const NO_RECORDED: Readonly<Record<string, readonly number[]>> = Object.freeze({});
+const json = jsonCodec<unknown>();

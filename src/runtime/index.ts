@@ -1,0 +1,7 @@
+// The runtime: context, task and experiment runners, results, seeds.
+export { createEngine } from "./engine.js";
+export type { RuntimeDefaults } from "./experiment-runner.js";
+export { replicateSeed, streamSeed, createRandom } from "./seeds.js";
+export { fallbackStepHash } from "./step-hash.js";
+export type { StepCache, StepCacheRequest, CachedStep, RunStorage, RunSummary, StoragePlugin } from "./services.js";
+export { isStoragePlugin } from "./services.js";

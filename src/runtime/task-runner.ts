@@ -1,0 +1,319 @@
+// Runs one (condition, replicate) task: resolve the treatment, run the per-replicate hooks, fetch
+// the source, run the steps (through the cache when a step is cacheable), and return a
+// TaskOutcome. Failures are captured in the outcome, never thrown, so other tasks go on.
+import type { Logger } from "../dsl/context.js";
+import type { ProvenanceRecord, TaskError, TaskOutcome, TaskRef } from "../dsl/records.js";
+import { CancelledError, PipelineExecutionError, ValidationError, errorCode } from "../errors.js";
+import { StepContext, TaskState, type ResourcePool } from "./context.js";
+import { nonJsonReason } from "../dsl/json.js";
+import type { RunPlan, StepPlan } from "./plan.js";
+import { resolveParams } from "./plan.js";
+import { replicateSeed, streamSeed } from "./seeds.js";
+import type { CachedStep } from "./services.js";
+
+export interface TaskEnvironment {
+  readonly plan: RunPlan;
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+  readonly resources: ResourcePool;
+}
+
+/** Thrown internally to stop a task; carries where it failed. */
+class TaskFailure {
+  constructor(
+    readonly error: unknown,
+    readonly step?: string,
+    readonly phase?: string,
+  ) {}
+}
+
+export interface TaskRunResult {
+  readonly outcome: TaskOutcome;
+  /** The pipeline's final output (used by apply()); undefined when the task failed. */
+  readonly output: unknown;
+  /** The error that failed the task, as thrown (apply() rethrows it). */
+  readonly error?: unknown;
+}
+
+export async function runTask(env: TaskEnvironment, ref: TaskRef, data?: { value: unknown }): Promise<TaskRunResult> {
+  const { plan } = env;
+  const seed = replicateSeed(plan.settings.seed, ref.replicate, plan.settings.perReplicateSeed);
+  const state = new TaskState(
+    plan.experiment.name,
+    ref.condition,
+    ref.replicate,
+    seed,
+    env.signal,
+    env.log,
+    env.resources,
+    plan.outputs,
+  );
+  const provenance: ProvenanceRecord[] = [];
+  let failure: TaskFailure | undefined;
+  let output: unknown;
+  let taskCtx: StepContext | undefined;
+  try {
+    const params = resolveTaskParams(plan, ref, seed, state);
+    const treatmentValues = conditionValues(plan, ref.condition, params);
+    taskCtx = new StepContext(state, `replicate:${ref.condition}`, "plugins", treatmentValues);
+    for (const p of plan.beforeReplicate) {
+      try {
+        await p.beforeReplicate!(taskCtx);
+      } catch (e) {
+        throw new TaskFailure(e, undefined, `plugin:${p.name}`);
+      }
+    }
+    let value: unknown;
+    if (data) value = data.value;
+    else if (plan.experiment.source) {
+      const src = plan.experiment.source;
+      const sourceCtx = new StepContext(state, src.name, `source:${src.name}`, EMPTY_PARAMS);
+      try {
+        value = src.fetch(sourceCtx);
+        if (isPromiseLike(value)) value = await value;
+      } catch (e) {
+        throw new TaskFailure(new PipelineExecutionError(src.name, e), undefined, "source");
+      } finally {
+        sourceCtx.seal();
+      }
+    }
+    output = await runSteps(env, state, params, value, provenance);
+  } catch (e) {
+    failure = e instanceof TaskFailure ? e : new TaskFailure(e);
+  }
+
+  let outcome = buildOutcome(ref, seed, state, provenance, failure);
+  if (plan.afterReplicate.length) {
+    const ctx = taskCtx ?? new StepContext(state, `replicate:${ref.condition}`, "plugins", EMPTY_PARAMS);
+    for (const p of plan.afterReplicate) {
+      try {
+        await p.afterReplicate!(ctx, outcome);
+      } catch (e) {
+        if (!failure) {
+          failure = new TaskFailure(e, undefined, `plugin:${p.name}`);
+          outcome = buildOutcome(ref, seed, state, provenance, failure);
+        }
+      }
+    }
+  }
+  return failure ? { outcome, output: undefined, error: failure.error } : { outcome, output };
+}
+
+const EMPTY_PARAMS: Readonly<Record<string, unknown>> = Object.freeze({});
+
+function resolveTaskParams(
+  plan: RunPlan,
+  ref: TaskRef,
+  seed: number,
+  state: TaskState,
+): readonly Readonly<Record<string, unknown>>[] {
+  const fixed = plan.staticParams.get(ref.condition);
+  if (fixed) return fixed;
+  const t = plan.treatments.get(ref.condition);
+  if (!t?.compute) {
+    throw new TaskFailure(new ValidationError(`run of "${plan.experiment.name}"`, [`unknown condition "${ref.condition}"`]));
+  }
+  let values: Readonly<Record<string, unknown>>;
+  const tctx = new StepContext(state, `treatment:${t.name}`, `treatment:${t.name}`, EMPTY_PARAMS);
+  try {
+    values = t.compute(tctx) as Readonly<Record<string, unknown>>;
+    const problems: string[] = [];
+    if (typeof values !== "object" || values === null) problems.push("the treatment function must return an object of param values");
+    else {
+      for (const [k, v] of Object.entries(values)) {
+        if (!plan.declaredParams.has(k)) problems.push(`it set "${k}", which no step declares as a param (declared: ${[...plan.declaredParams].join(", ") || "none"})`);
+        const why = nonJsonReason(v, k);
+        if (why) problems.push(why);
+      }
+    }
+    if (problems.length) throw new ValidationError(`treatment "${t.name}" (replicate ${ref.replicate})`, problems);
+  } catch (e) {
+    throw new TaskFailure(e, undefined, "treatment");
+  } finally {
+    tctx.seal();
+  }
+  void seed;
+  return resolveParams(plan.steps, Object.freeze({ ...values }));
+}
+
+/** The treatment's values as one object (what plugins and the source see as params). */
+function conditionValues(
+  plan: RunPlan,
+  condition: string,
+  params: readonly Readonly<Record<string, unknown>>[],
+): Readonly<Record<string, unknown>> {
+  if (condition === "baseline") return EMPTY_PARAMS;
+  const merged: Record<string, unknown> = {};
+  plan.steps.forEach((s, i) => {
+    for (const k of s.paramKeys) merged[k] = params[i]![k];
+  });
+  return Object.freeze(merged);
+}
+
+async function runSteps(
+  env: TaskEnvironment,
+  state: TaskState,
+  params: readonly Readonly<Record<string, unknown>>[],
+  input: unknown,
+  provenance: ProvenanceRecord[],
+): Promise<unknown> {
+  const { plan } = env;
+  let data = input;
+  for (let i = 0; i < plan.steps.length; i++) {
+    const sp = plan.steps[i]!;
+    const step = sp.step;
+    if (env.signal.aborted) throw new TaskFailure(new CancelledError(), step.name, "cancelled");
+    const ctx = new StepContext(state, step.name, `step:${step.name}`, params[i]!, sp.metrics);
+    try {
+      for (const p of plan.beforeStep) await p.beforeStep!(step, ctx);
+    } catch (e) {
+      ctx.seal();
+      throw new TaskFailure(e, step.name, "plugin");
+    }
+    const started = performance.now();
+    let cacheHit = false;
+    let inputHash: string | undefined;
+    let out: unknown;
+    try {
+      if (step.cacheable && plan.cache) {
+        const r = await runCached(env, state, sp, ctx, params[i]!, data);
+        out = r.output;
+        cacheHit = r.hit;
+        inputHash = r.inputHash;
+      } else {
+        out = step.run(data as never, ctx as never);
+        if (isPromiseLike(out)) out = await out;
+      }
+    } catch (e) {
+      ctx.seal();
+      throw new TaskFailure(e instanceof CancelledError ? e : new PipelineExecutionError(step.name, e), step.name);
+    }
+    const durationMs = performance.now() - started;
+    ctx.seal();
+    const record: ProvenanceRecord = {
+      step: step.name,
+      stepHash: sp.hash.hash,
+      params: params[i]!,
+      cacheHit,
+      durationMs,
+      ...(inputHash === undefined ? {} : { inputHash }),
+      ctx: { reads: ctx.reads, wrote: ctx.wrote },
+      metrics: ctx.recordedMetrics,
+    };
+    provenance.push(record);
+    if (plan.afterStep.length) {
+      try {
+        for (const p of plan.afterStep) await p.afterStep!(step, out, ctx);
+      } catch (e) {
+        throw new TaskFailure(e, step.name, "plugin");
+      }
+    }
+    data = out;
+  }
+  return data;
+}
+
+async function runCached(
+  env: TaskEnvironment,
+  state: TaskState,
+  sp: StepPlan,
+  ctx: StepContext,
+  params: Readonly<Record<string, unknown>>,
+  data: unknown,
+): Promise<{ output: unknown; hit: boolean; inputHash: string }> {
+  const cache = env.plan.cache!;
+  const step = sp.step;
+  const usesRandom = sp.hash.usesRandom !== false;
+  const { key, inputHash } = cache.key({
+    experiment: env.plan.experiment.name,
+    step: step.name,
+    stepHash: sp.hash.hash,
+    params,
+    input: data,
+    ...(usesRandom ? { randomSeed: streamSeed(state.seed, `step:${step.name}`) } : {}),
+  });
+  const hit = await cache.get(key);
+  if (hit) {
+    replay(state, ctx, hit);
+    return { output: hit.output, hit: true, inputHash };
+  }
+  const metricsBefore = snapshotLengths(state);
+  const artifactsBefore = state.artifacts.length;
+  let out = step.run(data as never, ctx as never);
+  if (isPromiseLike(out)) out = await out;
+  const entry: CachedStep = {
+    output: out,
+    metrics: recordedSince(state, metricsBefore),
+    wrote: ctx.wrote.map((k) => [k, state.store.get(k)] as const),
+    artifacts: state.artifacts.slice(artifactsBefore).map((a) => ({ artifact: a.artifact, codec: a.codec, bytes: a.bytes })),
+  };
+  await cache.set(key, entry);
+  return { output: out, hit: false, inputHash };
+}
+
+/** A hit replays what the step recorded: metrics, context writes and artifacts. */
+function replay(state: TaskState, ctx: StepContext, entry: CachedStep): void {
+  for (const [k, v] of entry.wrote) ctx.add(k, v);
+  for (const [m, v] of entry.metrics) ctx.record(m, v);
+  for (const a of entry.artifacts) {
+    state.artifacts.push({ artifact: a.artifact, step: ctx.owner, codec: a.codec, bytes: a.bytes });
+  }
+}
+
+function snapshotLengths(state: TaskState): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const [k, v] of state.metrics) m.set(k, v.length);
+  return m;
+}
+
+function recordedSince(state: TaskState, before: Map<string, number>): Array<readonly [string, number]> {
+  // Metrics in recording order are not kept across names, so order by name then value order;
+  // replay preserves each metric's own order, which is all aggregation depends on.
+  const out: Array<readonly [string, number]> = [];
+  for (const [k, values] of state.metrics) {
+    for (let i = before.get(k) ?? 0; i < values.length; i++) out.push([k, values[i]!] as const);
+  }
+  return out;
+}
+
+function buildOutcome(
+  ref: TaskRef,
+  seed: number,
+  state: TaskState,
+  provenance: readonly ProvenanceRecord[],
+  failure: TaskFailure | undefined,
+): TaskOutcome {
+  const metrics: Record<string, readonly number[]> = {};
+  for (const [k, v] of state.metrics) metrics[k] = v;
+  const base = {
+    condition: ref.condition,
+    replicate: ref.replicate,
+    seed,
+    metrics,
+    provenance,
+    artifacts: state.artifacts,
+  };
+  if (!failure) return { ...base, status: "ok" };
+  return { ...base, status: "failed", error: toTaskError(ref, failure) };
+}
+
+function toTaskError(ref: TaskRef, failure: TaskFailure): TaskError {
+  const e = failure.error;
+  const cause = e instanceof PipelineExecutionError && e.cause instanceof Error ? e.cause : e;
+  const stack = cause instanceof Error ? (cause.stack ?? String(cause)) : String(cause);
+  const message = e instanceof Error ? e.message : String(e);
+  const err: TaskError = {
+    condition: ref.condition,
+    replicate: ref.replicate,
+    ...(failure.step === undefined ? {} : { step: failure.step }),
+    ...(failure.phase === undefined ? {} : { phase: failure.phase }),
+    code: errorCode(e),
+    message,
+    stack,
+  };
+  return err;
+}
+
+export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === "object" || typeof value === "function") && typeof (value as { then?: unknown }).then === "function";
+}
