@@ -1,0 +1,144 @@
+// The sandbox child process (its own entry point, with a small import graph).
+//
+// Start-up: load SES (through V8's code cache), lockdown() this realm, preload the whitelisted
+// modules and harden them, then tell the host "ready". Each job then runs in a fresh Compartment
+// (job.ts). A reply is sent from setImmediate, i.e. only once the microtask queue has drained, so
+// a guest that leaves a runaway promise chain behind never gets its reply out: the host's
+// watchdog kills this process and the timeout is blamed on that job, not on the next one.
+import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import type { ChildConfig, ChildMessage, HostMessage, JobMessage } from "./protocol.js";
+import { runJob, type JobEnvironment, type SesGlobals } from "./job.js";
+import { loadSes } from "./ses-loader.js";
+
+const send = (message: ChildMessage): void => {
+  process.send?.(message);
+};
+
+// Guests cannot schedule timers or I/O, but they can leave rejected promises behind; those must
+// not crash the process (Node's default) and are not the next job's business.
+process.on("unhandledRejection", () => {});
+process.on("disconnect", () => process.exit(0));
+
+function vmSizeKb(): number {
+  try {
+    const status = readFileSync("/proc/self/status", "utf8");
+    const m = /VmSize:\s+(\d+)\s+kB/.exec(status);
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function parseConfig(): ChildConfig {
+  const raw = process.argv[2];
+  if (raw === undefined) throw new Error("the sandbox child needs its configuration as argv[2]");
+  return JSON.parse(Buffer.from(raw, "base64").toString("utf8")) as ChildConfig;
+}
+
+async function loadModule(requireFrom: NodeJS.Require, specifier: string): Promise<unknown> {
+  try {
+    return requireFrom(specifier);
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== "ERR_REQUIRE_ESM") throw error;
+    const url = pathToFileURL(requireFrom.resolve(specifier)).href;
+    const ns = (await import(url)) as Record<string, unknown>;
+    // A namespace object cannot be frozen; serve a frozen copy marked as an ES module so that
+    // esbuild's interop helpers pick its `default` export.
+    return { __esModule: true, ...ns };
+  }
+}
+
+async function boot(): Promise<JobEnvironment> {
+  const config = parseConfig();
+  const requireHere = createRequire(import.meta.url);
+  // Trusted helpers are loaded before lockdown.
+  const alea = requireHere("seedrandom/lib/alea") as (seed: string) => { double(): number };
+  const ses = loadSes(config.cacheDir);
+  const g = globalThis as unknown as SesGlobals;
+  g.lockdown({
+    errorTaming: "safe",
+    overrideTaming: "moderate",
+    consoleTaming: "unsafe",
+    errorTrapping: "none",
+    unhandledRejectionTrapping: "none",
+    stackFiltering: "concise",
+    domainTaming: "unsafe",
+  });
+  ses.persist();
+
+  const requireFrom = createRequire(config.resolveFrom);
+  const modules = new Map<string, unknown>();
+  for (const specifier of config.allowedImports) {
+    modules.set(specifier, g.harden(await loadModule(requireFrom, specifier)));
+  }
+
+  // One frozen Math per job: the standard functions plus random() from alea seeded by the job.
+  const mathKeys = Object.getOwnPropertyNames(Math).filter((k) => k !== "random");
+  const makeMath = (seed: string): object => {
+    const rng = alea(seed);
+    const m: Record<string, unknown> = {};
+    for (const k of mathKeys) m[k] = (Math as unknown as Record<string, unknown>)[k];
+    m.random = function random(): number {
+      return rng.double();
+    };
+    return g.harden(m);
+  };
+
+  send({
+    t: "ready",
+    vmSizeKb: vmSizeKb(),
+    bootMs: performance.now(),
+    codeCache: ses.codeCache,
+  });
+  return { ses: g, modules, makeMath };
+}
+
+function serve(env: JobEnvironment): void {
+  let busy = false;
+  process.on("message", (message: HostMessage) => {
+    if (message?.t !== "job" || busy) return;
+    busy = true;
+    const job: JobMessage = message;
+    runJob(env, job).then(
+      (outcome) => {
+        setImmediate(() => {
+          busy = false;
+          try {
+            send({ t: "done", id: job.id, ...outcome });
+          } catch (error) {
+            send({
+              t: "done",
+              id: job.id,
+              ok: false,
+              reason: "non-serialisable-result",
+              message: `the result could not be sent to the host: ${(error as Error).message}`,
+              stdout: "",
+              durationMs: outcome.durationMs,
+            });
+          }
+        });
+      },
+      (error: unknown) => {
+        setImmediate(() => {
+          busy = false;
+          send({
+            t: "done",
+            id: job.id,
+            ok: false,
+            reason: "runtime-error",
+            message: `internal sandbox error: ${String((error as { message?: unknown })?.message ?? error)}`,
+            stdout: "",
+            durationMs: 0,
+          });
+        });
+      },
+    );
+  });
+}
+
+boot().then(serve, (error: unknown) => {
+  send({ t: "init-failed", message: error instanceof Error ? error.message : String(error) });
+  setImmediate(() => process.exit(1));
+});

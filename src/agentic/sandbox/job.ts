@@ -1,0 +1,230 @@
+// Child side: runs one guest job in a fresh SES Compartment, after lockdown().
+//
+// The compartment's only endowments are: a console whose output is captured, a Math whose random()
+// is a seeded stream, Float32Array/Float64Array, and tripwires in place of eval, Function and
+// Compartment. Modules come through a `require` that serves only the preloaded, hardened,
+// whitelisted ones. A tripwire or a refused require marks the job as violating even when the guest
+// catches the error, so "try it and swallow the failure" still fails the job with the right reason.
+import { types } from "node:util";
+import type { SandboxFailureReason } from "../errors.js";
+import { makeGuestConsole } from "./guest-console.js";
+import { serializeResult } from "./serialize.js";
+
+/** The globals SES defines (typed locally so that its global declarations stay out of the project). */
+export interface SesGlobals {
+  lockdown(options?: Record<string, string>): void;
+  harden<T>(value: T): T;
+  Compartment: new (options: { __options__: true; globals?: Record<string, unknown>; name?: string }) => {
+    evaluate(code: string): unknown;
+  };
+  getStackString?: (error: object) => string;
+}
+
+export type JobOutcome =
+  | { ok: true; value: unknown; stdout: string; durationMs: number }
+  | {
+      ok: false;
+      reason: SandboxFailureReason;
+      message: string;
+      guestStack?: string;
+      specifier?: string;
+      stdout: string;
+      durationMs: number;
+    };
+
+export interface JobEnvironment {
+  readonly ses: SesGlobals;
+  /** Hardened module values by specifier. */
+  readonly modules: ReadonlyMap<string, unknown>;
+  /** A seeded Math for this job. */
+  makeMath(seed: string): object;
+}
+
+const { getPrototypeOf, getOwnPropertyDescriptor } = Object;
+// lockdown's override taming turns `name` on these prototypes into accessors: know them by identity.
+const intrinsicErrorNames = new Map<object, string>(
+  [Error, TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError, AggregateError].map((E) => [
+    E.prototype,
+    E.name,
+  ]),
+);
+const now = (): number => performance.now();
+
+/** Reads `message` of a thrown value without running guest code. */
+function thrownMessage(error: unknown): string {
+  if (error === null || (typeof error !== "object" && typeof error !== "function")) {
+    if (typeof error === "symbol") return "a symbol was thrown";
+    return `a non-error value was thrown: ${String(error).slice(0, 500)}`;
+  }
+  if (types.isProxy(error)) return "a Proxy was thrown";
+  const desc = getOwnPropertyDescriptor(error, "message");
+  const message = desc && "value" in desc && typeof desc.value === "string" ? desc.value : "";
+  let name = "Error";
+  // The constructor name from the prototype chain, through data properties only.
+  let proto: unknown = types.isNativeError(error) ? getPrototypeOf(error) : undefined;
+  for (let i = 0; proto && i < 8 && !types.isProxy(proto); i++) {
+    const known = intrinsicErrorNames.get(proto as object);
+    if (known !== undefined) {
+      name = known;
+      break;
+    }
+    const d = getOwnPropertyDescriptor(proto, "name");
+    if (d && "value" in d && typeof d.value === "string") {
+      name = d.value;
+      break;
+    }
+    proto = getPrototypeOf(proto);
+  }
+  if (!types.isNativeError(error)) return `a non-error object was thrown${message ? `: ${message.slice(0, 500)}` : ""}`;
+  return `${name}: ${message.slice(0, 2000)}`;
+}
+
+/** Guest frames only ("guest.js:line:col"), so models see their own code and nothing of the host. */
+function guestStack(ses: SesGlobals, error: unknown): string | undefined {
+  if (error === null || typeof error !== "object" || types.isProxy(error) || !types.isNativeError(error)) return undefined;
+  let raw: string;
+  try {
+    raw = ses.getStackString ? ses.getStackString(error) : "";
+  } catch {
+    return undefined;
+  }
+  const frames: string[] = [];
+  for (const line of raw.split("\n")) {
+    // Guest code is evaluated by SES's evaluator, itself made by an eval: guest frames read
+    // "at fn (eval at <anonymous> (eval at makeEvaluate (...)), <anonymous>:line:col)".
+    if (!line.includes("(eval at <anonymous> (eval at makeEvaluate")) continue;
+    const m = /^\s*at (?:(\S+) )?\(.*<anonymous>:(\d+):(\d+)\)$/.exec(line);
+    if (!m) continue;
+    const fn = m[1] && !m[1].startsWith("Object.eval") ? m[1] : "<module>";
+    frames.push(`    at ${fn} (guest.js:${m[2]}:${m[3]})`);
+    if (frames.length >= 12) break;
+  }
+  return frames.length ? frames.join("\n") : undefined;
+}
+
+function isRefusedAllocation(error: unknown): boolean {
+  if (error === null || typeof error !== "object" || types.isProxy(error) || !types.isNativeError(error)) return false;
+  if (getPrototypeOf(error) !== RangeError.prototype) return false;
+  const desc = getOwnPropertyDescriptor(error, "message");
+  const message = desc && typeof desc.value === "string" ? desc.value : "";
+  return (
+    message.includes("Array buffer allocation failed") ||
+    message.includes("Invalid string length") ||
+    message.includes("Invalid typed array length") ||
+    message.includes("Array buffer too large") ||
+    message === "Invalid array length"
+  );
+}
+
+function isSesSyntaxRejection(error: unknown): boolean {
+  if (error === null || typeof error !== "object" || types.isProxy(error) || !types.isNativeError(error)) return false;
+  return getPrototypeOf(error) === SyntaxError.prototype;
+}
+
+const WRAPPER_PREFIX = "(function (exports, require, module) {";
+
+export async function runJob(
+  env: JobEnvironment,
+  job: { code: string; input: unknown; seed: string; maxOutputBytes: number },
+): Promise<JobOutcome> {
+  const started = now();
+  const { harden, Compartment } = env.ses;
+  const { console: guestConsole, output } = makeGuestConsole(job.maxOutputBytes);
+  let violation: { reason: SandboxFailureReason; message: string; specifier?: string } | undefined;
+
+  const tripwire = (name: string) =>
+    harden(function disabled() {
+      violation ??= {
+        reason: "forbidden-syntax",
+        message: `${name} is disabled in the sandbox: dynamic code evaluation is not allowed`,
+      };
+      throw new TypeError(`${name} is disabled in the sandbox`);
+    });
+
+  const guestRequire = harden(function require(specifier: unknown): unknown {
+    const spec = typeof specifier === "string" ? specifier : "<non-string>";
+    if (typeof specifier === "string" && env.modules.has(specifier)) return env.modules.get(specifier);
+    violation ??= {
+      reason: "forbidden-import",
+      message: `module "${spec.slice(0, 200)}" is not in allowedImports`,
+      specifier: spec.slice(0, 200),
+    };
+    throw new Error(`Import not allowed: ${spec.slice(0, 200)}`);
+  });
+
+  const fail = (
+    reason: SandboxFailureReason,
+    message: string,
+    extra: { guestStack?: string; specifier?: string } = {},
+  ): JobOutcome => ({
+    ok: false,
+    reason,
+    message,
+    ...(extra.guestStack !== undefined ? { guestStack: extra.guestStack } : {}),
+    ...(extra.specifier !== undefined ? { specifier: extra.specifier } : {}),
+    stdout: output.text(),
+    durationMs: now() - started,
+  });
+
+  const fromThrown = (error: unknown): JobOutcome => {
+    if (violation) return fail(violation.reason, violation.message, violation);
+    if (isRefusedAllocation(error)) return fail("memory", `an allocation was refused (${thrownMessage(error)})`);
+    const stack = guestStack(env.ses, error);
+    return fail("runtime-error", thrownMessage(error), stack === undefined ? {} : { guestStack: stack });
+  };
+
+  let compartment: InstanceType<SesGlobals["Compartment"]>;
+  try {
+    compartment = new Compartment({
+      __options__: true,
+      name: "guest",
+      globals: {
+        console: harden(guestConsole),
+        Math: env.makeMath(job.seed),
+        Float32Array,
+        Float64Array,
+        eval: tripwire("eval"),
+        Function: tripwire("Function"),
+        Compartment: tripwire("Compartment"),
+      },
+    });
+  } catch (error) {
+    return fail("runtime-error", `the sandbox could not create a compartment: ${thrownMessage(error)}`);
+  }
+
+  let factory: unknown;
+  try {
+    factory = compartment.evaluate(`${WRAPPER_PREFIX}${job.code}\n})`);
+  } catch (error) {
+    if (isSesSyntaxRejection(error)) return fail("forbidden-syntax", thrownMessage(error));
+    return fromThrown(error);
+  }
+
+  let value: unknown;
+  try {
+    const module = { exports: {} as Record<string, unknown> };
+    (factory as (e: unknown, r: unknown, m: unknown) => void)(module.exports, guestRequire, module);
+    const exportsValue: unknown = module.exports;
+    const entry =
+      exportsValue !== null && (typeof exportsValue === "object" || typeof exportsValue === "function")
+        ? (exportsValue as { default?: unknown }).default
+        : undefined;
+    if (typeof entry !== "function") {
+      if (violation) return fail(violation.reason, violation.message, violation);
+      return fail("runtime-error", "the module has no default export function; write `export default function (input) { ... }`");
+    }
+    value = await (entry as (input: unknown) => unknown)(job.input);
+  } catch (error) {
+    return fromThrown(error);
+  }
+  if (violation) return fail(violation.reason, violation.message, violation);
+  if (output.overflowed) return fail("output-too-large", `console output exceeded maxOutputBytes (${job.maxOutputBytes} bytes)`);
+
+  const serialized = serializeResult(value, job.maxOutputBytes);
+  if (!serialized.ok) return fail(serialized.failure.reason, serialized.failure.message);
+  const stdout = output.text();
+  if (serialized.bytes + stdout.length > job.maxOutputBytes) {
+    return fail("output-too-large", `result and console output together exceed maxOutputBytes (${job.maxOutputBytes} bytes)`);
+  }
+  return { ok: true, value: serialized.value, stdout, durationMs: now() - started };
+}
