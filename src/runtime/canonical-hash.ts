@@ -25,8 +25,8 @@ import { CrystallizeError } from "../errors.js";
 export class UnhashableValueError extends CrystallizeError {
   readonly path: string;
   readonly reason: string;
-  constructor(path: string, reason: string) {
-    super(`Cannot hash the value at ${path}: ${reason}.`, { code: "E_UNHASHABLE" });
+  constructor(path: string, reason: string, subject = "the value") {
+    super(`Cannot hash ${subject} at ${path}: ${reason}.`, { code: "E_UNHASHABLE" });
     this.path = path;
     this.reason = reason;
   }

@@ -68,14 +68,14 @@ export function storageError(path: string, action: string, cause: unknown): Stor
   return new StorageError(path, `Could not ${action} "${path}": ${detail}.`, cause);
 }
 
-/** Writes `data` to `path` atomically. Throws StorageError naming `path`; leaves no partial file. */
+/** Writes `data` (or its chunks, in order) to `path` atomically. Throws StorageError naming `path`; leaves no partial file. */
 export async function writeFileAtomic(
   path: string,
-  data: Uint8Array | string,
+  data: Uint8Array | string | readonly Uint8Array[],
   options: AtomicWriteOptions = {},
 ): Promise<void> {
   const fs = options.fs ?? realFs;
-  const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+  const chunks = typeof data === "string" ? [Buffer.from(data, "utf8")] : data instanceof Uint8Array ? [data] : data;
   if (options.mkdir !== false) {
     try {
       await fs.mkdir(dirname(path), { recursive: true });
@@ -87,10 +87,12 @@ export async function writeFileAtomic(
   let handle: Awaited<ReturnType<AtomicFs["open"]>> | undefined;
   try {
     handle = await fs.open(temp, "wx");
-    let offset = 0;
-    while (offset < bytes.byteLength) {
-      const { bytesWritten } = await handle.write(bytes, offset, bytes.byteLength - offset);
-      offset += bytesWritten;
+    for (const bytes of chunks) {
+      let offset = 0;
+      while (offset < bytes.byteLength) {
+        const { bytesWritten } = await handle.write(bytes, offset, bytes.byteLength - offset);
+        offset += bytesWritten;
+      }
     }
     if (options.fsync !== false) await handle.sync();
     await handle.close();
