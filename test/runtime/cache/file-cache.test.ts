@@ -99,7 +99,7 @@ describe("file cache", () => {
     const good = readFileSync(path);
 
     const flipped = Buffer.from(good);
-    flipped[flipped.length - 100] ^= 0xff;
+    flipped[flipped.length - 100] = flipped[flipped.length - 100]! ^ 0xff;
     writeFileSync(path, flipped);
     const e1 = await cache.get(key).catch((e) => e);
     expect(e1).toBeInstanceOf(CacheCorruptionError);
@@ -132,7 +132,7 @@ describe("file cache", () => {
     await cache.set(key, entry([1, 2, 3]));
     const path = cache.pathOf(key);
     const bytes = readFileSync(path);
-    bytes[bytes.length - 1] ^= 1;
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1;
     writeFileSync(path, bytes);
     expect(await cache.get(key)).toBeUndefined();
     expect(existsSync(path)).toBe(false);
