@@ -46,3 +46,12 @@ export function nonJsonReason(value: unknown, path = "value", seen = new Set<obj
       return `${path} is a ${typeof value}, which JSON cannot represent`;
   }
 }
+
+/** Deep-freezes a JSON value in place (params and treatment values are immutable once declared). */
+export function freezeJson<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) freezeJson(v);
+  }
+  return value;
+}

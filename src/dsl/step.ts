@@ -1,7 +1,7 @@
 // A pipeline step: a named function of (data, ctx) with declared params and metrics.
 import { ValidationError } from "../errors.js";
 import type { Context } from "./context.js";
-import { nonJsonReason, type Params } from "./json.js";
+import { freezeJson, nonJsonReason, type Params } from "./json.js";
 import { nameProblem } from "./names.js";
 
 export interface Step<In, Out, P extends object = {}, M extends string = never> {
@@ -68,17 +68,9 @@ export function step(
   return Object.freeze({
     kind: "step",
     name,
-    params: deepFreeze(structuredClone(params)),
+    params: freezeJson(structuredClone(params)),
     metrics: Object.freeze([...metrics]),
     cacheable: options.cacheable ?? false,
     run: run as (data: unknown, ctx: Context<Params, string>) => unknown,
   });
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === "object" && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }

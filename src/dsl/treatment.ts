@@ -1,7 +1,7 @@
 // A treatment: a named variation of the params. Values override step defaults via `ctx.params`.
 import { ValidationError } from "../errors.js";
 import type { TreatmentContext } from "./context.js";
-import { nonJsonReason, type Params } from "./json.js";
+import { freezeJson, nonJsonReason, type Params } from "./json.js";
 import { nameProblem } from "./names.js";
 
 export interface Treatment<N extends string = string, V extends object = Params> {
@@ -38,5 +38,5 @@ export function treatment<const N extends string, V extends Params>(
     }
   }
   if (problems.length) throw new ValidationError(`treatment "${String(name)}"`, problems);
-  return Object.freeze({ kind: "treatment", name, values: Object.freeze(structuredClone(values)) });
+  return Object.freeze({ kind: "treatment", name, values: freezeJson(structuredClone(values)) });
 }
