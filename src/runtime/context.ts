@@ -15,9 +15,10 @@ export interface ResourcePool {
 
 /** State shared by all steps of one task. */
 export class TaskState {
-  readonly store = new Map<string, unknown>();
-  /** Metric values of the task in recording order. */
-  readonly metrics = new Map<string, number[]>();
+  /** Context values; created on the first add (most pipelines never add any). */
+  private values: Map<string, unknown> | undefined;
+  /** Metric values of the task, per metric in recording order. */
+  readonly metrics: Record<string, number[]> = {};
   readonly artifacts: ArtifactWrite[] = [];
 
   constructor(
@@ -33,14 +34,29 @@ export class TaskState {
   ) {}
 
   recordMetric(name: string, value: number): void {
-    const list = this.metrics.get(name);
+    const list = this.metrics[name];
     if (list) list.push(value);
-    else this.metrics.set(name, [value]);
+    else this.metrics[name] = [value];
+  }
+
+  getValue(key: string): unknown {
+    return this.values?.get(key);
+  }
+  hasValue(key: string): boolean {
+    return this.values?.has(key) ?? false;
+  }
+  /** Adds a new key; returns false when it exists. */
+  addValue(key: string, value: unknown): boolean {
+    const values = (this.values ??= new Map());
+    if (values.has(key)) return false;
+    values.set(key, value);
+    return true;
   }
 }
 
 const NO_METRICS: ReadonlySet<string> = new Set();
 const EMPTY: readonly string[] = Object.freeze([]);
+const NO_ACCESS = Object.freeze({ reads: EMPTY, wrote: EMPTY });
 
 /**
  * The `ctx` one step (or the source, or a plugin hook) sees. `owner` names it in errors and in
@@ -52,7 +68,7 @@ export class StepContext implements Context<Readonly<Record<string, unknown>>, s
   private wroteList: string[] | undefined;
   private stepMetrics: Record<string, number[]> | undefined;
   private sealed = false;
-  readonly artifacts: Context["artifacts"];
+  private writer: Context["artifacts"] | undefined;
 
   constructor(
     private readonly task: TaskState,
@@ -60,8 +76,11 @@ export class StepContext implements Context<Readonly<Record<string, unknown>>, s
     private readonly stream: string,
     readonly params: Readonly<Record<string, unknown>>,
     private readonly declaredMetrics: ReadonlySet<string> = NO_METRICS,
-  ) {
-    this.artifacts = { write: (a: Artifact<unknown> | string, v: unknown) => this.writeArtifact(a, v) };
+  ) {}
+
+  get artifacts(): Context["artifacts"] {
+    // Created on first use: most steps never write artifacts.
+    return (this.writer ??= { write: (a: Artifact<unknown> | string, v: unknown) => this.writeArtifact(a, v) });
   }
 
   get replicate(): number {
@@ -93,12 +112,12 @@ export class StepContext implements Context<Readonly<Record<string, unknown>>, s
 
   get<T = unknown>(key: string): T | undefined {
     (this.readsList ??= []).push(key);
-    const value = this.task.store.get(key);
+    const value = this.task.getValue(key);
     return (value instanceof ArrayBuffer || ArrayBuffer.isView(value) ? detachBinary(value) : value) as T | undefined;
   }
 
   has(key: string): boolean {
-    return this.task.store.has(key);
+    return this.task.hasValue(key);
   }
 
   add(key: string, value: unknown): void {
@@ -106,8 +125,8 @@ export class StepContext implements Context<Readonly<Record<string, unknown>>, s
     if (typeof key !== "string" || key === "") {
       throw new ValidationError(`ctx.add in "${this.owner}"`, ["the key must be a non-empty string"]);
     }
-    if (this.task.store.has(key)) throw new ContextMutationError(key);
-    this.task.store.set(key, freezeValue(value, key));
+    if (this.task.hasValue(key)) throw new ContextMutationError(key);
+    this.task.addValue(key, freezeValue(value, key));
     (this.wroteList ??= []).push(key);
   }
 
@@ -188,6 +207,11 @@ export class StepContext implements Context<Readonly<Record<string, unknown>>, s
   }
   get wrote(): readonly string[] {
     return this.wroteList ?? EMPTY;
+  }
+  /** `{ reads, wrote }` for provenance; one shared frozen object when the step touched nothing. */
+  get access(): { readonly reads: readonly string[]; readonly wrote: readonly string[] } {
+    if (this.readsList === undefined && this.wroteList === undefined) return NO_ACCESS;
+    return { reads: this.reads, wrote: this.wrote };
   }
   get recordedMetrics(): Readonly<Record<string, readonly number[]>> {
     return this.stepMetrics ?? NO_RECORDED;

@@ -147,10 +147,13 @@ export async function runExperiment(exp: AnyExperiment, options: RunOptions, def
   const storagePlugin = plugins.find((p): p is Plugin & StoragePlugin => isStoragePlugin(p));
   let storage: RunStorage | undefined;
   const resources = new Resources();
-  const outcomes = new Map<string, TaskOutcome>();
+  // Outcomes by task index (replicate × conditions + condition index): no string keys on the hot path.
+  const conditionIndex = new Map(info.conditions.map((c, i) => [c, i] as const));
+  const indexOf = (t: TaskRef) => t.replicate * info.conditions.length + (conditionIndex.get(t.condition) ?? 0);
+  const outcomes: (TaskOutcome | undefined)[] = [];
+  let done = 0;
   const artifacts: ArtifactRecord[] = [];
   let resumed = 0;
-  const keyOf = (t: TaskRef) => `${t.replicate}\u0000${t.condition}`;
 
   const all: TaskRef[] = [];
   for (let r = 0; r < settings.replicates; r++) {
@@ -163,7 +166,7 @@ export async function runExperiment(exp: AnyExperiment, options: RunOptions, def
   const report = () => {
     const progress: Progress = {
       experiment: exp.name,
-      done: outcomes.size,
+      done,
       total: all.length,
       failed,
       elapsedMs: performance.now() - started,
@@ -180,23 +183,26 @@ export async function runExperiment(exp: AnyExperiment, options: RunOptions, def
       storage = opened;
       if (info.resume) {
         for (const o of await opened.completed()) {
-          if (o.replicate < settings.replicates && info.conditions.includes(o.condition)) {
-            outcomes.set(keyOf(o), o);
+          if (o.replicate < settings.replicates && conditionIndex.has(o.condition) && !outcomes[indexOf(o)]) {
+            outcomes[indexOf(o)] = o;
             resumed++;
+            done++;
           }
         }
       }
     }
-    const pending = all.filter((t) => !outcomes.has(keyOf(t)));
+    const pending = all.filter((t) => !outcomes[indexOf(t)]);
     const env = { plan, signal: controller.signal, log: logger, resources };
     const job: ExecutionJob = {
       tasks: pending,
-      runTask: async (task) => (await runTask(env, task)).outcome,
+      runTask: (task) => runTask(env, task).then(outcomeOf),
       complete: async (outcome) => {
         if (controller.signal.aborted && outcome.error?.code === "E_CANCELLED") return;
         if (outcome.status === "failed") failed++;
         if (storage) artifacts.push(...(await storage.saveTask(outcome)));
-        outcomes.set(keyOf(outcome), outcome);
+        const i = indexOf(outcome);
+        if (!outcomes[i]) done++;
+        outcomes[i] = outcome;
         report();
       },
       signal: controller.signal,
@@ -222,7 +228,7 @@ export async function runExperiment(exp: AnyExperiment, options: RunOptions, def
   result = buildResult({
     experiment: exp,
     info,
-    outcomes: all.map((t) => outcomes.get(keyOf(t))).filter((o): o is TaskOutcome => o !== undefined),
+    outcomes: outcomes.filter((o): o is TaskOutcome => o !== undefined),
     artifacts,
     meta: {
       id: info.id,
@@ -241,12 +247,14 @@ export async function runExperiment(exp: AnyExperiment, options: RunOptions, def
   for (const p of plugins) await p.afterRun?.(result);
   if (status === "cancelled") {
     throw new CancelledError(
-      `Run of "${exp.name}" was cancelled after ${outcomes.size - resumed} of ${all.length - resumed} tasks; completed tasks are stored and \`resume: true\` continues them.`,
+      `Run of "${exp.name}" was cancelled after ${done - resumed} of ${all.length - resumed} tasks; completed tasks are stored and \`resume: true\` continues them.`,
       result,
     );
   }
   return result;
 }
+
+const outcomeOf = (r: { outcome: TaskOutcome }) => r.outcome;
 
 async function closeQuietly(resources: Resources, logger: Logger): Promise<void> {
   for (const e of await resources.close()) logger.warn(`closing a resource failed: ${e instanceof Error ? e.message : String(e)}`);

@@ -54,13 +54,14 @@ export async function runTask(env: TaskEnvironment, ref: TaskRef, data?: { value
   let taskCtx: StepContext | undefined;
   try {
     const params = resolveTaskParams(plan, ref, seed, state);
-    const treatmentValues = conditionValues(plan, ref.condition, params);
-    taskCtx = new StepContext(state, `replicate:${ref.condition}`, "plugins", treatmentValues);
-    for (const p of plan.beforeReplicate) {
-      try {
-        await p.beforeReplicate!(taskCtx);
-      } catch (e) {
-        throw new TaskFailure(e, undefined, `plugin:${p.name}`);
+    if (plan.beforeReplicate.length || plan.afterReplicate.length) {
+      taskCtx = new StepContext(state, `replicate:${ref.condition}`, "plugins", conditionValues(plan, ref.condition, params));
+      for (const p of plan.beforeReplicate) {
+        try {
+          await p.beforeReplicate!(taskCtx);
+        } catch (e) {
+          throw new TaskFailure(e, undefined, `plugin:${p.name}`);
+        }
       }
     }
     let value: unknown;
@@ -164,11 +165,13 @@ async function runSteps(
     const step = sp.step;
     if (env.signal.aborted) throw new TaskFailure(new CancelledError(), step.name, "cancelled");
     const ctx = new StepContext(state, step.name, `step:${step.name}`, params[i]!, sp.metrics);
-    try {
-      for (const p of plan.beforeStep) await p.beforeStep!(step, ctx);
-    } catch (e) {
-      ctx.seal();
-      throw new TaskFailure(e, step.name, "plugin");
+    if (plan.beforeStep.length) {
+      try {
+        for (const p of plan.beforeStep) await p.beforeStep!(step, ctx);
+      } catch (e) {
+        ctx.seal();
+        throw new TaskFailure(e, step.name, "plugin");
+      }
     }
     const started = performance.now();
     let cacheHit = false;
@@ -190,16 +193,10 @@ async function runSteps(
     }
     const durationMs = performance.now() - started;
     ctx.seal();
-    const record: ProvenanceRecord = {
-      step: step.name,
-      stepHash: sp.hash.hash,
-      params: params[i]!,
-      cacheHit,
-      durationMs,
-      ...(inputHash === undefined ? {} : { inputHash }),
-      ctx: { reads: ctx.reads, wrote: ctx.wrote },
-      metrics: ctx.recordedMetrics,
-    };
+    const record: ProvenanceRecord =
+      inputHash === undefined
+        ? { step: step.name, stepHash: sp.hash.hash, params: params[i]!, cacheHit, durationMs, ctx: ctx.access, metrics: ctx.recordedMetrics }
+        : { step: step.name, stepHash: sp.hash.hash, params: params[i]!, cacheHit, durationMs, inputHash, ctx: ctx.access, metrics: ctx.recordedMetrics };
     provenance.push(record);
     if (plan.afterStep.length) {
       try {
@@ -244,7 +241,7 @@ async function runCached(
   const entry: CachedStep = {
     output: out,
     metrics: recordedSince(state, metricsBefore),
-    wrote: ctx.wrote.map((k) => [k, state.store.get(k)] as const),
+    wrote: ctx.wrote.map((k) => [k, state.getValue(k)] as const),
     artifacts: state.artifacts.slice(artifactsBefore).map((a) => ({ artifact: a.artifact, codec: a.codec, bytes: a.bytes })),
   };
   await cache.set(key, entry);
@@ -262,7 +259,7 @@ function replay(state: TaskState, ctx: StepContext, entry: CachedStep): void {
 
 function snapshotLengths(state: TaskState): Map<string, number> {
   const m = new Map<string, number>();
-  for (const [k, v] of state.metrics) m.set(k, v.length);
+  for (const [k, v] of Object.entries(state.metrics)) m.set(k, v.length);
   return m;
 }
 
@@ -270,7 +267,7 @@ function recordedSince(state: TaskState, before: Map<string, number>): Array<rea
   // Metrics in recording order are not kept across names, so order by name then value order;
   // replay preserves each metric's own order, which is all aggregation depends on.
   const out: Array<readonly [string, number]> = [];
-  for (const [k, values] of state.metrics) {
+  for (const [k, values] of Object.entries(state.metrics)) {
     for (let i = before.get(k) ?? 0; i < values.length; i++) out.push([k, values[i]!] as const);
   }
   return out;
@@ -283,18 +280,26 @@ function buildOutcome(
   provenance: readonly ProvenanceRecord[],
   failure: TaskFailure | undefined,
 ): TaskOutcome {
-  const metrics: Record<string, readonly number[]> = {};
-  for (const [k, v] of state.metrics) metrics[k] = v;
-  const base = {
-    condition: ref.condition,
-    replicate: ref.replicate,
-    seed,
-    metrics,
-    provenance,
-    artifacts: state.artifacts,
-  };
-  if (!failure) return { ...base, status: "ok" };
-  return { ...base, status: "failed", error: toTaskError(ref, failure) };
+  return failure
+    ? {
+        condition: ref.condition,
+        replicate: ref.replicate,
+        status: "failed",
+        seed,
+        metrics: state.metrics,
+        provenance,
+        artifacts: state.artifacts,
+        error: toTaskError(ref, failure),
+      }
+    : {
+        condition: ref.condition,
+        replicate: ref.replicate,
+        status: "ok",
+        seed,
+        metrics: state.metrics,
+        provenance,
+        artifacts: state.artifacts,
+      };
 }
 
 function toTaskError(ref: TaskRef, failure: TaskFailure): TaskError {
