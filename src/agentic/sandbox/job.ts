@@ -121,6 +121,21 @@ function isSesSyntaxRejection(error: unknown): boolean {
   return getPrototypeOf(error) === SyntaxError.prototype;
 }
 
+/**
+ * Whether awaiting `value` would run guest code: a Proxy anywhere on its prototype chain (any
+ * property read may trap) or a `then` property. Found through descriptors, without reading.
+ */
+function awaitKind(value: unknown): "plain" | "proxy" | "thenable" {
+  if (value === null || (typeof value !== "object" && typeof value !== "function")) return "plain";
+  let o: unknown = value;
+  for (let i = 0; o !== null && i < 64; i++) {
+    if (types.isProxy(o)) return "proxy";
+    if (getOwnPropertyDescriptor(o as object, "then") !== undefined) return "thenable";
+    o = getPrototypeOf(o);
+  }
+  return "plain";
+}
+
 const WRAPPER_PREFIX = "(function (exports, require, module) {";
 
 export async function runJob(
@@ -213,7 +228,14 @@ export async function runJob(
       if (violation) return fail(violation.reason, violation.message, violation);
       return fail("runtime-error", "the module has no default export function; write `export default function (input) { ... }`");
     }
-    value = await (entry as (input: unknown) => unknown)(job.input);
+    const returned = (entry as (input: unknown) => unknown)(job.input);
+    const kind = awaitKind(returned);
+    if (kind === "proxy") {
+      if (violation) return fail(violation.reason, violation.message, violation);
+      return fail("non-serialisable-result", "result is a Proxy; return plain data");
+    }
+    // A promise or thenable settles by the guest's own code, under the watchdog's clock.
+    value = kind === "thenable" ? await returned : returned;
   } catch (error) {
     return fromThrown(error);
   }

@@ -75,7 +75,12 @@ function kindOf(value: object): string {
  */
 export function serializeResult(value: unknown, maxBytes: number): SerializeOutcome {
   let bytes = 0;
-  const ancestors = new Set<object>();
+  // Objects on the path from the root: a linear scan is cheaper than a Set at realistic depths.
+  const ancestors: object[] = [];
+  // The path to the value being copied, built into text only when something is refused.
+  const trail: Array<string | number> = [];
+  const where = (): string =>
+    trail.reduce<string>((p, k) => (typeof k === "number" ? `${p}[${k}]` : `${p}.${k}`), "result");
 
   const add = (n: number): void => {
     bytes += n;
@@ -87,7 +92,7 @@ export function serializeResult(value: unknown, maxBytes: number): SerializeOutc
     }
   };
 
-  const copy = (v: unknown, path: string, depth: number): unknown => {
+  const copy = (v: unknown): unknown => {
     switch (typeof v) {
       case "string":
         add(v.length + 2);
@@ -105,9 +110,9 @@ export function serializeResult(value: unknown, maxBytes: number): SerializeOutc
         add(String(v).length);
         return v;
       case "symbol":
-        return refuse(`${path} is a symbol; return strings, numbers, booleans, arrays or plain objects`);
+        return refuse(`${where()} is a symbol; return strings, numbers, booleans, arrays or plain objects`);
       case "function":
-        return refuse(`${path} is a function; return data, not functions (toJSON is not called either)`);
+        return refuse(`${where()} is a function; return data, not functions (toJSON is not called either)`);
       default:
         break;
     }
@@ -116,57 +121,54 @@ export function serializeResult(value: unknown, maxBytes: number): SerializeOutc
       return null;
     }
     const obj = v as object;
-    if (types.isProxy(obj)) return refuse(`${path} is a Proxy; return plain data`);
-    if (depth > MAX_DEPTH) return refuse(`${path} is nested deeper than ${MAX_DEPTH} levels`);
-    if (ancestors.has(obj)) return refuse(`${path} refers back to one of its ancestors (a cycle)`);
+    if (types.isProxy(obj)) return refuse(`${where()} is a Proxy; return plain data`);
+    if (trail.length > MAX_DEPTH) return refuse(`${where()} is nested deeper than ${MAX_DEPTH} levels`);
+    if (ancestors.includes(obj)) return refuse(`${where()} refers back to one of its ancestors (a cycle)`);
     const proto = getPrototypeOf(obj);
 
     if (isArray(obj)) {
-      if (proto !== ArrayPrototype) return refuse(`${path} is an array subclass; return a plain array`);
+      if (proto !== ArrayPrototype) return refuse(`${where()} is an array subclass; return a plain array`);
       const lengthDesc = getOwnPropertyDescriptor(obj, "length");
       const length = typeof lengthDesc?.value === "number" ? lengthDesc.value : 0;
       const out: unknown[] = [];
-      ancestors.add(obj);
-      add(2);
+      ancestors.push(obj);
+      add(1 + length);
       for (let i = 0; i < length; i++) {
-        if (i > 0) add(1);
         const desc = getOwnPropertyDescriptor(obj, i);
         if (desc === undefined) {
           add(4);
-          out[i] = null;
-        } else if (desc.get !== undefined || desc.set !== undefined) {
-          return refuse(`${path}[${i}] is a getter; return plain data`);
-        } else {
-          out[i] = copy(desc.value, `${path}[${i}]`, depth + 1);
+          out.push(null);
+          continue;
         }
+        trail.push(i);
+        if (desc.get !== undefined || desc.set !== undefined) return refuse(`${where()} is a getter; return plain data`);
+        out.push(copy(desc.value));
+        trail.pop();
       }
-      ancestors.delete(obj);
+      ancestors.pop();
       return out;
     }
 
     if (proto === ObjectPrototype || proto === null) {
       const out: Record<string, unknown> = {};
-      ancestors.add(obj);
-      add(2);
-      let first = true;
+      ancestors.push(obj);
+      add(1);
       for (const key of ownKeys(obj)) {
         if (typeof key === "symbol") continue; // like JSON: symbol keys (inspect hooks, ...) are dropped
         const desc = getOwnPropertyDescriptor(obj, key);
         if (desc === undefined || !desc.enumerable) continue;
-        if (desc.get !== undefined || desc.set !== undefined) {
-          return refuse(`${path}.${key} is a getter; return plain data`);
-        }
-        if (!first) add(1);
-        first = false;
-        add(key.length + 3);
-        const item = copy(desc.value, `${path}.${key}`, depth + 1);
+        trail.push(key);
+        if (desc.get !== undefined || desc.set !== undefined) return refuse(`${where()} is a getter; return plain data`);
+        add(key.length + 4);
+        const item = copy(desc.value);
         if (key === "__proto__") {
           defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
         } else {
           out[key] = item;
         }
+        trail.pop();
       }
-      ancestors.delete(obj);
+      ancestors.pop();
       return out;
     }
 
@@ -183,11 +185,11 @@ export function serializeResult(value: unknown, maxBytes: number): SerializeOutc
       return new Typed(obj as never);
     }
 
-    return refuse(`${path} is ${kindOf(obj)}; return plain objects, arrays, numbers and strings`);
+    return refuse(`${where()} is ${kindOf(obj)}; return plain objects, arrays, numbers and strings`);
   };
 
   try {
-    const out = copy(value, "result", 0);
+    const out = copy(value);
     return { ok: true, value: out, bytes };
   } catch (error) {
     if (error instanceof Stop) return { ok: false, failure: error.failure };
