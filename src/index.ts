@@ -25,5 +25,5 @@ installEngine(
 export * from "./dsl/index.js";
 export * from "./plugins/index.js";
 export * from "./errors.js";
-export { replicateSeed, streamSeed, fallbackStepHash } from "./runtime/index.js";
+export { replicateSeed, streamSeed, fallbackStepHash, formatResult } from "./runtime/index.js";
 export type { StepCache, StepCacheRequest, CachedStep, RunStorage, RunSummary, StoragePlugin } from "./runtime/index.js";

@@ -5,3 +5,4 @@ export { replicateSeed, streamSeed, createRandom } from "./seeds.js";
 export { fallbackStepHash } from "./step-hash.js";
 export type { StepCache, StepCacheRequest, CachedStep, RunStorage, RunSummary, StoragePlugin } from "./services.js";
 export { isStoragePlugin } from "./services.js";
+export { formatResult } from "./summary.js";
