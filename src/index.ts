@@ -3,6 +3,7 @@
 import { installEngine } from "./dsl/engine.js";
 import type { Logger } from "./dsl/context.js";
 import { createEngine } from "./runtime/engine.js";
+import { createFileCache } from "./runtime/cache/index.js";
 import { logging } from "./plugins/logging.js";
 import { seed } from "./plugins/seed.js";
 import { serial } from "./plugins/execution/serial.js";
@@ -19,11 +20,12 @@ installEngine(
     defaultPlugins: () => [seed(), logging()],
     defaultExecution: () => serial(),
     fallbackLogger: () => quietLogger,
+    createCache: ({ root, onCorrupt, log }) => createFileCache({ root, onCorrupt, log }),
   }),
 );
 
 export * from "./dsl/index.js";
 export * from "./plugins/index.js";
 export * from "./errors.js";
-export { replicateSeed, streamSeed, fallbackStepHash, formatResult } from "./runtime/index.js";
+export { replicateSeed, streamSeed, fallbackStepHash, formatResult, createFileCache, clearCache } from "./runtime/index.js";
 export type { StepCache, StepCacheRequest, CachedStep, RunStorage, RunSummary, StoragePlugin } from "./runtime/index.js";

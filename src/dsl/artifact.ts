@@ -15,7 +15,7 @@ export interface Artifact<T = unknown> {
   readonly name: string;
   readonly codec: Codec<T>;
   /** Phantom: carries T for inference; never set at run time. */
-  readonly __type?: (value: T) => T;
+  readonly __type?: () => T;
 }
 
 const utf8 = new TextEncoder();

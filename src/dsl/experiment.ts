@@ -23,6 +23,7 @@ import type { Source } from "./source.js";
 import type { AnyStep } from "./step.js";
 import type { AnyTreatment, Treatment } from "./treatment.js";
 import { definitionProblems } from "./validate.js";
+import { captureOrigin, withOrigin } from "./origin.js";
 
 /** A reference to an artifact that an experiment outputs, usable by a downstream `input()`. */
 export interface ArtifactRef<T> {
@@ -75,7 +76,7 @@ export interface ExperimentDefinition<In, Out, P extends object, M extends strin
   readonly seed?: number;
   readonly plugins?: readonly (Plugin | ExecutionStrategy)[];
   /** Artifacts this experiment writes; when given, writing any other is an error. */
-  readonly outputs?: readonly Artifact<never>[];
+  readonly outputs?: readonly Artifact<unknown>[];
 }
 
 function createExperiment(name: string, def: {
@@ -111,7 +112,9 @@ function createExperiment(name: string, def: {
   }
   if (problems.length) throw new ValidationError(`experiment "${String(name)}"`, problems);
 
-  const node: AnyExperiment = Object.freeze({
+  // The defining module (a file: URL), so worker threads can import the experiment: see origin.ts.
+  const origin = captureOrigin();
+  const node: AnyExperiment = Object.freeze(withOrigin({
     kind: "experiment" as const,
     name,
     source: def.source as Source<never> | undefined,
@@ -140,7 +143,7 @@ function createExperiment(name: string, def: {
       }
       return Object.freeze({ kind: "artifact-ref" as const, experiment: node, artifact: art });
     },
-  }) as AnyExperiment;
+  }, origin)) as AnyExperiment;
   return node;
 }
 
@@ -176,7 +179,7 @@ export interface ExperimentBuilder<In, Cur, P extends object, M extends string, 
   replicates(count: number): ExperimentBuilder<In, Cur, P, M, T, H>;
   seed(seed: number): ExperimentBuilder<In, Cur, P, M, T, H>;
   plugins(plugins: readonly (Plugin | ExecutionStrategy)[]): ExperimentBuilder<In, Cur, P, M, T, H>;
-  outputs(artifacts: readonly Artifact<never>[]): ExperimentBuilder<In, Cur, P, M, T, H>;
+  outputs(artifacts: readonly Artifact<unknown>[]): ExperimentBuilder<In, Cur, P, M, T, H>;
   /** Validates and returns the experiment (throws ValidationError listing every problem). */
   build(): Experiment<In, Cur, P, M, T, H>;
 }
