@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import { CacheCorruptionError } from "../../errors.js";
 import type { CachedStep, StepCache, StepCacheRequest } from "../services.js";
 import { storageError, writeFileAtomic } from "../storage/atomic-write.js";
-import { decodeEntry, encodeEntry, unstorableReason } from "./entry-format.js";
+import { decodeEntry, encodeEntry, readEntryFile, unstorableReason } from "./entry-format.js";
 import { cacheKey, type CacheKey } from "./key.js";
 
 export interface CacheLog {
@@ -61,15 +61,15 @@ export function createFileCache(options: FileCacheOptions): FileCache {
 
     async get(key: string): Promise<CachedStep | undefined> {
       const path = pathOf(key);
-      let file: Buffer;
+      let read: Awaited<ReturnType<typeof readEntryFile>>;
       try {
-        file = await fsp.readFile(path);
+        read = await readEntryFile(path);
       } catch (e) {
-        if ((e as { code?: unknown }).code === "ENOENT") return undefined;
         throw storageError(path, "read the cache entry", e);
       }
+      if (read === undefined) return undefined;
       try {
-        return decodeEntry(key, file);
+        return decodeEntry(key, read.file, read.checksum);
       } catch (e) {
         const why = (e as Error).message;
         if (onCorrupt === "throw") throw new CacheCorruptionError(path, why);
