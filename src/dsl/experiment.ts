@@ -13,8 +13,9 @@ import type {
   StepOutput,
   StepParams,
 } from "./checks.js";
-import { requireEngine } from "./engine.js";
+import { requireEngine, requireEngineFeature } from "./engine.js";
 import type { AnyHypothesis, Hypothesis } from "./hypothesis.js";
+import type { AnyOptimizer, CheckOptimizer, OptimizeOptions, OptimizeResult, SpaceOf } from "./optimizer.js";
 import type { Pipeline } from "./pipeline.js";
 import type { ExecutionStrategy, Plugin } from "./plugin.js";
 import type { Result } from "./result.js";
@@ -58,6 +59,14 @@ export interface Experiment<
   validate(): void;
   /** A reference to one of this experiment's `outputs`, for a downstream experiment's `input()`. */
   output<A>(artifact: Artifact<A>): ArtifactRef<A>;
+  /**
+   * Searches params with an optimizer: the baseline runs once, each proposed treatment is a trial;
+   * resolves to the best trial by the objective's direction, with the full history.
+   */
+  optimize<O extends AnyOptimizer>(
+    optimizer: O & CheckOptimizer<O, P>,
+    options: OptimizeOptions<M>,
+  ): Promise<OptimizeResult<SpaceOf<O>, M>>;
 }
 
 export type AnyExperiment = Experiment<never, unknown, object, string, string, string>;
@@ -142,6 +151,9 @@ function createExperiment(name: string, def: {
         ]);
       }
       return Object.freeze({ kind: "artifact-ref" as const, experiment: node, artifact: art });
+    },
+    optimize(optimizer: AnyOptimizer, options: OptimizeOptions) {
+      return requireEngineFeature("optimize")(node, optimizer, options);
     },
   }, origin)) as AnyExperiment;
   return node;

@@ -44,3 +44,37 @@ export type {
   UnknownHypothesisMetric,
 } from "./checks.js";
 export { installEngine, type Engine } from "./engine.js";
+export {
+  input,
+  isInputSource,
+  type InputSource,
+  type InputEntry,
+  type InputValue,
+  type InputValues,
+  type InputSpec,
+} from "./input.js";
+export {
+  graph,
+  analyseGraph,
+  topologicalOrder,
+  type Graph,
+  type GraphEdge,
+  type GraphEvent,
+  type GraphResult,
+  type GraphRunOptions,
+  type GraphAnalysis,
+} from "./graph.js";
+export type {
+  Optimizer,
+  AnyOptimizer,
+  Observation,
+  Objective,
+  Direction,
+  OptimizeOptions,
+  OptimizeResult,
+  TrialRecord,
+  SpaceOf,
+  CheckOptimizer,
+  UnknownSearchParam,
+  SearchValueMismatch,
+} from "./optimizer.js";

@@ -1,0 +1,256 @@
+// graph(name, [exp, ...]): a DAG of experiments whose edges are typed artifacts. An edge runs
+// from the producer of an artifact to every experiment whose `input({...})` reads it, either
+// through `producer.output(artifact)` or through the bare artifact() declaration (resolved to the
+// experiment whose `outputs` lists that very declaration). The node is pure data plus `run()`,
+// which delegates to the runtime's graph runner.
+import { GraphCycleError, ValidationError } from "../errors.js";
+import { requireEngineFeature } from "./engine.js";
+import type { AnyExperiment } from "./experiment.js";
+import { artifactInputs } from "./input.js";
+import { nameProblem } from "./names.js";
+import type { ExperimentAddress } from "./plugin.js";
+import type { Result } from "./result.js";
+import type { RunOptions } from "./run-options.js";
+
+/** One artifact link: `to`'s input `input` reads `artifact` written by `from`. */
+export interface GraphEdge {
+  readonly from: string;
+  readonly to: string;
+  readonly artifact: string;
+  readonly input: string;
+}
+
+/** What happened to an experiment during `graph.run()`, in the order it happened. */
+export interface GraphEvent {
+  readonly type: "start" | "end" | "fail";
+  readonly experiment: string;
+  /** performance.now() when the event happened. */
+  readonly at: number;
+  /** On "end": true when resume reused the stored run and no task ran. */
+  readonly reused?: boolean;
+  /** On "fail": the error that rejected the experiment's run. */
+  readonly error?: unknown;
+}
+
+export interface GraphRunOptions
+  extends Omit<RunOptions, "treatments" | "address" | "resume"> {
+  /**
+   * Runs exactly these treatments in every experiment that has them (own or inherited), instead of
+   * each experiment's own plus inherited treatments. Each name must belong to some experiment.
+   */
+  readonly treatments?: readonly string[];
+  /**
+   * Skip experiments whose stored run completed with the same step hashes, settings and inputs;
+   * rerun every experiment downstream of one that ran. Needs a storage plugin (artifacts()).
+   */
+  readonly resume?: boolean;
+  /** At most this many experiments run at once (default: all whose inputs are ready). */
+  readonly concurrency?: number;
+  /** Module addresses by experiment name, for worker-based execution. */
+  readonly addresses?: Readonly<Record<string, ExperimentAddress>>;
+  /** Called as experiments start and end (for progress displays and tests). */
+  readonly onEvent?: (event: GraphEvent) => void;
+}
+
+export interface GraphResult<N extends string = string> {
+  /** Every experiment's Result, keyed by experiment name. */
+  readonly results: Readonly<Record<N, Result>>;
+  /** Names in the order their runs finished. */
+  readonly completed: readonly N[];
+  /** Experiments resume reused without running any task. */
+  readonly reused: readonly N[];
+}
+
+export interface Graph {
+  readonly kind: "graph";
+  readonly name: string;
+  readonly experiments: readonly AnyExperiment[];
+  /** Artifact links, in experiment then input order. */
+  readonly edges: readonly GraphEdge[];
+  /** Experiment names in a topological order (producers first; ties keep the listing order). */
+  readonly order: readonly string[];
+  /** Runs every experiment, producers before consumers, independent ones concurrently. */
+  run(options?: GraphRunOptions): Promise<GraphResult>;
+  /** Throws ValidationError (or GraphCycleError) describing what is wrong. */
+  validate(): void;
+}
+
+export interface GraphAnalysis {
+  readonly edges: readonly GraphEdge[];
+  /** Topological order; holds every name only when there is no cycle. */
+  readonly order: readonly string[];
+  /** Definition problems (duplicate names, unknown producers, ...). */
+  readonly problems: readonly string[];
+  /** A cycle as names, first repeated last (["a", "b", "a"]), when there is one. */
+  readonly cycle: readonly string[] | undefined;
+}
+
+/** Pure analysis of a graph's experiments: edges, problems, a topological order or a cycle. */
+export function analyseGraph(graphName: string, experiments: readonly unknown[]): GraphAnalysis {
+  const problems: string[] = [];
+  const bad = nameProblem("graph", graphName);
+  if (bad) problems.push(bad);
+  if (!Array.isArray(experiments)) {
+    return { edges: [], order: [], problems: [...problems, "experiments must be an array of experiments"], cycle: undefined };
+  }
+  const nodes: AnyExperiment[] = [];
+  const byName = new Map<string, AnyExperiment>();
+  experiments.forEach((e, i) => {
+    if ((e as { kind?: unknown } | null)?.kind !== "experiment") {
+      problems.push(`item ${i + 1} of the experiments is not an experiment (create experiments with experiment(name, {...}))`);
+      return;
+    }
+    const exp = e as AnyExperiment;
+    if (byName.has(exp.name)) {
+      problems.push(
+        `experiment name "${exp.name}" is used twice; names key storage and results, so every experiment in a graph needs its own`,
+      );
+      return;
+    }
+    byName.set(exp.name, exp);
+    nodes.push(exp);
+  });
+
+  // Which experiments list each artifact declaration (by identity) in their outputs.
+  const listers = new Map<unknown, string[]>();
+  for (const exp of nodes) {
+    for (const a of exp.outputs) {
+      const list = listers.get(a);
+      if (list) list.push(exp.name);
+      else listers.set(a, [exp.name]);
+    }
+  }
+
+  const edges: GraphEdge[] = [];
+  for (const exp of nodes) {
+    for (const spec of artifactInputs(exp.source)) {
+      const where = `input "${spec.alias}" of experiment "${exp.name}"`;
+      let from: string | undefined;
+      if (spec.producer) {
+        const producer = byName.get(spec.producer.name);
+        if (!producer) {
+          problems.push(
+            `${where} reads "${spec.artifact.name}" from experiment "${spec.producer.name}", which is not in graph "${graphName}"; add it to the graph's experiments`,
+          );
+          continue;
+        }
+        if (!producer.outputs.some((a) => a.name === spec.artifact.name)) {
+          problems.push(
+            `${where} reads "${spec.artifact.name}" from experiment "${producer.name}", whose outputs do not list it (outputs: ${producer.outputs.map((a) => a.name).join(", ") || "none"})`,
+          );
+          continue;
+        }
+        from = producer.name;
+      } else {
+        const names = listers.get(spec.artifact) ?? [];
+        if (names.length === 0) {
+          problems.push(
+            `${where} reads artifact "${spec.artifact.name}", which no experiment in graph "${graphName}" lists in its outputs`,
+          );
+          continue;
+        }
+        if (names.length > 1) {
+          problems.push(
+            `${where} reads artifact "${spec.artifact.name}", which several experiments list in their outputs (${names.join(", ")}); name one with producer.output(artifact)`,
+          );
+          continue;
+        }
+        from = names[0]!;
+      }
+      edges.push(Object.freeze({ from, to: exp.name, artifact: spec.artifact.name, input: spec.alias }));
+    }
+  }
+
+  const { order, cycle } = topologicalOrder(
+    nodes.map((n) => n.name),
+    edges,
+  );
+  return { edges, order, problems, cycle };
+}
+
+/** Kahn's algorithm, ties broken by listing order; on a cycle, one cycle found by depth-first search. */
+export function topologicalOrder(
+  names: readonly string[],
+  edges: readonly { readonly from: string; readonly to: string }[],
+): { order: string[]; cycle: string[] | undefined } {
+  const index = new Map(names.map((n, i) => [n, i] as const));
+  const children = new Map<string, string[]>(names.map((n) => [n, []]));
+  const indegree = new Map<string, number>(names.map((n) => [n, 0]));
+  const seen = new Set<string>();
+  for (const e of edges) {
+    const key = `${e.from}\u0000${e.to}`;
+    if (seen.has(key) || !index.has(e.from) || !index.has(e.to)) continue;
+    seen.add(key);
+    children.get(e.from)!.push(e.to);
+    indegree.set(e.to, indegree.get(e.to)! + 1);
+  }
+  // A binary heap would be O(n log n); ready sets here are small, so a sorted insert is enough.
+  const ready = names.filter((n) => indegree.get(n) === 0);
+  const order: string[] = [];
+  while (ready.length) {
+    const n = ready.shift()!;
+    order.push(n);
+    for (const c of children.get(n)!) {
+      const d = indegree.get(c)! - 1;
+      indegree.set(c, d);
+      if (d === 0) {
+        const at = ready.findIndex((r) => index.get(r)! > index.get(c)!);
+        if (at < 0) ready.push(c);
+        else ready.splice(at, 0, c);
+      }
+    }
+  }
+  if (order.length === names.length) return { order, cycle: undefined };
+  return { order, cycle: findCycle(names.filter((n) => indegree.get(n)! > 0), children) };
+}
+
+function findCycle(candidates: readonly string[], children: ReadonlyMap<string, readonly string[]>): string[] {
+  const state = new Map<string, 1 | 2>(); // 1: on the current path, 2: done
+  const path: string[] = [];
+  const visit = (n: string): string[] | undefined => {
+    state.set(n, 1);
+    path.push(n);
+    for (const c of children.get(n) ?? []) {
+      const s = state.get(c);
+      if (s === 1) return [...path.slice(path.indexOf(c)), c];
+      if (s === undefined) {
+        const found = visit(c);
+        if (found) return found;
+      }
+    }
+    path.pop();
+    state.set(n, 2);
+    return undefined;
+  };
+  for (const n of candidates) {
+    if (state.has(n)) continue;
+    const found = visit(n);
+    if (found) return found;
+  }
+  return [...candidates];
+}
+
+function check(name: string, analysis: GraphAnalysis): void {
+  if (analysis.problems.length) throw new ValidationError(`graph "${String(name)}"`, analysis.problems);
+  if (analysis.cycle) throw new GraphCycleError(analysis.cycle);
+}
+
+export function graph(name: string, experiments: readonly AnyExperiment[]): Graph {
+  const list = Array.isArray(experiments) ? Object.freeze([...experiments]) : experiments;
+  const analysis = analyseGraph(name, list);
+  check(name, analysis);
+  const node: Graph = Object.freeze({
+    kind: "graph" as const,
+    name,
+    experiments: list,
+    edges: Object.freeze([...analysis.edges]),
+    order: Object.freeze([...analysis.order]),
+    run(options?: GraphRunOptions) {
+      return requireEngineFeature("runGraph")(node, options ?? {});
+    },
+    validate() {
+      check(name, analyseGraph(name, list));
+    },
+  });
+  return node;
+}
