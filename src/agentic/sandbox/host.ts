@@ -40,6 +40,8 @@ export interface SandboxRunOptions {
   readonly seed?: number | string;
   /** Overrides the sandbox's timeoutMs for this job. */
   readonly timeoutMs?: number;
+  /** The export to call with the input. Default "default". */
+  readonly entry?: string;
 }
 
 export interface SandboxResult<T = unknown> {
@@ -166,6 +168,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
         id: nextId++,
         code: prepared.code,
         input,
+        entry: runOptions.entry ?? "default",
         seed: String(runOptions.seed ?? 0),
         maxOutputBytes,
       },

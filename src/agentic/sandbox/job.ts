@@ -140,7 +140,7 @@ const WRAPPER_PREFIX = "(function (exports, require, module) {";
 
 export async function runJob(
   env: JobEnvironment,
-  job: { code: string; input: unknown; seed: string; maxOutputBytes: number },
+  job: { code: string; input: unknown; entry: string; seed: string; maxOutputBytes: number },
 ): Promise<JobOutcome> {
   const started = now();
   const { harden, Compartment } = env.ses;
@@ -222,11 +222,16 @@ export async function runJob(
     const exportsValue: unknown = module.exports;
     const entry =
       exportsValue !== null && (typeof exportsValue === "object" || typeof exportsValue === "function")
-        ? (exportsValue as { default?: unknown }).default
+        ? (exportsValue as Record<string, unknown>)[job.entry]
         : undefined;
     if (typeof entry !== "function") {
       if (violation) return fail(violation.reason, violation.message, violation);
-      return fail("runtime-error", "the module has no default export function; write `export default function (input) { ... }`");
+      return fail(
+        "runtime-error",
+        job.entry === "default"
+          ? "the module has no default export function; write `export default function (input) { ... }`"
+          : `the module has no exported function "${job.entry}"`,
+      );
     }
     const returned = (entry as (input: unknown) => unknown)(job.input);
     const kind = awaitKind(returned);

@@ -18,6 +18,8 @@ export interface JobMessage {
   /** CommonJS produced by the host's prepare step (comments stripped, imports checked). */
   readonly code: string;
   readonly input: unknown;
+  /** The export to call: "default" or a named export. */
+  readonly entry: string;
   /** Seed of the guest's `Math.random`. */
   readonly seed: string;
   readonly maxOutputBytes: number;
