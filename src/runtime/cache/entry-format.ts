@@ -38,7 +38,9 @@ function checksummer(algorithm: number): Checksummer | undefined {
     let value = 0;
     return {
       update: (bytes) => {
-        value = crc(bytes, value);
+        // zlib's crc32 returns 0 (not the running value) for a null data pointer, which an empty
+        // view of an empty ArrayBuffer has.
+        if (bytes.byteLength > 0) value = crc(bytes, value);
       },
       digest: () => {
         const out = Buffer.alloc(32);
