@@ -1,0 +1,144 @@
+// One compile: load (project) → TypeScript diagnostics → discover → rules → hash → manifest → emit.
+// Never runs user code; every failure is a diagnostic.
+import { join, resolve } from "node:path";
+import ts from "typescript";
+import { diagnosticOf, fromTs, hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
+import { discover, Tracer, type AnalysisHost, type Discovery } from "./discover.js";
+import { Emitter, type RunnerPlan } from "./emit.js";
+import { Hasher } from "./hash.js";
+import { buildManifest, type Manifest } from "./manifest.js";
+import { hostOf, loadProject, projectFiles, type LoadedProject, type ProjectOptions } from "./project.js";
+import { runRules } from "./rules/index.js";
+
+export interface CompileOptions extends ProjectOptions {
+  /** Output folder (manifest.json, runners/). Default: `.crystallize` beside the tsconfig. */
+  readonly outDir?: string;
+  /** Write the manifest and runners (default true). Nothing is written when there are errors. */
+  readonly emit?: boolean;
+}
+
+export interface Analysis {
+  readonly loaded: LoadedProject;
+  readonly host: AnalysisHost;
+  readonly discovery: Discovery;
+  readonly hasher: Hasher;
+  readonly tracer: Tracer;
+  readonly manifest: Manifest;
+  /** TypeScript's diagnostics, then the rules', sorted. */
+  readonly diagnostics: Diagnostic[];
+}
+
+export interface CompileResult {
+  /** No error-severity diagnostic. */
+  readonly ok: boolean;
+  readonly diagnostics: readonly Diagnostic[];
+  readonly manifest: Manifest | undefined;
+  readonly analysis: Analysis | undefined;
+  readonly root: string | undefined;
+  readonly tsconfig: string | undefined;
+  readonly outDir: string | undefined;
+  /** Files written by this compile (unchanged files are not rewritten). */
+  readonly written: readonly string[];
+}
+
+function internalError(err: unknown, where: string | undefined): Diagnostic {
+  const msg = err instanceof Error ? err.message.split("\n")[0] : String(err);
+  return diagnosticOf(where, "CRY0900", `internal compiler error: ${msg}; please report it (the other diagnostics are still valid)`);
+}
+
+/** TypeScript's diagnostics for the whole program (what `tsc --noEmit` reports), or for some files. */
+export function typeScriptDiagnostics(program: ts.Program, files?: readonly ts.SourceFile[]): Diagnostic[] {
+  if (!files) return ts.getPreEmitDiagnostics(program).map(fromTs);
+  const out: ts.Diagnostic[] = [...program.getConfigFileParsingDiagnostics(), ...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()];
+  for (const sf of files) out.push(...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf));
+  return out.map(fromTs);
+}
+
+/** Analyses a loaded project: diagnostics, discovery, rules, hashes and the manifest. Synchronous. */
+export function analyze(loaded: LoadedProject, options: { tsDiagnostics?: Diagnostic[]; hasher?: Hasher } = {}): Analysis {
+  const host = hostOf(loaded);
+  const diagnostics: Diagnostic[] = [];
+  try {
+    diagnostics.push(...(options.tsDiagnostics ?? typeScriptDiagnostics(host.program)));
+  } catch (err) {
+    diagnostics.push(internalError(err, loaded.tsconfig));
+  }
+  const files = projectFiles(host);
+  if (files.length === 0) {
+    diagnostics.push(diagnosticOf(loaded.tsconfig, "CRY0003", "the project has no TypeScript files; check the tsconfig's include and files"));
+  }
+  const tracer = new Tracer(host);
+  const hasher = options.hasher ?? new Hasher(host);
+  let discovery: Discovery = { experiments: [], graphs: [], unexported: [], opaque: [], otherExports: [] };
+  try {
+    discovery = discover(host, files, tracer);
+  } catch (err) {
+    diagnostics.push(internalError(err, loaded.tsconfig));
+  }
+  diagnostics.push(...runRules({ host, discovery, tracer, hasher }));
+  let manifest: Manifest;
+  try {
+    manifest = buildManifest(host, hasher, loaded.tsconfig, discovery.experiments, discovery.graphs);
+  } catch (err) {
+    diagnostics.push(internalError(err, loaded.tsconfig));
+    manifest = buildManifest(host, hasher, loaded.tsconfig, [], []);
+  }
+  return { loaded, host, discovery, hasher, tracer, manifest, diagnostics: sortDiagnostics(dedupe(diagnostics)) };
+}
+
+function dedupe(list: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return list.filter((d) => {
+    const k = `${d.file}|${d.line}|${d.column}|${d.code}|${d.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+export function runnerPlans(a: Analysis): RunnerPlan[] {
+  const byName = new Map(a.discovery.experiments.map((d) => [d.info.name, d]));
+  return a.manifest.experiments.map((entry) => ({ entry, moduleFile: byName.get(entry.name)!.addresses[0]!.file.fileName }));
+}
+
+export function defaultOutDir(root: string, outDir?: string, cwd: string = process.cwd()): string {
+  return outDir ? resolve(cwd, outDir) : join(root, ".crystallize");
+}
+
+/** Type-checks, runs the DSL rules, hashes, and writes the manifest and runners. */
+export async function compile(options: CompileOptions = {}): Promise<CompileResult> {
+  const load = loadProject(options);
+  if (!load.ok) {
+    return { ok: false, diagnostics: load.diagnostics, manifest: undefined, analysis: undefined, root: undefined, tsconfig: undefined, outDir: undefined, written: [] };
+  }
+  const { loaded } = load;
+  const outDir = defaultOutDir(loaded.root, options.outDir, options.cwd);
+  let analysis: Analysis;
+  try {
+    analysis = analyze(loaded);
+  } catch (err) {
+    return { ok: false, diagnostics: [internalError(err, loaded.tsconfig)], manifest: undefined, analysis: undefined, root: loaded.root, tsconfig: loaded.tsconfig, outDir, written: [] };
+  }
+  const diagnostics = [...analysis.diagnostics];
+  let written: string[] = [];
+  if (options.emit !== false && !hasErrors(diagnostics)) {
+    const emitter = new Emitter(loaded.root, loaded.tsconfig, outDir);
+    try {
+      const r = await emitter.emit(analysis.manifest, runnerPlans(analysis));
+      written = r.written;
+      diagnostics.push(...r.diagnostics);
+    } catch (err) {
+      diagnostics.push(internalError(err, loaded.tsconfig));
+    }
+  }
+  return {
+    ok: !hasErrors(diagnostics),
+    diagnostics: sortDiagnostics(diagnostics),
+    manifest: analysis.manifest,
+    analysis,
+    root: loaded.root,
+    tsconfig: loaded.tsconfig,
+    outDir,
+    written,
+  };
+}

@@ -1,0 +1,697 @@
+// Discovery: finds every exported experiment and graph of a program and what they are made of
+// (steps, params, metrics, treatments, hypotheses, artifacts, inputs), by following the DSL's
+// calls statically through consts, imports, aliases, re-exports and the builder form. Works on
+// the raw TypeScript AST and one TypeChecker, so that the CLI and an editor plugin share it.
+import { relative, sep } from "node:path";
+import ts from "typescript";
+import { constInitializer, evaluate, propertyKey, skipOuter, UNKNOWN, type Static } from "./evaluate.js";
+
+export type DslName = "step" | "source" | "pipeline" | "treatment" | "hypothesis" | "experiment" | "artifact" | "input" | "graph" | "resource";
+const DSL_NAMES: ReadonlySet<string> = new Set<DslName>([
+  "step", "source", "pipeline", "treatment", "hypothesis", "experiment", "artifact", "input", "graph", "resource",
+]);
+
+export interface Named {
+  /** The statically known name, or undefined when it is not a literal. */
+  readonly name: string | undefined;
+  readonly nameNode: ts.Node;
+}
+
+export interface StepInfo extends Named {
+  readonly kind: "step";
+  readonly node: ts.Expression;
+  readonly options: ts.ObjectLiteralExpression | undefined;
+  readonly paramsNode: ts.Expression | undefined;
+  readonly params: Static;
+  readonly metrics: readonly { readonly name: string; readonly node: ts.Node }[];
+  readonly metricsNode: ts.Expression | undefined;
+  /** false when the metrics list could not be read statically. */
+  readonly metricsKnown: boolean;
+  readonly cacheable: boolean;
+  readonly run: ts.Expression | undefined;
+}
+export interface SourceInfo extends Named {
+  readonly kind: "source";
+  readonly node: ts.Expression;
+  readonly fetch: ts.Expression | undefined;
+}
+export interface TreatmentInfo extends Named {
+  readonly kind: "treatment";
+  readonly node: ts.Expression;
+  /** Fixed values (undefined for computed treatments or values the compiler cannot read). */
+  readonly keys: readonly { readonly key: string; readonly node: ts.Node; readonly value: Static; readonly valueNode: ts.Expression | undefined }[] | undefined;
+  readonly computed: boolean;
+}
+export interface HypothesisInfo extends Named {
+  readonly kind: "hypothesis";
+  readonly node: ts.Expression;
+  readonly metrics: readonly { readonly name: string; readonly node: ts.Node }[] | undefined;
+}
+export interface ArtifactInfo extends Named {
+  readonly kind: "artifact";
+  readonly node: ts.Expression;
+}
+export interface InputInfo {
+  readonly kind: "input";
+  readonly node: ts.Expression;
+  readonly entries: readonly { readonly key: string; readonly node: ts.Node; readonly value: Value }[];
+}
+export interface OutputRefInfo {
+  readonly kind: "output-ref";
+  readonly node: ts.CallExpression;
+  readonly experiment: Value;
+  readonly artifact: Value;
+  readonly artifactNode: ts.Expression;
+}
+export interface PipelineInfo {
+  readonly kind: "pipeline";
+  readonly node: ts.Expression;
+  readonly steps: readonly Value[];
+  /** Where each step is used (the argument), parallel to `steps`. */
+  readonly uses: readonly ts.Node[];
+}
+export interface ArrayInfo {
+  readonly kind: "array";
+  readonly node: ts.Expression;
+  readonly elements: readonly Value[];
+  /** Where each element is written, parallel to `elements`. */
+  readonly uses: readonly ts.Node[];
+}
+export interface UnknownInfo {
+  readonly kind: "unknown";
+  readonly node: ts.Node;
+}
+export interface Setting {
+  readonly value: Static;
+  readonly node: ts.Expression;
+}
+export interface ExperimentInfo extends Named {
+  readonly kind: "experiment";
+  /** The construction: the experiment(...) call or the builder's .build() call. */
+  readonly node: ts.CallExpression;
+  readonly form: "call" | "builder";
+  readonly file: ts.SourceFile;
+  readonly source: Value | undefined;
+  readonly sourceNode: ts.Expression | undefined;
+  /** In order; undefined when the pipeline could not be followed. */
+  readonly steps: readonly Value[] | undefined;
+  /** Where each step, treatment, hypothesis and output is used, parallel to the lists. */
+  readonly stepUses: readonly ts.Node[];
+  readonly treatmentUses: readonly ts.Node[];
+  readonly hypothesisUses: readonly ts.Node[];
+  readonly outputUses: readonly ts.Node[];
+  readonly pipelineNode: ts.Node | undefined;
+  readonly treatments: readonly Value[] | undefined;
+  readonly hypotheses: readonly Value[] | undefined;
+  readonly outputs: readonly Value[] | undefined;
+  readonly replicates: Setting | undefined;
+  readonly seed: Setting | undefined;
+}
+export interface GraphInfo extends Named {
+  readonly kind: "graph";
+  readonly node: ts.CallExpression;
+  readonly file: ts.SourceFile;
+  readonly members: readonly Value[] | undefined;
+  readonly memberUses: readonly ts.Node[];
+  readonly membersNode: ts.Expression | undefined;
+}
+
+export type Value =
+  | StepInfo
+  | SourceInfo
+  | TreatmentInfo
+  | HypothesisInfo
+  | ArtifactInfo
+  | InputInfo
+  | OutputRefInfo
+  | PipelineInfo
+  | ArrayInfo
+  | ExperimentInfo
+  | GraphInfo
+  | UnknownInfo;
+
+/** Where an experiment or graph can be imported from. */
+export interface Address {
+  readonly file: ts.SourceFile;
+  /** The export name ("default" for a default export). */
+  readonly exportName: string;
+  readonly declaration: ts.Declaration;
+}
+
+export interface Discovered<T> {
+  readonly info: T;
+  /** Every export that leads to it; the first is canonical (the defining file's own export). */
+  readonly addresses: readonly Address[];
+}
+
+export interface Discovery {
+  readonly experiments: readonly Discovered<ExperimentInfo>[];
+  readonly graphs: readonly Discovered<GraphInfo>[];
+  /** Constructions that no export leads to (for the portability rules). */
+  readonly unexported: readonly (ExperimentInfo | GraphInfo)[];
+  /** Exports whose type is an experiment or graph but whose definition could not be followed. */
+  readonly opaque: readonly { readonly file: ts.SourceFile; readonly exportName: string; readonly node: ts.Node; readonly kind: "experiment" | "graph" }[];
+  /** Exports that are neither (for "did you mean" messages). */
+  readonly otherExports: readonly { readonly file: ts.SourceFile; readonly exportName: string }[];
+}
+
+export interface AnalysisHost {
+  readonly program: ts.Program;
+  readonly checker: ts.TypeChecker;
+  /** The project's directory (the tsconfig's). */
+  readonly root: string;
+}
+
+/** A file whose code belongs to the project: not a declaration file, not a package, under the root. */
+export function isProjectFile(host: Pick<AnalysisHost, "root">, sf: ts.SourceFile): boolean {
+  if (sf.isDeclarationFile) return false;
+  const f = sf.fileName;
+  if (/[\\/]node_modules[\\/]/.test(f)) return false;
+  const rel = relative(host.root, f);
+  return rel !== "" && !rel.startsWith("..") && !rel.startsWith(sep) && !/^[a-zA-Z]:/.test(rel);
+}
+
+function isDslFile(host: AnalysisHost, sf: ts.SourceFile): boolean {
+  if (isProjectFile(host, sf)) return false;
+  return /[\\/]dsl[\\/][^\\/]+$/.test(sf.fileName) || /[\\/]node_modules[\\/]crystallize[\\/]/.test(sf.fileName);
+}
+
+/** The DSL function a callee refers to ("step", ...), through imports and aliases. */
+export function dslFunctionOf(host: AnalysisHost, callee: ts.Expression): DslName | undefined {
+  const c = skipOuter(callee);
+  let sym: ts.Symbol | undefined;
+  try {
+    sym = host.checker.getSymbolAtLocation(ts.isPropertyAccessExpression(c) ? c.name : c);
+    if (sym && sym.flags & ts.SymbolFlags.Alias) sym = host.checker.getAliasedSymbol(sym);
+  } catch {
+    return undefined;
+  }
+  if (!sym || !DSL_NAMES.has(sym.name)) return undefined;
+  const decl = sym.valueDeclaration ?? sym.declarations?.[0];
+  if (!decl || !isDslFile(host, decl.getSourceFile())) return undefined;
+  return sym.name as DslName;
+}
+
+function nameOf(host: AnalysisHost, node: ts.Expression | undefined, fallback: ts.Node): Named {
+  if (!node) return { name: undefined, nameNode: fallback };
+  const v = evaluate(host.checker, node);
+  return { name: typeof v === "string" ? v : undefined, nameNode: node };
+}
+
+/** Follows expressions to the DSL nodes they build. Memoized per node; cycle-safe. */
+export class Tracer {
+  private readonly memo = new Map<ts.Node, Value>();
+  constructor(readonly host: AnalysisHost) {}
+
+  trace(expr: ts.Expression | undefined, depth = 0): Value {
+    if (!expr) return { kind: "unknown", node: this.host.program.getSourceFiles()[0]! };
+    const e = skipOuter(expr);
+    if (depth > 40) return { kind: "unknown", node: e };
+    const hit = this.memo.get(e);
+    if (hit) return hit;
+    this.memo.set(e, { kind: "unknown", node: e }); // cycle guard
+    let v: Value;
+    try {
+      v = this.compute(e, depth);
+    } catch {
+      v = { kind: "unknown", node: e };
+    }
+    this.memo.set(e, v);
+    return v;
+  }
+
+  private compute(e: ts.Expression, depth: number): Value {
+    if (ts.isIdentifier(e)) {
+      const init = constInitializer(this.host.checker, e) ?? letInitializer(this.host.checker, e);
+      return init ? this.trace(init, depth + 1) : { kind: "unknown", node: e };
+    }
+    if (ts.isArrayLiteralExpression(e)) {
+      const [elements, uses] = this.spreadList(e.elements, depth);
+      return { kind: "array", node: e, elements, uses };
+    }
+    if (ts.isCallExpression(e)) return this.call(e, depth);
+    return { kind: "unknown", node: e };
+  }
+
+  private call(e: ts.CallExpression, depth: number): Value {
+    const callee = skipOuter(e.expression);
+    if (ts.isPropertyAccessExpression(callee) && callee.name.text === "build" && e.arguments.length === 0) {
+      return this.builder(e, depth) ?? { kind: "unknown", node: e };
+    }
+    if (ts.isPropertyAccessExpression(callee) && callee.name.text === "output" && e.arguments.length === 1) {
+      const experiment = this.trace(callee.expression, depth + 1);
+      if (experiment.kind === "experiment" || experiment.kind === "unknown") {
+        return { kind: "output-ref", node: e, experiment, artifact: this.trace(e.arguments[0], depth + 1), artifactNode: e.arguments[0]! };
+      }
+    }
+    const fn = dslFunctionOf(this.host, callee);
+    const args = e.arguments;
+    switch (fn) {
+      case "step":
+        return this.step(e, args);
+      case "source":
+        return { kind: "source", node: e, ...nameOf(this.host, args[0], e), fetch: args[1] };
+      case "pipeline":
+      {
+        const [steps, uses] = this.spreadList(args, depth);
+        return { kind: "pipeline", node: e, steps, uses };
+      }
+      case "treatment":
+        return this.treatment(e, args);
+      case "hypothesis":
+        return this.hypothesis(e, args);
+      case "artifact":
+        return { kind: "artifact", node: e, ...nameOf(this.host, args[0], e) };
+      case "input":
+        return this.input(e, args, depth);
+      case "experiment":
+        return this.experimentCall(e, args, depth);
+      case "graph": {
+        const list = args[1] ? this.trace(args[1], depth + 1) : undefined;
+        return {
+          kind: "graph",
+          node: e,
+          file: e.getSourceFile(),
+          ...nameOf(this.host, args[0], e),
+          members: list?.kind === "array" ? list.elements : undefined,
+          memberUses: list?.kind === "array" ? list.uses : [],
+          membersNode: args[1],
+        };
+      }
+      default:
+        return { kind: "unknown", node: e };
+    }
+  }
+
+  private spreadList(args: ts.NodeArray<ts.Expression>, depth: number): [Value[], ts.Node[]] {
+    const out: Value[] = [];
+    const uses: ts.Node[] = [];
+    for (const a of args) {
+      if (ts.isSpreadElement(a)) {
+        const inner = this.trace(a.expression, depth + 1);
+        if (inner.kind === "array") {
+          out.push(...inner.elements);
+          uses.push(...inner.elements.map(() => a));
+        } else {
+          out.push({ kind: "unknown", node: a });
+          uses.push(a);
+        }
+      } else if (!ts.isOmittedExpression(a)) {
+        out.push(this.trace(a, depth + 1));
+        uses.push(a);
+      }
+    }
+    return [out, uses];
+  }
+
+  private step(e: ts.CallExpression, args: ts.NodeArray<ts.Expression>): StepInfo {
+    const named = nameOf(this.host, args[0], e);
+    const hasOptions = args.length >= 3;
+    const optionsExpr = hasOptions ? args[1] : undefined;
+    const options = optionsExpr ? objectLiteralOf(this.host.checker, optionsExpr) : undefined;
+    const prop = (n: string) => (options ? propertyOf(this.host.checker, options, n) : undefined);
+    const paramsNode = prop("params");
+    const metricsNode = prop("metrics");
+    const cacheableNode = prop("cacheable");
+    const metrics: { name: string; node: ts.Node }[] = [];
+    let metricsKnown = !optionsExpr || !!options;
+    if (metricsNode) {
+      const list = arrayLiteralOf(this.host.checker, metricsNode);
+      if (list) {
+        for (const el of list.elements) {
+          const v = evaluate(this.host.checker, el as ts.Expression);
+          if (typeof v === "string") metrics.push({ name: v, node: el });
+          else metricsKnown = false;
+        }
+      } else metricsKnown = false;
+    }
+    const cacheable = cacheableNode ? evaluate(this.host.checker, cacheableNode) === true : false;
+    return {
+      kind: "step",
+      node: e,
+      ...named,
+      options,
+      paramsNode,
+      params: paramsNode ? evaluate(this.host.checker, paramsNode) : optionsExpr && !options ? UNKNOWN : {},
+      metrics,
+      metricsNode,
+      metricsKnown,
+      cacheable,
+      run: args[args.length - 1] && args.length >= 2 ? args[args.length - 1] : undefined,
+    };
+  }
+
+  private treatment(e: ts.CallExpression, args: ts.NodeArray<ts.Expression>): TreatmentInfo {
+    const named = nameOf(this.host, args[0], e);
+    const valuesExpr = args[1] ? skipOuter(args[1]) : undefined;
+    const computed = !!valuesExpr && (ts.isArrowFunction(valuesExpr) || ts.isFunctionExpression(valuesExpr));
+    const obj = valuesExpr && !computed ? objectLiteralOf(this.host.checker, valuesExpr) : undefined;
+    let keys: { key: string; node: ts.Node; value: Static; valueNode: ts.Expression | undefined }[] | undefined;
+    if (obj) {
+      keys = [];
+      for (const p of obj.properties) {
+        if (ts.isPropertyAssignment(p)) {
+          const key = propertyKey(this.host.checker, p.name);
+          if (key === undefined) return { kind: "treatment", node: e, ...named, keys: undefined, computed };
+          keys.push({ key, node: p.name, value: evaluate(this.host.checker, p.initializer), valueNode: p.initializer });
+        } else if (ts.isShorthandPropertyAssignment(p)) {
+          keys.push({ key: p.name.text, node: p.name, value: evaluate(this.host.checker, p.name), valueNode: p.name });
+        } else {
+          return { kind: "treatment", node: e, ...named, keys: undefined, computed };
+        }
+      }
+    }
+    return { kind: "treatment", node: e, ...named, keys, computed };
+  }
+
+  private hypothesis(e: ts.CallExpression, args: ts.NodeArray<ts.Expression>): HypothesisInfo {
+    const named = nameOf(this.host, args[0], e);
+    const obj = args[1] ? objectLiteralOf(this.host.checker, args[1]) : undefined;
+    const metricNode = obj ? propertyOf(this.host.checker, obj, "metric") : undefined;
+    let metrics: { name: string; node: ts.Node }[] | undefined;
+    if (metricNode) {
+      const list = arrayLiteralOf(this.host.checker, metricNode);
+      const nodes = list ? [...list.elements] : [metricNode];
+      metrics = [];
+      for (const n of nodes) {
+        const v = evaluate(this.host.checker, n as ts.Expression);
+        if (typeof v === "string") metrics.push({ name: v, node: n });
+        else {
+          metrics = undefined;
+          break;
+        }
+      }
+    }
+    return { kind: "hypothesis", node: e, ...named, metrics };
+  }
+
+  private input(e: ts.CallExpression, args: ts.NodeArray<ts.Expression>, depth: number): InputInfo {
+    const obj = args[0] ? objectLiteralOf(this.host.checker, args[0]) : undefined;
+    const entries: { key: string; node: ts.Node; value: Value }[] = [];
+    if (obj) {
+      for (const p of obj.properties) {
+        if (ts.isPropertyAssignment(p)) {
+          entries.push({ key: propertyKey(this.host.checker, p.name) ?? "?", node: p.initializer, value: this.trace(p.initializer, depth + 1) });
+        } else if (ts.isShorthandPropertyAssignment(p)) {
+          entries.push({ key: p.name.text, node: p.name, value: this.trace(p.name, depth + 1) });
+        }
+      }
+    }
+    return { kind: "input", node: e, entries };
+  }
+
+  private list(expr: ts.Expression | undefined, depth: number): ArrayInfo | undefined {
+    if (!expr) return { kind: "array", node: expr as unknown as ts.Expression, elements: [], uses: [] };
+    const v = this.trace(expr, depth + 1);
+    return v.kind === "array" ? v : undefined;
+  }
+
+  private experimentCall(e: ts.CallExpression, args: ts.NodeArray<ts.Expression>, depth: number): ExperimentInfo {
+    const named = nameOf(this.host, args[0], e);
+    const def = args[1] ? objectLiteralOf(this.host.checker, args[1]) : undefined;
+    const prop = (n: string) => (def ? propertyOf(this.host.checker, def, n) : undefined);
+    const pipelineNode = prop("pipeline");
+    const pipe = pipelineNode ? this.trace(pipelineNode, depth + 1) : undefined;
+    const sourceNode = prop("source");
+    const setting = (n: string): Setting | undefined => {
+      const node = prop(n);
+      return node ? { value: evaluate(this.host.checker, node), node } : undefined;
+    };
+    const known = !!def;
+    const treatments = known ? this.list(prop("treatments"), depth) : undefined;
+    const hypotheses = known ? this.list(prop("hypotheses"), depth) : undefined;
+    const outputs = known ? this.list(prop("outputs"), depth) : undefined;
+    return {
+      kind: "experiment",
+      node: e,
+      form: "call",
+      file: e.getSourceFile(),
+      ...named,
+      source: sourceNode ? this.trace(sourceNode, depth + 1) : undefined,
+      sourceNode,
+      steps: pipe?.kind === "pipeline" ? pipe.steps : undefined,
+      stepUses: pipe?.kind === "pipeline" ? pipe.uses : [],
+      pipelineNode: pipelineNode ?? args[1] ?? e,
+      treatments: treatments?.elements,
+      treatmentUses: treatments?.uses ?? [],
+      hypotheses: hypotheses?.elements,
+      hypothesisUses: hypotheses?.uses ?? [],
+      outputs: outputs?.elements,
+      outputUses: outputs?.uses ?? [],
+      replicates: setting("replicates"),
+      seed: setting("seed"),
+    };
+  }
+
+  /** `experiment.builder(name).source(s).step(a)...build()`, through consts holding partial chains. */
+  private builder(build: ts.CallExpression, depth: number): ExperimentInfo | undefined {
+    const calls: ts.CallExpression[] = [];
+    let cur: ts.Expression = skipOuter((build.expression as ts.PropertyAccessExpression).expression);
+    let root: ts.CallExpression | undefined;
+    for (let guard = 0; guard < 500; guard++) {
+      if (ts.isIdentifier(cur)) {
+        const init = constInitializer(this.host.checker, cur);
+        if (!init) return undefined;
+        cur = skipOuter(init);
+        continue;
+      }
+      if (!ts.isCallExpression(cur)) return undefined;
+      const callee = skipOuter(cur.expression);
+      if (!ts.isPropertyAccessExpression(callee)) return undefined;
+      if (callee.name.text === "builder" && dslFunctionOf(this.host, callee.expression) === "experiment") {
+        root = cur;
+        break;
+      }
+      calls.unshift(cur);
+      cur = skipOuter(callee.expression);
+    }
+    if (!root) return undefined;
+    let source: Value | undefined;
+    let sourceNode: ts.Expression | undefined;
+    const steps: Value[] = [];
+    const stepUses: ts.Node[] = [];
+    let treatments: Value[] | undefined = [];
+    let hypotheses: Value[] | undefined = [];
+    let outputs: Value[] | undefined = [];
+    const treatmentUses: ts.Node[] = [];
+    const hypothesisUses: ts.Node[] = [];
+    const outputUses: ts.Node[] = [];
+    let replicates: Setting | undefined;
+    let seed: Setting | undefined;
+    const append = (list: Value[] | undefined, uses: ts.Node[], arg: ts.Expression | undefined) => {
+      const items = this.list(arg, depth);
+      if (items) uses.push(...items.uses);
+      return list && items ? [...list, ...items.elements] : undefined;
+    };
+    for (const c of calls) {
+      const method = (skipOuter(c.expression) as ts.PropertyAccessExpression).name.text;
+      const arg = c.arguments[0];
+      switch (method) {
+        case "source":
+          sourceNode = arg;
+          source = this.trace(arg, depth + 1);
+          break;
+        case "step":
+          steps.push(this.trace(arg, depth + 1));
+          stepUses.push(arg ?? c);
+          break;
+        case "treatments":
+          treatments = append(treatments, treatmentUses, arg);
+          break;
+        case "hypotheses":
+          hypotheses = append(hypotheses, hypothesisUses, arg);
+          break;
+        case "outputs":
+          outputs = append(outputs, outputUses, arg);
+          break;
+        case "replicates":
+          if (arg) replicates = { value: evaluate(this.host.checker, arg), node: arg };
+          break;
+        case "seed":
+          if (arg) seed = { value: evaluate(this.host.checker, arg), node: arg };
+          break;
+        default:
+          break;
+      }
+    }
+    return {
+      kind: "experiment",
+      node: build,
+      form: "builder",
+      file: build.getSourceFile(),
+      ...nameOf(this.host, root.arguments[0], root),
+      source,
+      sourceNode,
+      steps,
+      stepUses,
+      pipelineNode: build,
+      treatments,
+      treatmentUses,
+      hypotheses,
+      hypothesisUses,
+      outputs,
+      outputUses,
+      replicates,
+      seed,
+    };
+  }
+}
+
+function letInitializer(checker: ts.TypeChecker, id: ts.Identifier): ts.Expression | undefined {
+  let sym: ts.Symbol | undefined;
+  try {
+    sym = checker.getSymbolAtLocation(id);
+    if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
+  } catch {
+    return undefined;
+  }
+  const decl = sym?.valueDeclaration;
+  return decl && ts.isVariableDeclaration(decl) ? decl.initializer : undefined;
+}
+
+export function objectLiteralOf(checker: ts.TypeChecker, expr: ts.Expression, depth = 0): ts.ObjectLiteralExpression | undefined {
+  const e = skipOuter(expr);
+  if (ts.isObjectLiteralExpression(e)) return e;
+  if (ts.isIdentifier(e) && depth < 10) {
+    const init = constInitializer(checker, e);
+    return init ? objectLiteralOf(checker, init, depth + 1) : undefined;
+  }
+  return undefined;
+}
+
+export function arrayLiteralOf(checker: ts.TypeChecker, expr: ts.Expression, depth = 0): ts.ArrayLiteralExpression | undefined {
+  const e = skipOuter(expr);
+  if (ts.isArrayLiteralExpression(e)) return e;
+  if (ts.isIdentifier(e) && depth < 10) {
+    const init = constInitializer(checker, e);
+    return init ? arrayLiteralOf(checker, init, depth + 1) : undefined;
+  }
+  return undefined;
+}
+
+/** The value expression of property `name` of an object literal (last one wins, like JS). */
+export function propertyOf(checker: ts.TypeChecker, obj: ts.ObjectLiteralExpression, name: string): ts.Expression | undefined {
+  let found: ts.Expression | undefined;
+  for (const p of obj.properties) {
+    if (ts.isPropertyAssignment(p) && propertyKey(checker, p.name) === name) found = p.initializer;
+    else if (ts.isShorthandPropertyAssignment(p) && p.name.text === name) found = p.name;
+  }
+  return found;
+}
+
+/** Finds the experiment and graph constructions in a project file (including unexported ones). */
+function constructionsIn(host: AnalysisHost, tracer: Tracer, sf: ts.SourceFile): (ExperimentInfo | GraphInfo)[] {
+  // Local names bound to the DSL's experiment/graph functions (through imports and aliases).
+  const found: (ExperimentInfo | GraphInfo)[] = [];
+  const text = sf.text;
+  if (!text.includes("experiment") && !text.includes("graph") && !text.includes("build")) return found;
+  const visit = (node: ts.Node): void => {
+    if (ts.isCallExpression(node)) {
+      const callee = skipOuter(node.expression);
+      let candidate = false;
+      if (ts.isPropertyAccessExpression(callee)) candidate = callee.name.text === "build";
+      else if (ts.isIdentifier(callee)) candidate = true;
+      if (candidate) {
+        const fn = ts.isIdentifier(callee) ? dslFunctionOf(host, callee) : undefined;
+        if (fn === "experiment" || fn === "graph" || ts.isPropertyAccessExpression(callee)) {
+          const v = tracer.trace(node);
+          if (v.kind === "experiment" || v.kind === "graph") found.push(v);
+        }
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  ts.forEachChild(sf, visit);
+  return found;
+}
+
+function exportedDeclarationValue(tracer: Tracer, decl: ts.Declaration): Value | undefined {
+  if (ts.isVariableDeclaration(decl)) return decl.initializer ? tracer.trace(decl.initializer) : undefined;
+  if (ts.isExportAssignment(decl)) return tracer.trace(decl.expression);
+  return undefined;
+}
+
+/** Reads the `kind` tag of a DSL node's type ("experiment", "graph", ...), if it has one. */
+export function kindTagOf(checker: ts.TypeChecker, type: ts.Type): string | undefined {
+  const prop = type.getProperty("kind");
+  if (!prop) return undefined;
+  const t = checker.getTypeOfSymbol(prop);
+  return t.isStringLiteral() ? t.value : undefined;
+}
+
+/** Discovers every experiment and graph of the given project files. */
+export function discover(host: AnalysisHost, files: readonly ts.SourceFile[], tracer = new Tracer(host)): Discovery {
+  const { checker } = host;
+  const constructions = new Map<ts.Node, ExperimentInfo | GraphInfo>();
+  for (const sf of files) for (const c of constructionsIn(host, tracer, sf)) constructions.set(c.node, c);
+  const addresses = new Map<ts.Node, Address[]>();
+  const opaque: { file: ts.SourceFile; exportName: string; node: ts.Node; kind: "experiment" | "graph" }[] = [];
+  const otherExports: { file: ts.SourceFile; exportName: string }[] = [];
+  for (const sf of files) {
+    const moduleSymbol = checker.getSymbolAtLocation(sf);
+    if (!moduleSymbol) continue;
+    let exports: ts.Symbol[];
+    try {
+      exports = checker.getExportsOfModule(moduleSymbol);
+    } catch {
+      continue;
+    }
+    for (const exp of exports) {
+      let target = exp;
+      try {
+        if (target.flags & ts.SymbolFlags.Alias) target = checker.getAliasedSymbol(target);
+      } catch {
+        continue;
+      }
+      const decl = target.valueDeclaration ?? target.declarations?.find((d) => ts.isExportAssignment(d));
+      if (!decl) continue;
+      const value = exportedDeclarationValue(tracer, decl);
+      if (value && (value.kind === "experiment" || value.kind === "graph")) {
+        constructions.set(value.node, value);
+        const list = addresses.get(value.node) ?? [];
+        list.push({ file: sf, exportName: exp.name, declaration: decl });
+        addresses.set(value.node, list);
+        continue;
+      }
+      if (!(target.flags & (ts.SymbolFlags.Variable | ts.SymbolFlags.Property))) {
+        otherExports.push({ file: sf, exportName: exp.name });
+        continue;
+      }
+      let tag: string | undefined;
+      try {
+        tag = kindTagOf(checker, checker.getTypeOfSymbol(target));
+      } catch {
+        tag = undefined;
+      }
+      if ((tag === "experiment" || tag === "graph") && decl.getSourceFile() === sf) {
+        opaque.push({ file: sf, exportName: exp.name, node: ts.isVariableDeclaration(decl) ? decl.name : decl, kind: tag });
+      } else if (tag !== "experiment" && tag !== "graph") {
+        otherExports.push({ file: sf, exportName: exp.name });
+      }
+    }
+  }
+  const experiments: Discovered<ExperimentInfo>[] = [];
+  const graphs: Discovered<GraphInfo>[] = [];
+  const unexported: (ExperimentInfo | GraphInfo)[] = [];
+  for (const c of constructions.values()) {
+    const list = addresses.get(c.node);
+    if (!list || list.length === 0) {
+      unexported.push(c);
+      continue;
+    }
+    const rank = (a: Address) => (a.file === c.file ? 0 : 1);
+    const sorted = [...list].sort((a, b) => rank(a) - rank(b) || a.file.fileName.localeCompare(b.file.fileName) || (a.exportName === "default" ? 1 : 0) - (b.exportName === "default" ? 1 : 0) || a.exportName.localeCompare(b.exportName));
+    if (c.kind === "experiment") experiments.push({ info: c, addresses: sorted });
+    else graphs.push({ info: c, addresses: sorted });
+  }
+  const order = (a: { info: { file: ts.SourceFile; node: ts.Node } }, b: { info: { file: ts.SourceFile; node: ts.Node } }) =>
+    a.info.file.fileName.localeCompare(b.info.file.fileName) || a.info.node.pos - b.info.node.pos;
+  experiments.sort(order);
+  graphs.sort(order);
+  return { experiments, graphs, unexported, opaque, otherExports };
+}
+
+/** Steps of an experiment that were followed to a step(...) call. */
+export function knownSteps(exp: ExperimentInfo): StepInfo[] {
+  return (exp.steps ?? []).filter((s): s is StepInfo => s.kind === "step");
+}

@@ -1,0 +1,193 @@
+// A small static evaluator for literal-ish expressions (names, params, metrics, replicates):
+// literals, arrays, object literals, unary minus, template strings without substitutions, and
+// const identifiers that lead to those. It never runs user code. What it cannot see is UNKNOWN;
+// what it sees but JSON cannot hold is a NonJson marker carrying the offending node.
+import ts from "typescript";
+
+export const UNKNOWN: unique symbol = Symbol("unknown");
+export type Unknown = typeof UNKNOWN;
+
+/** A value JSON cannot represent (a function, a Date, NaN, undefined, a bigint, ...). */
+export class NonJson {
+  constructor(
+    readonly node: ts.Node,
+    readonly what: string,
+  ) {}
+}
+
+export type Static = string | number | boolean | null | Static[] | { [key: string]: Static } | NonJson | Unknown;
+
+/** Strips parentheses and type-only wrappers (`as`, `satisfies`, `!`, `<T>x`). */
+export function skipOuter(node: ts.Expression): ts.Expression {
+  let n = node;
+  for (;;) {
+    if (ts.isParenthesizedExpression(n) || ts.isAsExpression(n) || ts.isSatisfiesExpression(n) || ts.isNonNullExpression(n) || ts.isTypeAssertionExpression(n)) {
+      n = n.expression;
+    } else return n;
+  }
+}
+
+/** The initializer of the const variable `id` names (through imports), if any. */
+export function constInitializer(checker: ts.TypeChecker, id: ts.Identifier): ts.Expression | undefined {
+  const decl = valueDeclarationOf(checker, id);
+  if (decl && ts.isVariableDeclaration(decl) && decl.initializer && ts.isVariableDeclarationList(decl.parent)) {
+    if (decl.parent.flags & ts.NodeFlags.Const) return decl.initializer;
+  }
+  return undefined;
+}
+
+/** The declaration an identifier refers to, through import aliases. */
+export function valueDeclarationOf(checker: ts.TypeChecker, id: ts.Node): ts.Declaration | undefined {
+  let sym: ts.Symbol | undefined;
+  try {
+    sym = ts.isShorthandPropertyAssignment(id.parent) && id.parent.name === id
+      ? checker.getShorthandAssignmentValueSymbol(id.parent)
+      : checker.getSymbolAtLocation(id);
+    if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
+  } catch {
+    return undefined;
+  }
+  return sym?.valueDeclaration ?? sym?.declarations?.[0];
+}
+
+export function evaluate(checker: ts.TypeChecker, expr: ts.Expression, depth = 0): Static {
+  if (depth > 20) return UNKNOWN;
+  const e = skipOuter(expr);
+  switch (e.kind) {
+    case ts.SyntaxKind.StringLiteral:
+    case ts.SyntaxKind.NoSubstitutionTemplateLiteral:
+      return (e as ts.StringLiteral).text;
+    case ts.SyntaxKind.NumericLiteral:
+      return Number((e as ts.NumericLiteral).text);
+    case ts.SyntaxKind.TrueKeyword:
+      return true;
+    case ts.SyntaxKind.FalseKeyword:
+      return false;
+    case ts.SyntaxKind.NullKeyword:
+      return null;
+    case ts.SyntaxKind.BigIntLiteral:
+      return new NonJson(e, "a bigint");
+    case ts.SyntaxKind.RegularExpressionLiteral:
+      return new NonJson(e, "a regular expression");
+    case ts.SyntaxKind.ArrowFunction:
+    case ts.SyntaxKind.FunctionExpression:
+      return new NonJson(e, "a function");
+    case ts.SyntaxKind.ClassExpression:
+      return new NonJson(e, "a class");
+    case ts.SyntaxKind.VoidExpression:
+      return new NonJson(e, "undefined");
+    case ts.SyntaxKind.NewExpression: {
+      const callee = (e as ts.NewExpression).expression;
+      return new NonJson(e, `a ${ts.isIdentifier(callee) ? callee.text : "class"} instance`);
+    }
+  }
+  if (ts.isPrefixUnaryExpression(e)) {
+    const v = evaluate(checker, e.operand, depth + 1);
+    if (typeof v === "number") {
+      if (e.operator === ts.SyntaxKind.MinusToken) return -v;
+      if (e.operator === ts.SyntaxKind.PlusToken) return v;
+    }
+    if (e.operator === ts.SyntaxKind.ExclamationToken && typeof v === "boolean") return !v;
+    return v instanceof NonJson ? v : UNKNOWN;
+  }
+  if (ts.isIdentifier(e)) {
+    if (e.text === "undefined") return new NonJson(e, "undefined");
+    if (e.text === "NaN") return new NonJson(e, "NaN");
+    if (e.text === "Infinity") return new NonJson(e, "Infinity");
+    const decl = valueDeclarationOf(checker, e);
+    if (decl && (ts.isFunctionDeclaration(decl) || ts.isClassDeclaration(decl))) return new NonJson(e, ts.isFunctionDeclaration(decl) ? "a function" : "a class");
+    const init = constInitializer(checker, e);
+    return init ? evaluate(checker, init, depth + 1) : UNKNOWN;
+  }
+  if (ts.isArrayLiteralExpression(e)) {
+    const out: Static[] = [];
+    for (const el of e.elements) {
+      if (ts.isSpreadElement(el)) {
+        const v = evaluate(checker, el.expression, depth + 1);
+        if (Array.isArray(v)) out.push(...v);
+        else return v instanceof NonJson ? v : UNKNOWN;
+      } else if (ts.isOmittedExpression(el)) out.push(new NonJson(el, "an array hole"));
+      else out.push(evaluate(checker, el, depth + 1));
+    }
+    return out;
+  }
+  if (ts.isObjectLiteralExpression(e)) {
+    const out: { [key: string]: Static } = {};
+    for (const p of e.properties) {
+      if (ts.isPropertyAssignment(p)) {
+        const key = propertyKey(checker, p.name);
+        if (key === undefined) return UNKNOWN;
+        out[key] = evaluate(checker, p.initializer, depth + 1);
+      } else if (ts.isShorthandPropertyAssignment(p)) {
+        out[p.name.text] = evaluate(checker, p.name, depth + 1);
+      } else if (ts.isSpreadAssignment(p)) {
+        const v = evaluate(checker, p.expression, depth + 1);
+        if (v && typeof v === "object" && !Array.isArray(v) && !(v instanceof NonJson)) Object.assign(out, v);
+        else return UNKNOWN;
+      } else if (ts.isMethodDeclaration(p) || ts.isGetAccessorDeclaration(p) || ts.isSetAccessorDeclaration(p)) {
+        const key = propertyKey(checker, p.name);
+        out[key ?? "?"] = new NonJson(p, "a function");
+      }
+    }
+    return out;
+  }
+  if (ts.isPropertyAccessExpression(e) && ts.isIdentifier(e.expression)) {
+    // Number.NaN, Number.POSITIVE_INFINITY, Symbol.iterator...
+    const base = e.expression.text;
+    if (base === "Number" && /NaN|INFINITY/.test(e.name.text)) return new NonJson(e, e.name.text);
+    if (base === "Symbol") return new NonJson(e, "a symbol");
+  }
+  if (ts.isCallExpression(e) && ts.isIdentifier(e.expression)) {
+    if (e.expression.text === "Symbol") return new NonJson(e, "a symbol");
+    if (e.expression.text === "BigInt") return new NonJson(e, "a bigint");
+  }
+  return UNKNOWN;
+}
+
+export function propertyKey(checker: ts.TypeChecker, name: ts.PropertyName): string | undefined {
+  if (ts.isIdentifier(name) || ts.isStringLiteral(name) || ts.isNumericLiteral(name) || ts.isPrivateIdentifier(name)) {
+    return ts.isNumericLiteral(name) ? String(Number(name.text)) : name.text;
+  }
+  if (ts.isComputedPropertyName(name)) {
+    const v = evaluate(checker, name.expression);
+    return typeof v === "string" || typeof v === "number" ? String(v) : undefined;
+  }
+  return undefined;
+}
+
+/** The first non-JSON part of a value, with its path, or undefined. */
+export function findNonJson(value: Static, path: string): { marker: NonJson; path: string } | undefined {
+  if (value instanceof NonJson) return { marker: value, path };
+  if (typeof value === "number" && !Number.isFinite(value)) return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const f = findNonJson(value[i]!, `${path}[${i}]`);
+      if (f) return f;
+    }
+  } else if (value && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) {
+      const f = findNonJson(v, `${path}.${k}`);
+      if (f) return f;
+    }
+  }
+  return undefined;
+}
+
+/** The value as plain JSON, with unknown parts as null (for the manifest). */
+export function toPlainJson(value: Static): unknown {
+  if (value === UNKNOWN || value instanceof NonJson) return null;
+  if (Array.isArray(value)) return value.map(toPlainJson);
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = toPlainJson(v);
+    return out;
+  }
+  return value;
+}
+
+export function isFullyKnown(value: Static): boolean {
+  if (value === UNKNOWN) return false;
+  if (Array.isArray(value)) return value.every(isFullyKnown);
+  if (value && typeof value === "object" && !(value instanceof NonJson)) return Object.values(value).every(isFullyKnown);
+  return true;
+}

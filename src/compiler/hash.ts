@@ -1,0 +1,550 @@
+// Structural hashes of steps (DESIGN.md, "Structural hash of a step"): the step function's AST
+// without trivia, comments and type nodes, plus the same for every project declaration it
+// references, transitively (cycle-safe), plus `name@version` of every package it reaches, the
+// TypeScript version and the hash schema. Each declaration is analysed once (memoized); the same
+// walk collects the facts the cache-soundness and portability rules need.
+import { createHash } from "node:crypto";
+import { relative, sep } from "node:path";
+import ts from "typescript";
+import { isProjectFile, type AnalysisHost, type StepInfo } from "./discover.js";
+import { packageNameOf, packageOfPath, packageVersions, type PackageVersions } from "./lockfile.js";
+import { skipOuter } from "./evaluate.js";
+
+/** Bump when the normalisation below changes: every hash changes with it. */
+export const HASH_SCHEMA_VERSION = 1;
+
+export type ImpurityKind = "date" | "math-random" | "env" | "mutable-state" | "commonjs" | "dynamic-import";
+
+export interface Impurity {
+  readonly kind: ImpurityKind;
+  readonly node: ts.Node;
+  /** What was read, e.g. "Date.now()", "process.env", "let counter". */
+  readonly detail: string;
+}
+
+/** What one declaration (or a step's function) contributes, before following its references. */
+export interface UnitFacts {
+  readonly id: string;
+  readonly local: string;
+  readonly deps: ReadonlySet<ts.Node>;
+  readonly externals: ReadonlySet<string>;
+  readonly usesRandom: boolean;
+  readonly impurities: readonly Impurity[];
+}
+
+export interface StepHash {
+  /** sha256 hex. */
+  readonly hash: string;
+  readonly usesRandom: boolean;
+  /** Impurities anywhere in the step's code, transitively. */
+  readonly impurities: readonly Impurity[];
+  /** Every package version the step reaches. */
+  readonly externals: readonly string[];
+  /** Project files whose code the step depends on (for watch mode). */
+  readonly files: readonly string[];
+}
+
+const TYPE_ONLY_MODIFIERS = new Set([
+  ts.SyntaxKind.DeclareKeyword,
+  ts.SyntaxKind.ReadonlyKeyword,
+  ts.SyntaxKind.AbstractKeyword,
+  ts.SyntaxKind.OverrideKeyword,
+  ts.SyntaxKind.ExportKeyword,
+  ts.SyntaxKind.DefaultKeyword,
+  ts.SyntaxKind.InKeyword,
+  ts.SyntaxKind.OutKeyword,
+  ts.SyntaxKind.ConstKeyword,
+]);
+
+function isLibFile(file: string): boolean {
+  return /[\\/]lib\.[\w.]*\.d\.ts$/.test(file);
+}
+
+function isTypeOnlyStatement(n: ts.Node): boolean {
+  if (ts.isInterfaceDeclaration(n) || ts.isTypeAliasDeclaration(n)) return true;
+  if (ts.isFunctionDeclaration(n) && !n.body) return true;
+  if (ts.canHaveModifiers(n) && ts.getModifiers(n)?.some((m) => m.kind === ts.SyntaxKind.DeclareKeyword)) return true;
+  return false;
+}
+
+/** Whether `id` is the name being declared (not a reference). */
+function isDeclarationName(id: ts.Node): boolean {
+  const p = id.parent;
+  if (!p) return false;
+  if ((ts.isPropertyAccessExpression(p) && p.name === id) || (ts.isQualifiedName(p) && p.right === id)) return false; // a reference to a member
+  return (
+    ((ts.isVariableDeclaration(p) || ts.isParameter(p) || ts.isFunctionDeclaration(p) || ts.isFunctionExpression(p) ||
+      ts.isClassDeclaration(p) || ts.isClassExpression(p) || ts.isMethodDeclaration(p) || ts.isPropertyDeclaration(p) ||
+      ts.isPropertyAssignment(p) || ts.isGetAccessorDeclaration(p) || ts.isSetAccessorDeclaration(p) ||
+      ts.isEnumDeclaration(p) || ts.isEnumMember(p) || ts.isImportSpecifier(p) || ts.isImportClause(p) ||
+      ts.isNamespaceImport(p) || ts.isModuleDeclaration(p) || ts.isPropertySignature(p) || ts.isMethodSignature(p) ||
+      ts.isLabeledStatement(p)) && (p as unknown as { name?: ts.Node }).name === id) ||
+    (ts.isBindingElement(p) && (p.name === id || p.propertyName === id)) ||
+    ((ts.isBreakStatement(p) || ts.isContinueStatement(p)) && p.label === id)
+  );
+}
+
+function isPropertyNamePosition(node: ts.Node): boolean {
+  const p = node.parent;
+  return !!p && (ts.isPropertyAssignment(p) || ts.isMethodDeclaration(p) || ts.isPropertyDeclaration(p) ||
+    ts.isGetAccessorDeclaration(p) || ts.isSetAccessorDeclaration(p) || ts.isEnumMember(p)) && (p as unknown as { name: ts.Node }).name === node;
+}
+
+function numericText(text: string): string {
+  const clean = text.replace(/_/g, "");
+  const n = /^0[0-7]+$/.test(clean) ? parseInt(clean, 8) : Number(clean);
+  return Number.isNaN(n) ? clean : String(n);
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+export class Hasher {
+  private readonly facts = new Map<ts.Node, UnitFacts>();
+  private readonly stepHashes = new Map<ts.Node, StepHash>();
+  readonly versions: PackageVersions;
+  private readonly header: string;
+
+  constructor(readonly host: AnalysisHost, versions?: PackageVersions) {
+    this.versions = versions ?? packageVersions(host.root);
+    this.header = `crystallize-structural-hash/${HASH_SCHEMA_VERSION}/typescript@${ts.version}`;
+  }
+
+  /** Forgets everything learned from these files (watch mode). */
+  invalidate(): void {
+    this.facts.clear();
+    this.stepHashes.clear();
+  }
+
+  /** The structural hash of a step (its function, transitively). */
+  hashStep(step: StepInfo): StepHash | undefined {
+    if (!step.run) return undefined;
+    const cached = this.stepHashes.get(step.node);
+    if (cached) return cached;
+    const root = skipOuter(step.run);
+    const rootFacts = this.unitFacts(root, step.run);
+    const seen = new Set<ts.Node>([root]);
+    const queue: ts.Node[] = [...rootFacts.deps];
+    const units: UnitFacts[] = [];
+    const externals = new Set(rootFacts.externals);
+    const impurities: Impurity[] = [...rootFacts.impurities];
+    const files = new Set<string>([root.getSourceFile().fileName]);
+    let usesRandom = rootFacts.usesRandom;
+    while (queue.length) {
+      const n = queue.pop()!;
+      if (seen.has(n)) continue;
+      seen.add(n);
+      const f = this.unitFacts(n);
+      units.push(f);
+      files.add(n.getSourceFile().fileName);
+      for (const d of f.deps) if (!seen.has(d)) queue.push(d);
+      for (const x of f.externals) externals.add(x);
+      impurities.push(...f.impurities);
+      usesRandom ||= f.usesRandom;
+    }
+    units.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.local < b.local ? -1 : a.local > b.local ? 1 : 0));
+    const ext = [...externals].sort();
+    const text = [this.header, `root ${rootFacts.local}`, ...units.map((u) => `unit ${u.id} ${u.local}`), ...ext.map((e) => `pkg ${e}`)].join("\n");
+    const result: StepHash = { hash: sha256(text), usesRandom, impurities, externals: ext, files: [...files].sort() };
+    this.stepHashes.set(step.node, result);
+    return result;
+  }
+
+  /** Facts of one declaration unit (or a step's function when `rootOf` is given). */
+  unitFacts(unit: ts.Node, rootOf?: ts.Node): UnitFacts {
+    const hit = this.facts.get(unit);
+    if (hit) return hit;
+    const f = new UnitWalker(this, unit, rootOf !== undefined).run();
+    this.facts.set(unit, f);
+    return f;
+  }
+
+  relativeFile(sf: ts.SourceFile): string {
+    return relative(this.host.root, sf.fileName).split(sep).join("/");
+  }
+}
+
+/** The top-level declaration unit that holds `decl`, or undefined when it is type-only. */
+export function unitOf(decl: ts.Node): ts.Node | undefined {
+  let n: ts.Node = decl;
+  while (n.parent && !ts.isSourceFile(n.parent)) n = n.parent;
+  if (!n.parent) return undefined;
+  if (isTypeOnlyStatement(n)) return undefined;
+  if (ts.isVariableStatement(n)) {
+    return n.declarationList.declarations.find((d) => d.pos <= decl.pos && decl.end <= d.end) ?? n;
+  }
+  if (ts.isImportDeclaration(n) || ts.isImportEqualsDeclaration(n) || ts.isExportDeclaration(n)) return undefined;
+  return n;
+}
+
+function unitId(hasher: Hasher, unit: ts.Node): string {
+  const file = hasher.relativeFile(unit.getSourceFile());
+  const named = (unit as unknown as { name?: ts.Node }).name;
+  let name: string;
+  if (named && ts.isIdentifier(named)) name = named.text;
+  else if (named && (ts.isObjectBindingPattern(named) || ts.isArrayBindingPattern(named))) name = named.getText();
+  else if (ts.isExportAssignment(unit)) name = "default";
+  else name = ts.SyntaxKind[unit.kind];
+  return `${file}#${name}`;
+}
+
+class UnitWalker {
+  private readonly out: string[] = [];
+  private readonly deps = new Set<ts.Node>();
+  private readonly externals = new Set<string>();
+  private readonly impurities: Impurity[] = [];
+  private usesRandom = false;
+  private readonly sf: ts.SourceFile;
+  private readonly checker: ts.TypeChecker;
+  private readonly ctxName: string | undefined;
+
+  constructor(
+    private readonly hasher: Hasher,
+    private readonly unit: ts.Node,
+    private readonly isRoot: boolean,
+  ) {
+    this.sf = unit.getSourceFile();
+    this.checker = hasher.host.checker;
+    if (isRoot && (ts.isArrowFunction(unit) || ts.isFunctionExpression(unit))) {
+      const p = unit.parameters[1];
+      if (p && ts.isIdentifier(p.name)) this.ctxName = p.name.text;
+    }
+  }
+
+  run(): UnitFacts {
+    const u = this.unit;
+    if (ts.isVariableDeclaration(u) && ts.isVariableDeclarationList(u.parent)) {
+      this.out.push(u.parent.flags & ts.NodeFlags.Const ? "const" : u.parent.flags & ts.NodeFlags.Let ? "let" : "var");
+    }
+    this.visit(u);
+    return {
+      id: this.isRoot ? "<step>" : unitId(this.hasher, u),
+      local: sha256(this.out.join(" ")),
+      deps: this.deps,
+      externals: this.externals,
+      usesRandom: this.usesRandom,
+      impurities: this.impurities,
+    };
+  }
+
+  private skip(node: ts.Node): boolean {
+    const k = node.kind;
+    if (k === ts.SyntaxKind.ExpressionWithTypeArguments) {
+      const p = node.parent;
+      return !!p && ts.isHeritageClause(p) && p.token === ts.SyntaxKind.ImplementsKeyword;
+    }
+    if (ts.isTypeNode(node)) return true;
+    switch (k) {
+      case ts.SyntaxKind.TypeParameter:
+      case ts.SyntaxKind.InterfaceDeclaration:
+      case ts.SyntaxKind.TypeAliasDeclaration:
+      case ts.SyntaxKind.EmptyStatement:
+        return true;
+      case ts.SyntaxKind.HeritageClause:
+        return (node as ts.HeritageClause).token === ts.SyntaxKind.ImplementsKeyword;
+      case ts.SyntaxKind.QuestionToken:
+      case ts.SyntaxKind.ExclamationToken: {
+        const p = node.parent;
+        return !!p && (ts.isParameter(p) || ts.isPropertyDeclaration(p) || ts.isVariableDeclaration(p) || ts.isMethodDeclaration(p));
+      }
+      case ts.SyntaxKind.Parameter: {
+        const n = (node as ts.ParameterDeclaration).name;
+        return ts.isIdentifier(n) && n.text === "this";
+      }
+      case ts.SyntaxKind.ImportDeclaration:
+        return !!(node as ts.ImportDeclaration).importClause?.isTypeOnly;
+      case ts.SyntaxKind.FunctionDeclaration:
+      case ts.SyntaxKind.MethodDeclaration:
+      case ts.SyntaxKind.Constructor:
+        return !(node as ts.FunctionLikeDeclarationBase).body; // overload signatures
+      case ts.SyntaxKind.PropertyDeclaration:
+        return !!ts.getModifiers(node as ts.PropertyDeclaration)?.some((m) => m.kind === ts.SyntaxKind.DeclareKeyword);
+      default:
+        return TYPE_ONLY_MODIFIERS.has(k) && !!node.parent && ts.canHaveModifiers(node.parent) && !!ts.getModifiers(node.parent)?.includes(node as ts.Modifier);
+    }
+  }
+
+  private visit(node: ts.Node): void {
+    if (this.skip(node)) return;
+    const out = this.out;
+    switch (node.kind) {
+      case ts.SyntaxKind.ParenthesizedExpression:
+      case ts.SyntaxKind.AsExpression:
+      case ts.SyntaxKind.SatisfiesExpression:
+      case ts.SyntaxKind.NonNullExpression:
+      case ts.SyntaxKind.TypeAssertionExpression:
+      case ts.SyntaxKind.ExpressionWithTypeArguments:
+        if (!(node.parent && ts.isHeritageClause(node.parent))) {
+          this.visit((node as ts.ParenthesizedExpression).expression);
+          return;
+        }
+        break;
+      case ts.SyntaxKind.Identifier: {
+        const id = node as ts.Identifier;
+        out.push(isPropertyNamePosition(id) ? `k:${id.text}` : `i:${id.text}`);
+        if (!isDeclarationName(id) && !isPropertyNamePosition(id)) this.reference(id);
+        return;
+      }
+      case ts.SyntaxKind.PrivateIdentifier:
+        out.push(`p:${(node as ts.PrivateIdentifier).text}`);
+        return;
+      case ts.SyntaxKind.StringLiteral:
+      case ts.SyntaxKind.NoSubstitutionTemplateLiteral:
+        out.push(`${isPropertyNamePosition(node) ? "k" : "s"}:${JSON.stringify((node as ts.StringLiteral).text)}`);
+        return;
+      case ts.SyntaxKind.NumericLiteral: {
+        const v = numericText((node as ts.NumericLiteral).text);
+        out.push(isPropertyNamePosition(node) ? `k:${v}` : `n:${v}`);
+        return;
+      }
+      case ts.SyntaxKind.BigIntLiteral: {
+        const t = (node as ts.BigIntLiteral).text.replace(/_/g, "").replace(/n$/, "");
+        let v: string;
+        try {
+          v = BigInt(t).toString();
+        } catch {
+          v = t;
+        }
+        out.push(`b:${v}`);
+        return;
+      }
+      case ts.SyntaxKind.TemplateHead:
+      case ts.SyntaxKind.TemplateMiddle:
+      case ts.SyntaxKind.TemplateTail:
+        out.push(`t:${JSON.stringify((node as ts.TemplateLiteralLikeNode).text)}`);
+        return;
+      case ts.SyntaxKind.RegularExpressionLiteral:
+        out.push(`r:${(node as ts.RegularExpressionLiteral).text}`);
+        return;
+      case ts.SyntaxKind.PrefixUnaryExpression:
+      case ts.SyntaxKind.PostfixUnaryExpression: {
+        const u = node as ts.PrefixUnaryExpression;
+        out.push(`(${ts.SyntaxKind[node.kind]} ${ts.SyntaxKind[u.operator]}`);
+        this.visit(u.operand);
+        out.push(")");
+        return;
+      }
+      case ts.SyntaxKind.PropertyAccessExpression:
+        this.propertyAccessFacts(node as ts.PropertyAccessExpression);
+        break;
+      case ts.SyntaxKind.ElementAccessExpression: {
+        const a = node as ts.ElementAccessExpression;
+        if (ts.isStringLiteralLike(a.argumentExpression) && a.argumentExpression.text === "random") this.usesRandom = true;
+        break;
+      }
+      case ts.SyntaxKind.BindingElement: {
+        const b = node as ts.BindingElement;
+        const key = b.propertyName ?? b.name;
+        if (ts.isIdentifier(key) && key.text === "random") this.usesRandom = true;
+        break;
+      }
+      case ts.SyntaxKind.NewExpression: {
+        const n = node as ts.NewExpression;
+        if (ts.isIdentifier(n.expression) && n.expression.text === "Date" && !n.arguments?.length && this.isGlobal(n.expression)) {
+          this.impure("date", n, "new Date()");
+        }
+        break;
+      }
+      case ts.SyntaxKind.CallExpression:
+        this.callFacts(node as ts.CallExpression);
+        break;
+      default:
+        break;
+    }
+    out.push(`(${ts.SyntaxKind[node.kind]}`);
+    ts.forEachChild(
+      node,
+      (child) => this.visit(child),
+      (list) => {
+        const kept = list.filter((c) => !this.skip(c));
+        if (list.length > 0 && kept.length === 0) return;
+        out.push(`[${kept.length}`);
+        for (const c of kept) this.visit(c);
+        out.push("]");
+      },
+    );
+    out.push(")");
+  }
+
+  private impure(kind: ImpurityKind, node: ts.Node, detail: string): void {
+    this.impurities.push({ kind, node, detail });
+  }
+
+  private isGlobal(id: ts.Identifier): boolean {
+    try {
+      const sym = this.checker.getSymbolAtLocation(id);
+      if (!sym) return true; // unresolved: treat as the global
+      const decls = sym.declarations ?? [];
+      return decls.length === 0 || decls.every((d) => d.getSourceFile().isDeclarationFile);
+    } catch {
+      return false;
+    }
+  }
+
+  private propertyAccessFacts(p: ts.PropertyAccessExpression): void {
+    const name = p.name.text;
+    const obj = skipOuter(p.expression);
+    if (name === "random") {
+      if (ts.isIdentifier(obj) && obj.text === "Math" && this.isGlobal(obj)) this.impure("math-random", p, "Math.random()");
+      else this.usesRandom = true;
+    } else if (name === "now" && ts.isIdentifier(obj) && obj.text === "Date" && this.isGlobal(obj)) {
+      this.impure("date", p, "Date.now()");
+    } else if (name === "env" && ts.isIdentifier(obj) && obj.text === "process" && this.isGlobal(obj)) {
+      this.impure("env", p, "process.env");
+    }
+  }
+
+  private callFacts(c: ts.CallExpression): void {
+    const callee = skipOuter(c.expression);
+    if (callee.kind === ts.SyntaxKind.ImportKeyword) {
+      const arg = c.arguments[0];
+      if (!arg || !ts.isStringLiteralLike(arg)) this.impure("dynamic-import", c, "import() of a computed specifier");
+      else {
+        const pkg = packageNameOf(arg.text);
+        if (pkg) this.externals.add(pkg.startsWith("node:") ? pkg : this.hasher.versions.versionOf(pkg));
+      }
+      return;
+    }
+    if (ts.isIdentifier(callee) && callee.text === "Date" && this.isGlobal(callee)) this.impure("date", c, "Date()");
+    if (ts.isIdentifier(callee) && callee.text === "require" && this.isGlobal(callee)) this.impure("commonjs", callee, "require");
+    // The context handed whole to code the compiler cannot follow may call ctx.random().
+    if (this.ctxName && c.arguments.some((a) => ts.isIdentifier(a) && a.text === this.ctxName)) {
+      if (!this.resolvesToProject(callee)) this.usesRandom = true;
+    }
+  }
+
+  private resolvesToProject(callee: ts.Expression): boolean {
+    const id = ts.isPropertyAccessExpression(callee) ? callee.name : callee;
+    try {
+      let sym = this.checker.getSymbolAtLocation(id);
+      if (sym && sym.flags & ts.SymbolFlags.Alias) sym = this.checker.getAliasedSymbol(sym);
+      const d = sym?.valueDeclaration ?? sym?.declarations?.[0];
+      return !!d && isProjectFile(this.hasher.host, d.getSourceFile());
+    } catch {
+      return false;
+    }
+  }
+
+  private reference(id: ts.Identifier): void {
+    const checker = this.checker;
+    let sym: ts.Symbol | undefined;
+    try {
+      sym = ts.isShorthandPropertyAssignment(id.parent) && id.parent.name === id
+        ? checker.getShorthandAssignmentValueSymbol(id.parent)
+        : checker.getSymbolAtLocation(id);
+    } catch {
+      return;
+    }
+    if (!sym) {
+      if (["__dirname", "__filename", "module", "exports"].includes(id.text) && !ts.isPropertyAccessExpression(id.parent)) {
+        this.impure("commonjs", id, id.text);
+      }
+      return;
+    }
+    if (sym.flags & ts.SymbolFlags.Alias) {
+      const aliasDecl = sym.declarations?.[0];
+      const spec = aliasDecl ? moduleSpecifierOf(aliasDecl) : undefined;
+      let target: ts.Symbol | undefined;
+      try {
+        target = checker.getAliasedSymbol(sym);
+      } catch {
+        target = undefined;
+      }
+      const decls = target?.declarations ?? [];
+      const projectDecls = decls.filter((d) => this.isCodeFile(d.getSourceFile()));
+      if (projectDecls.length) {
+        for (const d of projectDecls) this.addDep(d);
+        this.mutableCheck(id, projectDecls);
+        return;
+      }
+      const pkg = spec ? packageNameOf(spec) : undefined;
+      if (pkg) {
+        if (pkg.startsWith("node:") || isBuiltin(pkg)) {
+          const base = pkg.replace(/^node:/, "");
+          this.externals.add(`node:${base}`);
+          if (base === "process" && (target?.name === "env" || (ts.isPropertyAccessExpression(id.parent) && id.parent.name.text === "env"))) {
+            this.impure("env", id, "process.env");
+          }
+        } else this.externals.add(this.hasher.versions.versionOf(pkg));
+        return;
+      }
+      for (const d of decls) this.externalDecl(d);
+      return;
+    }
+    const decls = sym.declarations ?? [];
+    const projectDecls = decls.filter((d) => this.isCodeFile(d.getSourceFile()));
+    if (projectDecls.length) {
+      for (const d of projectDecls) this.addDep(d);
+      this.mutableCheck(id, projectDecls);
+      return;
+    }
+    if (["__dirname", "__filename"].includes(id.text) && this.isGlobal(id)) this.impure("commonjs", id, id.text);
+    if (decls[0]) this.externalDecl(decls[0]);
+  }
+
+  /** Code the hash follows: not a declaration file, not a package. */
+  private isCodeFile(sf: ts.SourceFile): boolean {
+    return !sf.isDeclarationFile && !/[\\/]node_modules[\\/]/.test(sf.fileName);
+  }
+
+  private externalDecl(d: ts.Declaration): void {
+    const file = d.getSourceFile().fileName;
+    if (isLibFile(file)) return;
+    const pkg = packageOfPath(file);
+    if (!pkg || pkg === "node" || pkg === "typescript") return;
+    this.externals.add(this.hasher.versions.versionOf(pkg));
+  }
+
+  private inside(d: ts.Node): boolean {
+    return d.getSourceFile() === this.sf && d.pos >= this.unit.pos && d.end <= this.unit.end;
+  }
+
+  private addDep(d: ts.Node): void {
+    if (this.inside(d)) return;
+    let unit = unitOf(d);
+    if (!unit) return;
+    if (unit.getSourceFile() === this.sf && unit.pos <= this.unit.pos && this.unit.end <= unit.end) {
+      // The step's own enclosing declaration: depend on just the declaration referenced.
+      if (ts.isVariableDeclaration(d) || ts.isFunctionDeclaration(d) || ts.isClassDeclaration(d) || ts.isEnumDeclaration(d)) unit = d;
+      else return;
+      if (unit === this.unit || (unit.pos <= this.unit.pos && this.unit.end <= unit.end)) return;
+    }
+    this.deps.add(unit);
+  }
+
+  /** A reference to a module-level `let`/`var`: the step closes over mutable state. */
+  private mutableCheck(id: ts.Identifier, decls: readonly ts.Declaration[]): void {
+    for (const d of decls) {
+      if (!ts.isVariableDeclaration(d) || !ts.isVariableDeclarationList(d.parent)) continue;
+      if (d.parent.flags & (ts.NodeFlags.Const | ts.NodeFlags.Using)) continue;
+      const stmt = d.parent.parent;
+      if (stmt && ts.isVariableStatement(stmt) && ts.isSourceFile(stmt.parent)) {
+        const kw = d.parent.flags & ts.NodeFlags.Let ? "let" : "var";
+        this.impure("mutable-state", id, `module-level ${kw} ${id.text}`);
+      }
+    }
+  }
+}
+
+function moduleSpecifierOf(aliasDecl: ts.Declaration): string | undefined {
+  let n: ts.Node | undefined = aliasDecl;
+  while (n && !ts.isImportDeclaration(n) && !ts.isExportDeclaration(n) && !ts.isImportEqualsDeclaration(n)) n = n.parent;
+  if (!n) return undefined;
+  if (ts.isImportEqualsDeclaration(n)) {
+    const r = n.moduleReference;
+    return ts.isExternalModuleReference(r) && ts.isStringLiteral(r.expression) ? r.expression.text : undefined;
+  }
+  const spec = n.moduleSpecifier;
+  return spec && ts.isStringLiteral(spec) ? spec.text : undefined;
+}
+
+const BUILTINS = new Set([
+  "assert", "async_hooks", "buffer", "child_process", "cluster", "console", "constants", "crypto", "dgram", "diagnostics_channel",
+  "dns", "domain", "events", "fs", "http", "http2", "https", "inspector", "module", "net", "os", "path", "perf_hooks", "process",
+  "punycode", "querystring", "readline", "repl", "stream", "string_decoder", "sys", "timers", "tls", "trace_events", "tty", "url",
+  "util", "v8", "vm", "wasi", "worker_threads", "zlib",
+]);
+function isBuiltin(name: string): boolean {
+  return BUILTINS.has(name.split("/")[0]!);
+}

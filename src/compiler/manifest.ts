@@ -1,0 +1,214 @@
+// The manifest (.crystallize/manifest.json): what the compiler learned, for runners, the CLI and
+// tools. Versioned; documented in docs/compiler.md. Deterministic: the same code gives the same bytes.
+import { relative, sep } from "node:path";
+import ts from "typescript";
+import { createRequire } from "node:module";
+import { toPlainJson } from "./evaluate.js";
+import type { AnalysisHost, Discovered, ExperimentInfo, GraphInfo, StepInfo } from "./discover.js";
+import { HASH_SCHEMA_VERSION, type Hasher } from "./hash.js";
+import { edgesOf, graphMembers, inputLinks } from "./rules/index.js";
+
+/** Bump on any incompatible change of the shape below. */
+export const MANIFEST_VERSION = 1;
+
+export interface ManifestStep {
+  readonly name: string | null;
+  /** The structural hash (sha256 hex), or null when the step could not be followed. */
+  readonly hash: string | null;
+  /** Whether the step's code may call ctx.random() (transitively). */
+  readonly usesRandom: boolean;
+  readonly in: string | null;
+  readonly out: string | null;
+  /** Default params (null where a value is not statically known). */
+  readonly params: Record<string, unknown> | null;
+  readonly metrics: readonly string[];
+  readonly cacheable: boolean;
+  /** Packages the step's code reaches, as name@version. */
+  readonly packages: readonly string[];
+  readonly file: string | null;
+  readonly line: number | null;
+}
+
+export interface ManifestExperiment {
+  readonly name: string;
+  /** The module that exports it, relative to the project folder. */
+  readonly file: string;
+  readonly export: string;
+  /** The runner module, relative to the output folder. */
+  readonly runner: string;
+  readonly in: string | null;
+  readonly out: string | null;
+  readonly source: string | null;
+  readonly replicates: number | null;
+  readonly seed: number | null;
+  readonly steps: readonly ManifestStep[];
+  readonly treatments: readonly { readonly name: string | null; readonly values: Record<string, unknown> | null }[];
+  readonly hypotheses: readonly { readonly name: string | null; readonly metrics: readonly string[] | null }[];
+  readonly outputs: readonly { readonly name: string | null; readonly type: string | null }[];
+  readonly inputs: readonly { readonly key: string; readonly from: string | null; readonly artifact: string | null }[];
+}
+
+export interface ManifestEdge {
+  readonly from: string;
+  readonly to: string;
+  readonly artifact: string | null;
+  readonly input: string;
+}
+
+export interface ManifestGraph {
+  readonly name: string;
+  readonly file: string;
+  readonly export: string;
+  readonly experiments: readonly string[];
+  readonly edges: readonly ManifestEdge[];
+}
+
+export interface Manifest {
+  readonly version: typeof MANIFEST_VERSION;
+  readonly generator: { readonly crystallize: string; readonly typescript: string; readonly hashSchema: number };
+  /** The tsconfig, relative to the project folder. */
+  readonly project: string;
+  readonly experiments: readonly ManifestExperiment[];
+  readonly graphs: readonly ManifestGraph[];
+  /** Artifact edges between experiments (producer → consumer), graph or not. */
+  readonly edges: readonly ManifestEdge[];
+}
+
+let ownVersion: string | undefined;
+export function crystallizeVersion(): string {
+  if (ownVersion === undefined) {
+    try {
+      ownVersion = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
+    } catch {
+      ownVersion = "unknown";
+    }
+  }
+  return ownVersion;
+}
+
+function rel(root: string, file: string): string {
+  return relative(root, file).split(sep).join("/");
+}
+
+function typeArgs(host: AnalysisHost, node: ts.Node): (string | null)[] {
+  try {
+    const t = host.checker.getTypeAtLocation(node);
+    if (!(t.flags & ts.TypeFlags.Object) || !((t as ts.ObjectType).objectFlags & ts.ObjectFlags.Reference)) return [];
+    return host.checker.getTypeArguments(t as ts.TypeReference).map((a) => host.checker.typeToString(a, undefined, ts.TypeFormatFlags.NoTruncation));
+  } catch {
+    return [];
+  }
+}
+
+function stepEntry(host: AnalysisHost, hasher: Hasher, s: StepInfo): ManifestStep {
+  const h = hasher.hashStep(s);
+  const [inT, outT] = typeArgs(host, s.node);
+  const sf = s.node.getSourceFile();
+  const params = toPlainJson(s.params);
+  return {
+    name: s.name ?? null,
+    hash: h?.hash ?? null,
+    usesRandom: h?.usesRandom ?? true,
+    in: inT ?? null,
+    out: outT ?? null,
+    params: params && typeof params === "object" && !Array.isArray(params) ? (params as Record<string, unknown>) : null,
+    metrics: s.metrics.map((m) => m.name),
+    cacheable: s.cacheable,
+    packages: h?.externals ?? [],
+    file: rel(host.root, sf.fileName),
+    line: sf.getLineAndCharacterOfPosition(s.node.getStart(sf)).line + 1,
+  };
+}
+
+function numberOrNull(v: unknown): number | null {
+  return typeof v === "number" && Number.isFinite(v) ? v : null;
+}
+
+export function experimentEntry(host: AnalysisHost, hasher: Hasher, d: Discovered<ExperimentInfo>): ManifestExperiment | undefined {
+  const e = d.info;
+  if (e.name === undefined) return undefined;
+  const a = d.addresses[0]!;
+  const [inT, outT] = typeArgs(host, e.node);
+  return {
+    name: e.name,
+    file: rel(host.root, a.file.fileName),
+    export: a.exportName,
+    runner: `runners/${e.name}.mjs`,
+    in: inT ?? null,
+    out: outT ?? null,
+    source: e.source && "name" in e.source ? (e.source.name ?? null) : e.source?.kind === "input" ? "input" : null,
+    replicates: e.replicates ? numberOrNull(e.replicates.value) : 1,
+    seed: e.seed ? numberOrNull(e.seed.value) : null,
+    steps: (e.steps ?? []).map((s) =>
+      s.kind === "step"
+        ? stepEntry(host, hasher, s)
+        : { name: null, hash: null, usesRandom: true, in: null, out: null, params: null, metrics: [], cacheable: false, packages: [], file: null, line: null },
+    ),
+    treatments: (e.treatments ?? []).map((t) =>
+      t.kind === "treatment"
+        ? { name: t.name ?? null, values: t.keys ? Object.fromEntries(t.keys.map((k) => [k.key, toPlainJson(k.value)])) : null }
+        : { name: null, values: null },
+    ),
+    hypotheses: (e.hypotheses ?? []).map((h) => (h.kind === "hypothesis" ? { name: h.name ?? null, metrics: h.metrics?.map((m) => m.name) ?? null } : { name: null, metrics: null })),
+    outputs: (e.outputs ?? []).map((o) => (o.kind === "artifact" ? { name: o.name ?? null, type: typeArgs(host, o.node)[0] ?? null } : { name: null, type: null })),
+    inputs: inputLinks(e).map((l) => ({ key: l.key, from: l.producer?.name ?? null, artifact: l.artifact?.name ?? null })),
+  };
+}
+
+function edgeEntries(edges: ReturnType<typeof edgesOf>): ManifestEdge[] {
+  return edges
+    .filter((e) => e.from.name !== undefined && e.to.name !== undefined)
+    .map((e) => ({ from: e.from.name!, to: e.to.name!, artifact: e.artifact ?? null, input: e.key }))
+    .sort((x, y) => x.from.localeCompare(y.from) || x.to.localeCompare(y.to) || x.input.localeCompare(y.input));
+}
+
+export function graphEntry(host: AnalysisHost, d: Discovered<GraphInfo>): ManifestGraph | undefined {
+  const g = d.info;
+  if (g.name === undefined) return undefined;
+  const members = graphMembers(g);
+  return {
+    name: g.name,
+    file: rel(host.root, d.addresses[0]!.file.fileName),
+    export: d.addresses[0]!.exportName,
+    experiments: members.flatMap((m) => (m.name !== undefined ? [m.name] : [])),
+    edges: edgeEntries(edgesOf(members)),
+  };
+}
+
+export function buildManifest(
+  host: AnalysisHost,
+  hasher: Hasher,
+  tsconfig: string,
+  experiments: readonly Discovered<ExperimentInfo>[],
+  graphs: readonly Discovered<GraphInfo>[],
+  cachedEntry?: (d: Discovered<ExperimentInfo>) => ManifestExperiment | undefined,
+): Manifest {
+  const exps = experiments.flatMap((d) => {
+    const m = cachedEntry ? cachedEntry(d) : experimentEntry(host, hasher, d);
+    return m ? [m] : [];
+  });
+  const allInfos = experiments.map((d) => d.info);
+  return {
+    version: MANIFEST_VERSION,
+    generator: { crystallize: crystallizeVersion(), typescript: ts.version, hashSchema: HASH_SCHEMA_VERSION },
+    project: rel(host.root, tsconfig),
+    experiments: exps,
+    graphs: graphs.flatMap((d) => {
+      const g = graphEntry(host, d);
+      return g ? [g] : [];
+    }),
+    edges: edgeEntries(edgesOf(allInfos)),
+  };
+}
+
+/** The manifest as it is written: 2-space JSON with a final newline. */
+export function serializeManifest(m: Manifest): string {
+  return `${JSON.stringify(m, null, 2)}\n`;
+}
+
+/** Step hashes of one experiment, as RunOptions.stepHashes wants them. */
+export function stepHashesOf(e: ManifestExperiment): Record<string, { hash: string; usesRandom: boolean }> {
+  const out: Record<string, { hash: string; usesRandom: boolean }> = {};
+  for (const s of e.steps) if (s.name !== null && s.hash !== null) out[s.name] = { hash: s.hash, usesRandom: s.usesRandom };
+  return out;
+}

@@ -1,0 +1,80 @@
+// CRY3xxx: cache soundness. A cacheable step is replayed from the cache whenever its structural
+// hash, params and input match; code that reads the clock, an unseeded random source, the
+// environment or mutable module state would be replayed with stale values.
+import type ts from "typescript";
+import { knownSteps, type StepInfo } from "../discover.js";
+import type { ImpurityKind } from "../hash.js";
+import type { Rule, RuleContext } from "./rule.js";
+
+function cacheableSteps(ctx: RuleContext): StepInfo[] {
+  const seen = new Set<ts.Node>();
+  const out: StepInfo[] = [];
+  const exps = [...ctx.discovery.experiments.map((e) => e.info), ...ctx.discovery.unexported.flatMap((u) => (u.kind === "experiment" ? [u] : []))];
+  for (const e of exps) for (const s of knownSteps(e)) if (s.cacheable && !seen.has(s.node)) {
+    seen.add(s.node);
+    out.push(s);
+  }
+  return out;
+}
+
+function impurityRule(code: string, name: string, kind: ImpurityKind, summary: string, fix: string, why: string): Rule {
+  return {
+    code,
+    name,
+    severity: "warning",
+    summary,
+    fix,
+    check(ctx, report) {
+      const byNode = new Map<ts.Node, { detail: string; steps: string[] }>();
+      for (const s of cacheableSteps(ctx)) {
+        const h = ctx.hasher.hashStep(s);
+        for (const imp of h?.impurities ?? []) {
+          if (imp.kind !== kind) continue;
+          const entry = byNode.get(imp.node) ?? { detail: imp.detail, steps: [] };
+          const label = s.name ?? "?";
+          if (!entry.steps.includes(label)) entry.steps.push(label);
+          byNode.set(imp.node, entry);
+        }
+      }
+      for (const [node, { detail, steps }] of byNode) {
+        const which = steps.length === 1 ? `step "${steps[0]}" is` : `steps ${steps.map((s) => `"${s}"`).join(", ")} are`;
+        report(node, `${which} cacheable but ${detail.startsWith("module-level") ? `closes over ${detail}` : `reads ${detail}`}, ${why}; ${fix.charAt(0).toLowerCase()}${fix.slice(1)}`);
+      }
+    },
+  };
+}
+
+export const cacheRules: Rule[] = [
+  impurityRule(
+    "CRY3001",
+    "cacheable-reads-clock",
+    "date",
+    "A cacheable step reads the clock (new Date(), Date.now()).",
+    "Pass the time in as a param or input, or set cacheable: false.",
+    "so a cache hit would replay a stale time",
+  ),
+  impurityRule(
+    "CRY3002",
+    "cacheable-math-random",
+    "math-random",
+    "A cacheable step calls Math.random(), which is not seeded.",
+    "Use ctx.random() (seeded per replicate and step, and part of the cache key), or set cacheable: false.",
+    "so replicates are not reproducible and a cache hit would replay another draw",
+  ),
+  impurityRule(
+    "CRY3003",
+    "cacheable-reads-env",
+    "env",
+    "A cacheable step reads process.env.",
+    "Pass the setting in as a param (params are part of the cache key), or set cacheable: false.",
+    "which is not part of the cache key",
+  ),
+  impurityRule(
+    "CRY3004",
+    "cacheable-mutable-state",
+    "mutable-state",
+    "A cacheable step closes over mutable module state (a module-level let or var).",
+    "Make it a const, pass the value in as a param or input, or set cacheable: false.",
+    "which is not part of the cache key",
+  ),
+];

@@ -1,0 +1,272 @@
+// CRY2xxx: graphs and artifacts. Experiments linked through `input({ a: exp.output(art) })` or a
+// bare artifact inside `graph(name, [...])`; cycles, missing outputs and mismatched types.
+import ts from "typescript";
+import type { ArtifactInfo, ExperimentInfo, GraphInfo, InputInfo, Value } from "../discover.js";
+import { quoteList } from "../suggest.js";
+import type { Rule, RuleContext } from "./rule.js";
+
+export interface Edge {
+  readonly from: ExperimentInfo;
+  readonly to: ExperimentInfo;
+  /** The artifact's file name. */
+  readonly artifact: string | undefined;
+  /** The input key of the consumer. */
+  readonly key: string;
+  readonly node: ts.Node;
+}
+
+export interface InputLink {
+  readonly consumer: ExperimentInfo;
+  readonly key: string;
+  readonly node: ts.Node;
+  readonly producer: ExperimentInfo | undefined;
+  readonly artifact: ArtifactInfo | undefined;
+  readonly artifactNode: ts.Node;
+  readonly via: "output" | "artifact";
+}
+
+function inputOf(e: ExperimentInfo): InputInfo | undefined {
+  return e.source?.kind === "input" ? e.source : undefined;
+}
+
+function outputsOf(e: ExperimentInfo): ArtifactInfo[] {
+  return (e.outputs ?? []).filter((o): o is ArtifactInfo => o.kind === "artifact");
+}
+
+/** Each artifact input of an experiment and who produces it (members: the graph's experiments, for bare artifacts). */
+export function inputLinks(e: ExperimentInfo, members: readonly ExperimentInfo[] = []): InputLink[] {
+  const input = inputOf(e);
+  if (!input) return [];
+  const links: InputLink[] = [];
+  for (const entry of input.entries) {
+    const v = entry.value;
+    if (v.kind === "output-ref") {
+      links.push({
+        consumer: e,
+        key: entry.key,
+        node: entry.node,
+        producer: v.experiment.kind === "experiment" ? v.experiment : undefined,
+        artifact: v.artifact.kind === "artifact" ? v.artifact : undefined,
+        artifactNode: v.artifactNode,
+        via: "output",
+      });
+    } else if (v.kind === "artifact") {
+      const producer =
+        members.find((m) => m !== e && outputsOf(m).some((o) => o.node === v.node)) ??
+        members.find((m) => m !== e && v.name !== undefined && outputsOf(m).some((o) => o.name === v.name));
+      links.push({ consumer: e, key: entry.key, node: entry.node, producer, artifact: v, artifactNode: entry.node, via: "artifact" });
+    }
+  }
+  return links;
+}
+
+export function graphMembers(g: GraphInfo): ExperimentInfo[] {
+  return (g.members ?? []).filter((m): m is ExperimentInfo => m.kind === "experiment");
+}
+
+/** The edges among a set of experiments (producer → consumer). */
+export function edgesOf(experiments: readonly ExperimentInfo[], members: readonly ExperimentInfo[] = experiments): Edge[] {
+  const edges: Edge[] = [];
+  for (const e of experiments) {
+    for (const l of inputLinks(e, members)) {
+      if (l.producer) edges.push({ from: l.producer, to: e, artifact: l.artifact?.name, key: l.key, node: l.node });
+    }
+  }
+  return edges;
+}
+
+/** A cycle among the experiments, as a list that starts and ends with the same experiment. */
+export function findCycle(nodes: readonly ExperimentInfo[], edges: readonly Edge[]): ExperimentInfo[] | undefined {
+  const next = new Map<ExperimentInfo, ExperimentInfo[]>();
+  for (const e of edges) next.set(e.from, [...(next.get(e.from) ?? []), e.to]);
+  const state = new Map<ExperimentInfo, 1 | 2>();
+  const stack: ExperimentInfo[] = [];
+  const dfs = (n: ExperimentInfo): ExperimentInfo[] | undefined => {
+    state.set(n, 1);
+    stack.push(n);
+    for (const m of next.get(n) ?? []) {
+      if (state.get(m) === 1) return [...stack.slice(stack.indexOf(m)), m];
+      if (!state.has(m)) {
+        const c = dfs(m);
+        if (c) return c;
+      }
+    }
+    stack.pop();
+    state.set(n, 2);
+    return undefined;
+  };
+  for (const n of nodes) {
+    if (!state.has(n)) {
+      const c = dfs(n);
+      if (c) return c;
+    }
+  }
+  return undefined;
+}
+
+function artifactType(ctx: RuleContext, a: ArtifactInfo): string | undefined {
+  try {
+    const t = ctx.host.checker.getTypeAtLocation(a.node);
+    const args = (t as ts.TypeReference).target ? ctx.host.checker.getTypeArguments(t as ts.TypeReference) : undefined;
+    const inner = args?.[0];
+    return inner ? ctx.host.checker.typeToString(inner, undefined, ts.TypeFormatFlags.NoTruncation) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function label(e: ExperimentInfo | undefined): string {
+  return e?.name !== undefined ? `"${e.name}"` : "the experiment";
+}
+
+function allExperiments(ctx: RuleContext): ExperimentInfo[] {
+  return [...ctx.discovery.experiments.map((e) => e.info), ...ctx.discovery.unexported.filter((u): u is ExperimentInfo => u.kind === "experiment")];
+}
+
+function graphs(ctx: RuleContext): GraphInfo[] {
+  return [...ctx.discovery.graphs.map((g) => g.info), ...ctx.discovery.unexported.filter((u): u is GraphInfo => u.kind === "graph")];
+}
+
+export const graphRules: Rule[] = [
+  {
+    code: "CRY2001",
+    name: "graph-cycle",
+    severity: "error",
+    summary: "The experiments of a graph depend on each other in a cycle.",
+    fix: "Break the cycle: one of the experiments must not read an artifact that (transitively) depends on its own output.",
+    check(ctx, report) {
+      for (const g of graphs(ctx)) {
+        const members = graphMembers(g);
+        const cycle = findCycle(members, edgesOf(members));
+        if (cycle) {
+          report(g.nameNode, `graph "${g.name ?? "?"}" has a cycle: ${cycle.map((e) => e.name ?? "?").join(" → ")}; a graph must be acyclic, so one of these experiments must stop reading the other's artifact`);
+        }
+      }
+    },
+  },
+  {
+    code: "CRY2002",
+    name: "artifact-not-output",
+    severity: "error",
+    summary: "An input reads exp.output(art), but exp does not list art in its outputs.",
+    fix: "Add the artifact to the producer's outputs, or read one it lists.",
+    check(ctx, report) {
+      const seen = new Set<ts.Node>();
+      for (const e of allExperiments(ctx)) {
+        for (const l of inputLinks(e)) {
+          if (l.via !== "output" || !l.producer || !l.producer.outputs || seen.has(l.artifactNode)) continue;
+          seen.add(l.artifactNode);
+          const outs = outputsOf(l.producer);
+          const name = l.artifact?.name;
+          if (name !== undefined && !outs.some((o) => o.name === name)) {
+            report(l.artifactNode, `experiment ${label(l.producer)} does not output "${name}" (its outputs: ${quoteList(outs.flatMap((o) => (o.name !== undefined ? [o.name] : [])))}); add the artifact to its outputs or read one it lists`);
+          }
+        }
+      }
+    },
+  },
+  {
+    code: "CRY2003",
+    name: "artifact-type-mismatch",
+    severity: "error",
+    summary: "A consumer reads an artifact with another type than its producer writes.",
+    fix: "Use the producer's artifact declaration (import it) so that both sides share one type.",
+    check(ctx, report) {
+      const check = (l: InputLink) => {
+        if (!l.producer || !l.artifact) return;
+        const out = outputsOf(l.producer).find((o) => o.node === l.artifact!.node || (o.name !== undefined && o.name === l.artifact!.name));
+        if (!out || out.node === l.artifact.node) return;
+        const produced = artifactType(ctx, out);
+        const consumed = artifactType(ctx, l.artifact);
+        if (produced && consumed && produced !== consumed) {
+          report(l.artifactNode, `artifact "${l.artifact.name ?? "?"}" is written by ${label(l.producer)} as ${produced} but read here as ${consumed}; import the producer's artifact declaration so both sides share one type`);
+        }
+      };
+      const seen = new Set<ts.Node>();
+      for (const g of graphs(ctx)) {
+        const members = graphMembers(g);
+        for (const m of members) for (const l of inputLinks(m, members)) if (!seen.has(l.artifactNode)) {
+          seen.add(l.artifactNode);
+          check(l);
+        }
+      }
+      for (const e of allExperiments(ctx)) for (const l of inputLinks(e)) if (!seen.has(l.artifactNode)) {
+        seen.add(l.artifactNode);
+        check(l);
+      }
+    },
+  },
+  {
+    code: "CRY2004",
+    name: "unproduced-input",
+    severity: "error",
+    summary: "Inside a graph, an input reads a bare artifact that no experiment of the graph outputs.",
+    fix: "Add the producing experiment to the graph, or list the artifact in its outputs.",
+    check(ctx, report) {
+      for (const g of graphs(ctx)) {
+        const members = graphMembers(g);
+        for (const m of members) {
+          for (const l of inputLinks(m, members)) {
+            if (l.via === "artifact" && !l.producer) {
+              report(l.node, `no experiment of graph "${g.name ?? "?"}" outputs "${l.artifact?.name ?? "?"}", which ${label(m)} reads as input "${l.key}"; add the producing experiment to the graph or list the artifact in its outputs`);
+            }
+          }
+        }
+      }
+    },
+  },
+  {
+    code: "CRY2005",
+    name: "duplicate-output",
+    severity: "error",
+    summary: "An experiment lists the same artifact name twice in its outputs.",
+    fix: "List each artifact once.",
+    check(ctx, report) {
+      for (const e of allExperiments(ctx)) {
+        const names = new Set<string>();
+        (e.outputs ?? []).forEach((o: Value, i) => {
+          if (o.kind !== "artifact" || o.name === undefined) return;
+          if (names.has(o.name)) report(e.outputUses[i] ?? o.node, `${label(e)} lists output "${o.name}" twice; list each artifact once`);
+          names.add(o.name);
+        });
+      }
+    },
+  },
+  {
+    code: "CRY2006",
+    name: "duplicate-graph-member",
+    severity: "error",
+    summary: "A graph lists the same experiment twice, or two experiments with the same name.",
+    fix: "List each experiment once.",
+    check(ctx, report) {
+      for (const g of graphs(ctx)) {
+        const seen = new Set<string>();
+        const nodes = new Set<ts.Node>();
+        (g.members ?? []).forEach((m, i) => {
+          if (m.kind !== "experiment") return;
+          const use = g.memberUses[i] ?? m.node;
+          if (nodes.has(m.node) || (m.name !== undefined && seen.has(m.name))) {
+            report(use, `graph "${g.name ?? "?"}" lists experiment ${label(m)} twice; list each experiment once`);
+          }
+          nodes.add(m.node);
+          if (m.name !== undefined) seen.add(m.name);
+        });
+      }
+    },
+  },
+  {
+    code: "CRY2007",
+    name: "duplicate-graph-name",
+    severity: "error",
+    summary: "Two graphs of the project have the same name.",
+    fix: "Give each graph its own name.",
+    check(ctx, report) {
+      const seen = new Set<string>();
+      for (const { info } of ctx.discovery.graphs) {
+        if (info.name === undefined) continue;
+        if (seen.has(info.name)) report(info.nameNode, `graph name "${info.name}" is already used; give each graph its own name`);
+        seen.add(info.name);
+      }
+    },
+  },
+];
