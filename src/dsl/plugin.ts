@@ -1,5 +1,5 @@
 // The plugin interface and execution strategies, as types. Implementations live in src/plugins/.
-import type { Context } from "./context.js";
+import type { Context, Logger } from "./context.js";
 import type { AnyExperiment } from "./experiment.js";
 import type { Result } from "./result.js";
 import type { RunInfo, TaskOutcome, TaskRef } from "./records.js";
@@ -43,6 +43,10 @@ export interface ExecutionJob {
   readonly address?: ExperimentAddress;
   /** Run options that can be sent to a worker (plain data). */
   readonly settings: TaskSettings;
+  /** The run's logger (worker strategies forward ctx.log from other threads to it). */
+  readonly log?: Logger;
+  /** The run's resolved plugins, in hook order (strategies check where hooks can run). */
+  readonly plugins?: readonly Plugin[];
 }
 
 export interface ExperimentAddress {

@@ -209,7 +209,10 @@ export async function runExperiment(exp: AnyExperiment, options: RunOptions, def
       run: info,
       experiment: exp,
       ...(options.address ? { address: options.address } : {}),
-      settings,
+      // Without a cache factory there is no cache, whatever the options said: workers must agree.
+      settings: plan.cache ? settings : { ...settings, cache: false },
+      log: logger,
+      plugins,
     };
     await strategy.execute(job);
     if (controller.signal.aborted) status = "cancelled";

@@ -1,0 +1,126 @@
+// parallel({ workers }): replicates on worker threads, identical to serial() for the same seed.
+// Nothing is serialised: a worker imports the experiment's module (the compiled runner's address
+// when the run has one, else the module that called experiment()), finds the experiment, builds
+// the same plan from plain settings, and runs (condition, replicate) tasks by index. Outcomes come
+// back as plain data and are persisted and reported here, in the main thread.
+//
+// Where hooks run: init, beforeRun and afterRun in the main thread (once per run); beforeReplicate,
+// beforeStep, afterStep and afterReplicate in the worker that runs the replicate, on the instance
+// of the plugin the worker's import of the module created. See docs/execution.md.
+import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { ExecutionJob, ExecutionStrategy, ExperimentAddress, Plugin } from "../../dsl/plugin.js";
+import { originOf } from "../../dsl/origin.js";
+import { CrystallizeError, ValidationError } from "../../errors.js";
+import { runInPool } from "./worker-pool.js";
+import { PROTOCOL_VERSION, type WorkerInit } from "./worker-protocol.js";
+
+export interface ParallelOptions {
+  /** Worker threads; default: the number of cores (`os.availableParallelism()`). */
+  readonly workers?: number;
+  /**
+   * The worker entry module (advanced: a bundle that inlines Crystallize ships its own). Default:
+   * `worker-entry.js` next to this module in dist/.
+   */
+  readonly workerEntry?: string | URL;
+}
+
+const PER_REPLICATE_HOOKS = ["beforeReplicate", "beforeStep", "afterStep", "afterReplicate"] as const;
+
+export function parallel(options: ParallelOptions = {}): ExecutionStrategy {
+  const workers = options?.workers ?? availableParallelism();
+  if (!Number.isInteger(workers) || workers < 1) {
+    throw new ValidationError("parallel()", [`workers must be a positive integer, got ${JSON.stringify(options?.workers)}`]);
+  }
+  const entry = options.workerEntry === undefined ? defaultEntry() : toUrl(options.workerEntry);
+  return Object.freeze({
+    kind: "execution" as const,
+    name: `parallel(${workers})`,
+    async execute(job: ExecutionJob) {
+      if ((globalThis as Record<symbol, unknown>)[Symbol.for("crystallize.worker")] === true) {
+        throw new CrystallizeError(
+          `parallel(): experiment "${job.experiment.name}" was run with parallel() inside a parallel worker. ` +
+            `A module that workers import must not run experiments when imported; move the run() call to another module.`,
+          { code: "E_WORKER" },
+        );
+      }
+      const address = addressOf(job);
+      checkPlugins(job);
+      if (job.tasks.length === 0 || job.signal.aborted) return;
+      const init: WorkerInit = {
+        protocol: PROTOCOL_VERSION,
+        module: address.module,
+        ...(address.export === undefined ? {} : { exportName: address.export }),
+        experiment: job.experiment.name,
+        settings: job.settings,
+      };
+      await runInPool(job, {
+        entry,
+        size: Math.min(workers, job.tasks.length),
+        init,
+        log: job.log,
+      });
+    },
+  });
+}
+
+/** The run's address (from a compiled runner), else the module that defined the experiment. */
+function addressOf(job: ExecutionJob): { module: string; export?: string } {
+  const given: ExperimentAddress | undefined = job.address;
+  if (given) {
+    const module = /^[A-Za-z][A-Za-z0-9+.-]*:/.test(given.module) && !/^[A-Za-z]:[\\/]/.test(given.module)
+      ? given.module
+      : toUrl(given.module).href;
+    return { module, export: given.export };
+  }
+  const origin = originOf(job.experiment);
+  if (origin === undefined) {
+    throw new CrystallizeError(
+      `parallel(): cannot tell which module defines experiment "${job.experiment.name}" (it was not created by code in a file), ` +
+        `so worker threads cannot import it. Define it with \`export const … = experiment("${job.experiment.name}", …)\` at the top level of a module, ` +
+        `or pass run({ address: { module, export } }); otherwise use serial() or concurrent({ limit }).`,
+      { code: "E_WORKER" },
+    );
+  }
+  return { module: origin };
+}
+
+/**
+ * Per-replicate hooks run in the worker, which can only reach plugins its import of the module
+ * creates: the experiment's own. A plugin passed in run options (or a built-in) with such hooks
+ * would silently not run, so it is refused before any work.
+ */
+function checkPlugins(job: ExecutionJob): void {
+  const plugins: readonly Plugin[] = job.plugins ?? [];
+  const own = new Set<unknown>(job.experiment.plugins);
+  const problems: string[] = [];
+  for (const p of plugins) {
+    if (own.has(p)) continue;
+    const hooks = PER_REPLICATE_HOOKS.filter((h) => typeof p[h] === "function");
+    if (hooks.length) {
+      problems.push(
+        `plugin "${p.name}" has per-replicate hooks (${hooks.join(", ")}), which run in the worker threads, but it was not listed in the experiment's plugins; ` +
+          `list it in experiment("${job.experiment.name}", { plugins: [...] }) so workers create it when they import the module, or use serial() or concurrent({ limit })`,
+      );
+    }
+  }
+  if (problems.length) throw new ValidationError(`parallel run of "${job.experiment.name}"`, problems);
+}
+
+/** dist/plugins/execution/worker-entry.js; from src/ (tests, tsx), the built copy in dist/. */
+function defaultEntry(): URL {
+  const here = import.meta.url;
+  if (here.endsWith(".js")) return new URL("./worker-entry.js", here);
+  const built = new URL("../../../dist/plugins/execution/worker-entry.js", here);
+  if (existsSync(fileURLToPath(built))) return built;
+  // No build: the TypeScript source, which works when a TypeScript loader is in process.execArgv.
+  return new URL("./worker-entry.ts", here);
+}
+
+function toUrl(value: string | URL): URL {
+  if (value instanceof URL) return value;
+  if (value.startsWith("file:")) return new URL(value);
+  return pathToFileURL(resolve(value));
+}

@@ -1,0 +1,240 @@
+// A parallel() worker thread: imports the experiment's module (by file: URL, nothing is
+// serialised), finds the experiment, builds the same plan from the main thread's settings, and
+// runs the (condition, replicate) tasks it is sent. Outcomes go back as plain data; ctx.log goes
+// to the main thread's logger. Per-replicate plugin hooks run here; run-level hooks never do.
+// Protocol: worker-protocol.ts. This file runs as JavaScript (dist/), in its own thread.
+import { parentPort, workerData } from "node:worker_threads";
+import type { Logger } from "../../dsl/context.js";
+// The package entry this worker belongs to, loaded first: it installs the engine that the
+// experiment's module will use (when that module imports the same copy), so the guard below
+// replaces the right one.
+import "../../index.js";
+import { installEngine, requireEngine } from "../../dsl/engine.js";
+import type { AnyExperiment } from "../../dsl/experiment.js";
+import type { TaskOutcome } from "../../dsl/records.js";
+import { CrystallizeError } from "../../errors.js";
+import { encodeValue, serializeError } from "../../runtime/error-codec.js";
+import type { StepCache } from "../../runtime/services.js";
+import { createTaskHost, type TaskHost } from "../../runtime/task-host.js";
+import { PROTOCOL_VERSION, type FromWorker, type LogLevel, type ToWorker, type WorkerInit } from "./worker-protocol.js";
+
+/** Marks this thread as a Crystallize worker (parallel() refuses to nest; see parallel.ts). */
+(globalThis as Record<symbol, unknown>)[Symbol.for("crystallize.worker")] = true;
+
+const port = parentPort!;
+const init = workerData as WorkerInit;
+
+function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(message, transfer);
+}
+
+function fatal(error: unknown): void {
+  post({ type: "fatal", error: serializeError(error) });
+}
+
+process.on("uncaughtException", (e) => {
+  fatal(e);
+  process.exit(1);
+});
+process.on("unhandledRejection", (e) => {
+  fatal(e);
+  process.exit(1);
+});
+
+const logger: Logger = Object.freeze({
+  debug: (m: string, ...d: unknown[]) => log("debug", m, d),
+  info: (m: string, ...d: unknown[]) => log("info", m, d),
+  warn: (m: string, ...d: unknown[]) => log("warn", m, d),
+  error: (m: string, ...d: unknown[]) => log("error", m, d),
+});
+
+function log(level: LogLevel, message: string, details: unknown[]): void {
+  const text = typeof message === "string" ? message : String(message);
+  try {
+    post({ type: "log", level, message: text, details: details.map(encodeValue) });
+  } catch {
+    post({ type: "log", level, message: text, details: details.map((d) => String(d)) });
+  }
+}
+
+function loadError(message: string, cause?: unknown): CrystallizeError {
+  return new CrystallizeError(message, { code: "E_WORKER", ...(cause === undefined ? {} : { cause }) });
+}
+
+function isExperiment(value: unknown): value is AnyExperiment {
+  return (value as { kind?: unknown } | null)?.kind === "experiment";
+}
+
+/** The experiment in a module's exports: the named export, or any export (or graph) holding it. */
+function pick(ns: Record<string, unknown>): AnyExperiment | undefined {
+  if (init.exportName !== undefined) {
+    const value = ns[init.exportName];
+    if (isExperiment(value) && value.name === init.experiment) return value;
+    if (isExperiment(value)) {
+      throw loadError(
+        `parallel(): export "${init.exportName}" of ${init.module} is experiment "${value.name}", not "${init.experiment}"; fix the address given to run().`,
+      );
+    }
+    return undefined;
+  }
+  for (const value of Object.values(ns)) {
+    if (isExperiment(value) && value.name === init.experiment) return value;
+    const inGraph = (value as { kind?: unknown; experiments?: unknown } | null)?.kind === "graph"
+      ? (value as { experiments?: unknown }).experiments
+      : undefined;
+    if (Array.isArray(inGraph)) {
+      const found = inGraph.find((e) => isExperiment(e) && e.name === init.experiment);
+      if (found) return found as AnyExperiment;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Imports the module with a guard engine installed: a module that runs its experiment when
+ * imported (a script that defines and runs in one file, or a runner module) must not run it again
+ * in every worker. The guard hands us the experiment it was asked to run and never settles, so
+ * the module's remaining top-level code waits forever, harmlessly; running another experiment at
+ * import time is refused.
+ */
+async function loadExperiment(): Promise<AnyExperiment> {
+  const real = requireEngine();
+  let hand: (exp: AnyExperiment) => void = () => {};
+  const handed = new Promise<AnyExperiment>((resolve) => (hand = resolve));
+  const refuse = (what: string) =>
+    Promise.reject(
+      loadError(
+        `${what} was called while a parallel worker imported ${init.module}; a worker only needs the module's definitions. ` +
+          `Run experiments from another module (or with \`crystallize run\`), or guard the call so it only runs in the main thread.`,
+      ),
+    );
+  installEngine({
+    run(exp) {
+      if (exp.name === init.experiment) {
+        hand(exp);
+        return new Promise(() => {});
+      }
+      return refuse(`experiment "${exp.name}".run()`);
+    },
+    apply(exp) {
+      return refuse(`experiment "${exp.name}".apply()`);
+    },
+  });
+  try {
+    const imported = import(init.module).then(
+      (ns: Record<string, unknown>) => ({ ns }),
+      (error: unknown) => ({ error }),
+    );
+    const first = await Promise.race([imported, handed.then((exp) => ({ exp }))]);
+    if ("exp" in first) return first.exp;
+    if ("error" in first) {
+      const why = first.error instanceof Error ? first.error.message : String(first.error);
+      throw loadError(`parallel(): a worker could not import ${init.module}: ${why}`, first.error);
+    }
+    const exp = pick(first.ns);
+    if (exp) return exp;
+    throw loadError(
+      `parallel(): experiment "${init.experiment}" is not exported by ${init.module}, so worker threads cannot import it. ` +
+        `Export it at the top level of that module (\`export const ${identifier(init.experiment)} = experiment("${init.experiment}", …)\`) ` +
+        `instead of creating it inside a function or keeping it in a local variable, or run it with serial() or concurrent({ limit }).`,
+    );
+  } finally {
+    installEngine(real);
+  }
+}
+
+function identifier(name: string): string {
+  const id = name.replace(/[^A-Za-z0-9_$]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ""));
+  return /^[A-Za-z_$]/.test(id) ? id : `_${id}`;
+}
+
+async function createCache(): Promise<StepCache | undefined> {
+  const settings = init.settings.cache;
+  if (settings === false) return undefined;
+  const { createFileCache } = await import("../../runtime/cache/index.js");
+  return createFileCache({ root: settings.root, onCorrupt: settings.onCorrupt, log: logger });
+}
+
+/** Artifact bytes the runtime encoded itself (fresh, whole buffers) are moved, not copied. */
+function transferables(outcome: TaskOutcome): ArrayBuffer[] {
+  const list: ArrayBuffer[] = [];
+  for (const a of outcome.artifacts) {
+    if (a.codec !== "json" && a.codec !== "text") continue; // user codecs may return shared buffers
+    const b = a.bytes;
+    if (b.buffer instanceof ArrayBuffer && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && !list.includes(b.buffer)) {
+      list.push(b.buffer);
+    }
+  }
+  return list;
+}
+
+async function main(): Promise<void> {
+  if (init?.protocol !== PROTOCOL_VERSION) {
+    post({ type: "load-failed", error: serializeError(loadError(`parallel(): worker protocol mismatch (got ${String(init?.protocol)}, expected ${PROTOCOL_VERSION}); rebuild dist/.`)) });
+    return;
+  }
+  let host: TaskHost;
+  try {
+    const exp = await loadExperiment();
+    host = createTaskHost(exp, init.settings, { log: logger, cache: await createCache() });
+  } catch (e) {
+    post({ type: "load-failed", error: serializeError(e) });
+    return;
+  }
+
+  const queue: { id: number; condition: string; replicate: number }[] = [];
+  let running = false;
+  let stopping: "close" | "cancel" | undefined;
+  let closed = false;
+
+  const shutdown = async () => {
+    if (closed) return;
+    closed = true;
+    const errors = await host.close();
+    post({ type: "closed", errors: errors.map((e) => serializeError(e)) });
+    port.close();
+  };
+
+  const pump = async () => {
+    if (running) return;
+    running = true;
+    try {
+      while (queue.length > 0 && stopping !== "cancel") {
+        const task = queue.shift()!;
+        const started = performance.now();
+        const outcome = await host.run({ condition: task.condition, replicate: task.replicate });
+        const ms = performance.now() - started;
+        post({ type: "done", id: task.id, outcome, ms }, transferables(outcome));
+      }
+    } catch (e) {
+      // runTask captures task failures; reaching here is a runtime fault, which stops the run.
+      fatal(e);
+      return;
+    } finally {
+      running = false;
+    }
+    if (stopping) await shutdown();
+  };
+
+  port.on("message", (message: ToWorker) => {
+    switch (message.type) {
+      case "task":
+        queue.push(message);
+        void pump();
+        break;
+      case "cancel":
+        stopping = "cancel";
+        queue.length = 0;
+        host.abort(new CrystallizeError("The run was cancelled.", { code: "E_CANCELLED" }));
+        if (!running) void shutdown();
+        break;
+      case "close":
+        stopping ??= "close";
+        if (!running) void shutdown();
+        break;
+    }
+  });
+  post({ type: "ready" });
+}
+
+void main();

@@ -1,0 +1,306 @@
+// The main thread's side of parallel(): starts worker threads, waits until every one has found
+// the experiment (so an unaddressable experiment fails before any task runs), hands out tasks
+// by index, passes each outcome to `job.complete` (persisted and reported here, in the main
+// thread), and stops the workers: gracefully at the end, promptly on cancel, at once on a fault.
+import { Worker } from "node:worker_threads";
+import type { Logger } from "../../dsl/context.js";
+import type { ExecutionJob } from "../../dsl/plugin.js";
+import type { TaskOutcome, TaskRef } from "../../dsl/records.js";
+import { CrystallizeError } from "../../errors.js";
+import { decodeValue, reviveError } from "../../runtime/error-codec.js";
+import type { FromWorker, ToWorker, WorkerInit } from "./worker-protocol.js";
+
+/** How long cancelled workers may take to finish their step and close resources before termination. */
+export const CANCEL_GRACE_MS = 300;
+/** How long workers may take to close their resources at the end of a run. */
+export const CLOSE_TIMEOUT_MS = 10_000;
+/** Tasks queued per worker are sized so that about this much work hides a round trip. */
+const QUEUE_BUDGET_MS = 2;
+const MAX_QUEUE = 32;
+
+interface Slot {
+  readonly worker: Worker;
+  readonly index: number;
+  /** Tasks sent and not yet done, by id. */
+  readonly inFlight: Map<number, TaskRef>;
+  ready: boolean;
+  /** "close" or "cancel" was sent. */
+  stopping: boolean;
+  depth: number;
+  meanMs: number | undefined;
+  closed: boolean;
+  exited: boolean;
+  /** Resolves when the worker reported "closed" or exited. */
+  readonly gone: Promise<void>;
+  markGone(): void;
+}
+
+export interface PoolOptions {
+  readonly entry: URL;
+  readonly size: number;
+  readonly init: WorkerInit;
+  readonly log: Logger | undefined;
+}
+
+export async function runInPool(job: ExecutionJob, options: PoolOptions): Promise<void> {
+  const pool = new Pool(job, options);
+  try {
+    await pool.run();
+  } finally {
+    await pool.stop();
+  }
+}
+
+class Pool {
+  private readonly slots: Slot[] = [];
+  private next = 0;
+  private readonly completions = new Set<Promise<void>>();
+  private failure: { error: unknown } | undefined;
+  private cancelled = false;
+  private cancelledAt = 0;
+  private dropLate = false;
+  private started = false;
+  private wake: () => void = () => {};
+
+  constructor(
+    private readonly job: ExecutionJob,
+    private readonly options: PoolOptions,
+  ) {}
+
+  async run(): Promise<void> {
+    const { job } = this;
+    const onAbort = () => this.cancel();
+    job.signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      for (let i = 0; i < this.options.size; i++) this.spawn(i);
+      await this.until(() => this.failure !== undefined || this.cancelled || this.slots.every((s) => s.ready));
+      this.throwIfFailed();
+      if (this.cancelled) return;
+      this.started = true;
+      for (const slot of this.slots) this.fill(slot);
+      await this.until(
+        () =>
+          this.failure !== undefined ||
+          this.slots.every((s) => s.inFlight.size === 0) && (this.cancelled || this.next >= job.tasks.length),
+      );
+      await this.settleCompletions();
+      this.throwIfFailed();
+    } finally {
+      job.signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** Stops every worker: graceful close, bounded in time; then terminate whatever is left. */
+  async stop(): Promise<void> {
+    const live = this.slots.filter((s) => !s.exited);
+    if (this.failure === undefined) {
+      for (const s of live) this.stopSlot(s, this.cancelled ? "cancel" : "close");
+      const limit = this.cancelled
+        ? Math.max(0, this.cancelledAt + CANCEL_GRACE_MS - performance.now())
+        : CLOSE_TIMEOUT_MS;
+      const timedOut = await raceTimeout(Promise.all(live.map((s) => s.gone)), limit);
+      if (timedOut && !this.cancelled) {
+        this.options.log?.warn(`parallel(): ${live.filter((s) => !s.closed).length} worker(s) did not close their resources within ${limit} ms; terminated them.`);
+      }
+    }
+    this.dropLate = true;
+    await Promise.all(this.slots.map((s) => s.worker.terminate().catch(() => undefined)));
+    // Outcomes that arrived while stopping are persisted before the run goes on.
+    await this.settleCompletions();
+  }
+
+  private spawn(index: number): void {
+    const worker = new Worker(this.options.entry, {
+      workerData: this.options.init,
+      // The user's loader flags (tsx, --import hooks) carry over; so do env vars.
+      execArgv: process.execArgv,
+    });
+    let markGone: () => void = () => {};
+    const gone = new Promise<void>((resolve) => (markGone = resolve));
+    const slot: Slot = {
+      worker,
+      index,
+      inFlight: new Map(),
+      ready: false,
+      stopping: false,
+      depth: 2,
+      meanMs: undefined,
+      closed: false,
+      exited: false,
+      gone,
+      markGone,
+    };
+    this.slots.push(slot);
+    worker.on("message", (m: FromWorker) => this.onMessage(slot, m));
+    worker.on("error", (e) => this.fail(this.workerFault(slot, e)));
+    worker.on("messageerror", (e) => this.fail(this.workerFault(slot, e)));
+    worker.on("exit", (code) => {
+      slot.exited = true;
+      slot.markGone();
+      if (!slot.closed && this.failure === undefined && !this.cancelled && this.active()) {
+        this.fail(this.workerFault(slot, new Error(`the worker thread exited with code ${code}`)));
+      }
+      this.poke();
+    });
+  }
+
+  private active(): boolean {
+    return !this.started || this.next < this.job.tasks.length || this.slots.some((s) => s.inFlight.size > 0);
+  }
+
+  private onMessage(slot: Slot, m: FromWorker): void {
+    switch (m.type) {
+      case "ready":
+        slot.ready = true;
+        break;
+      case "load-failed": {
+        const cause = reviveError(m.error);
+        this.fail(
+          cause instanceof CrystallizeError && cause.code === "E_WORKER"
+            ? cause
+            : new CrystallizeError(`parallel(): a worker could not load the experiment: ${messageOf(cause)}`, { code: "E_WORKER", cause }),
+        );
+        break;
+      }
+      case "done": {
+        // After a fault, or once the cancel grace period is over, late outcomes are dropped.
+        if (this.failure !== undefined || this.dropLate) break;
+        slot.inFlight.delete(m.id);
+        slot.meanMs = slot.meanMs === undefined ? m.ms : slot.meanMs * 0.7 + m.ms * 0.3;
+        slot.depth = Math.max(1, Math.min(MAX_QUEUE, Math.ceil(QUEUE_BUDGET_MS / Math.max(slot.meanMs, 0.01))));
+        this.track(this.job.complete(m.outcome as TaskOutcome));
+        if (!this.cancelled) this.fill(slot);
+        break;
+      }
+      case "log": {
+        const log = this.options.log;
+        if (log) log[m.level](m.message, ...m.details.map(decodeValue));
+        break;
+      }
+      case "fatal":
+        this.fail(this.workerFault(slot, reviveError(m.error)));
+        break;
+      case "closed":
+        slot.closed = true;
+        for (const e of m.errors) {
+          this.options.log?.warn(`closing a resource failed in a worker: ${messageOf(reviveError(e))}`);
+        }
+        slot.markGone();
+        break;
+    }
+    this.poke();
+  }
+
+  private fill(slot: Slot): void {
+    const { tasks } = this.job;
+    while (slot.inFlight.size < slot.depth && this.next < tasks.length && this.failure === undefined && !slot.exited) {
+      const id = this.next++;
+      const task = tasks[id]!;
+      slot.inFlight.set(id, task);
+      this.send(slot, { type: "task", id, condition: task.condition, replicate: task.replicate });
+    }
+  }
+
+  private cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.cancelledAt = performance.now();
+    // Tell workers at once: ctx.signal aborts in the running step, queued tasks are dropped.
+    for (const s of this.slots) this.stopSlot(s, "cancel");
+    // Whatever has not come back within the grace period is dropped (never half-persisted).
+    const timer = setTimeout(() => {
+      this.dropLate = true;
+      for (const s of this.slots) s.inFlight.clear();
+      this.poke();
+    }, CANCEL_GRACE_MS);
+    timer.unref?.();
+    this.poke();
+  }
+
+  private stopSlot(slot: Slot, how: "close" | "cancel"): void {
+    if (slot.stopping || slot.exited) return;
+    slot.stopping = true;
+    this.send(slot, { type: how });
+  }
+
+  private send(slot: Slot, message: ToWorker): void {
+    try {
+      slot.worker.postMessage(message);
+    } catch (e) {
+      this.fail(this.workerFault(slot, e));
+    }
+  }
+
+  private track(p: Promise<void>): void {
+    const tracked = p.then(
+      () => {
+        this.completions.delete(tracked);
+      },
+      (e: unknown) => {
+        this.completions.delete(tracked);
+        this.fail(e);
+      },
+    );
+    this.completions.add(tracked);
+  }
+
+  private async settleCompletions(): Promise<void> {
+    while (this.completions.size > 0) await Promise.all([...this.completions]);
+  }
+
+  private fail(error: unknown): void {
+    if (this.failure !== undefined) return;
+    this.failure = { error };
+    // A fault stops everything at once; nothing more is dispatched or awaited.
+    for (const s of this.slots) s.inFlight.clear();
+    for (const s of this.slots) void s.worker.terminate().catch(() => undefined);
+    this.poke();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure !== undefined) throw this.failure.error;
+  }
+
+  private workerFault(slot: Slot, cause: unknown): CrystallizeError {
+    const running = [...slot.inFlight.values()].map((t) => `${t.condition} replicate ${t.replicate}`);
+    return new CrystallizeError(
+      `parallel(): worker ${slot.index + 1} failed${running.length ? ` while running ${running.join(", ")}` : ""}: ${messageOf(cause)}`,
+      { code: "E_WORKER", cause },
+    );
+  }
+
+  private poke(): void {
+    this.wake();
+  }
+
+  /** Resolves once `done()` holds, re-checked after every message or event. */
+  private until(done: () => boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (done()) {
+          this.wake = () => {};
+          resolve();
+        }
+      };
+      this.wake = check;
+      check();
+    });
+  }
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** True if `p` did not settle within `ms`. */
+async function raceTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(true), ms);
+  });
+  try {
+    return await Promise.race([p.then(() => false), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,44 @@
+// The messages between the main thread (worker-pool.ts) and a worker (worker-entry.ts). Every
+// message is plain data (structured clone); artifact bytes travel as transferred ArrayBuffers.
+import type { TaskSettings } from "../../dsl/plugin.js";
+import type { TaskOutcome } from "../../dsl/records.js";
+import type { WireError } from "../../runtime/error-codec.js";
+
+export const PROTOCOL_VERSION = 1;
+
+/** `workerData`: what a worker needs to find the experiment and build the same plan. */
+export interface WorkerInit {
+  readonly protocol: typeof PROTOCOL_VERSION;
+  /** file: URL of the module to import. */
+  readonly module: string;
+  /** The export holding the experiment; absent: any export that is an experiment named `experiment`. */
+  readonly exportName?: string;
+  /** The experiment's name (checked against what the export holds). */
+  readonly experiment: string;
+  readonly settings: TaskSettings;
+}
+
+/** Main thread → worker. */
+export type ToWorker =
+  /** Run this (condition, replicate); `id` is echoed back. */
+  | { readonly type: "task"; readonly id: number; readonly condition: string; readonly replicate: number }
+  /** Abort the running task (ctx.signal), drop queued ones, close resources, reply "closed". */
+  | { readonly type: "cancel" }
+  /** No more tasks: finish queued ones, close resources, reply "closed". */
+  | { readonly type: "close" };
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** Worker → main thread. */
+export type FromWorker =
+  | { readonly type: "ready" }
+  /** The module could not be imported or holds no addressable experiment: nothing ran. */
+  | { readonly type: "load-failed"; readonly error: WireError }
+  /** A task finished (ok or failed: failures are data in the outcome). `ms`: time spent on it. */
+  | { readonly type: "done"; readonly id: number; readonly outcome: TaskOutcome; readonly ms: number }
+  /** ctx.log (and runtime messages) in the worker, for the main thread's logger. */
+  | { readonly type: "log"; readonly level: LogLevel; readonly message: string; readonly details: readonly unknown[] }
+  /** Something outside any task failed (an uncaught exception, a runtime bug): the run stops. */
+  | { readonly type: "fatal"; readonly error: WireError }
+  /** Resources are closed; `errors` are closers that threw. */
+  | { readonly type: "closed"; readonly errors: readonly WireError[] };
