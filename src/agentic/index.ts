@@ -20,3 +20,19 @@ export type { LlmClient, LlmMessage, LlmRequest, LlmResponse, LlmRole, LlmUsage 
 export { LlmError, type LlmFailureReason } from "./llm/errors.js";
 export { openAICompatible, type OpenAICompatibleOptions } from "./llm/openai-compatible.js";
 export { scripted, estimateTokens, type ScriptedClient, type ScriptedOptions, type ScriptedResponse } from "./llm/scripted.js";
+export {
+  defineTransform,
+  registerTransform,
+  resolveTransform,
+  registeredTransformNames,
+  builtinTransforms,
+  identity,
+  permuteRows,
+  scale,
+  shift,
+  duplicateRows,
+  addColumn,
+} from "./metamorphic/transforms.js";
+export type { MetamorphicTransform, TransformDefinition, TransformOptions, AddedColumn } from "./metamorphic/transforms.js";
+export { compareOutputs, numbersMatch, type Comparison, type Expectation } from "./metamorphic/compare.js";
+export { checkProperty, type PropertyCheck, type PropertyResult } from "./metamorphic/property.js";
