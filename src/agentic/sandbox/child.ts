@@ -8,6 +8,7 @@
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
+import { types } from "node:util";
 import type { ChildConfig, ChildMessage, HostMessage, JobMessage } from "./protocol.js";
 import { runJob, type JobEnvironment, type SesGlobals } from "./job.js";
 import { loadSes } from "./ses-loader.js";
@@ -37,16 +38,23 @@ function parseConfig(): ChildConfig {
   return JSON.parse(Buffer.from(raw, "base64").toString("utf8")) as ChildConfig;
 }
 
+/** A namespace object cannot be frozen: serve a plain copy marked as an ES module, so that
+ * esbuild's interop helpers pick its `default` export. */
+function plainModule(value: unknown): unknown {
+  if (!types.isModuleNamespaceObject(value)) return value;
+  const out: Record<string, unknown> = { __esModule: true };
+  for (const key of Object.keys(value as object)) out[key] = (value as Record<string, unknown>)[key];
+  return out;
+}
+
 async function loadModule(requireFrom: NodeJS.Require, specifier: string): Promise<unknown> {
   try {
-    return requireFrom(specifier);
+    // Node >= 20.19 also loads ES modules through require() and returns their namespace.
+    return plainModule(requireFrom(specifier));
   } catch (error) {
     if ((error as { code?: unknown }).code !== "ERR_REQUIRE_ESM") throw error;
     const url = pathToFileURL(requireFrom.resolve(specifier)).href;
-    const ns = (await import(url)) as Record<string, unknown>;
-    // A namespace object cannot be frozen; serve a frozen copy marked as an ES module so that
-    // esbuild's interop helpers pick its `default` export.
-    return { __esModule: true, ...ns };
+    return plainModule(await import(url));
   }
 }
 
