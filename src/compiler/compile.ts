@@ -3,10 +3,10 @@
 import { join, resolve } from "node:path";
 import ts from "typescript";
 import { diagnosticOf, fromTs, hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
-import { discover, Tracer, type AnalysisHost, type Discovery } from "./discover.js";
+import { discover, Tracer, type AnalysisHost, type Discovered, type Discovery, type ExperimentInfo } from "./discover.js";
 import { Emitter, type RunnerPlan } from "./emit.js";
 import { Hasher } from "./hash.js";
-import { buildManifest, type Manifest } from "./manifest.js";
+import { buildManifest, type Manifest, type ManifestExperiment } from "./manifest.js";
 import { hostOf, loadProject, projectFiles, type LoadedProject, type ProjectOptions } from "./project.js";
 import { runRules } from "./rules/index.js";
 
@@ -55,7 +55,16 @@ export function typeScriptDiagnostics(program: ts.Program, files?: readonly ts.S
 }
 
 /** Analyses a loaded project: diagnostics, discovery, rules, hashes and the manifest. Synchronous. */
-export function analyze(loaded: LoadedProject, options: { tsDiagnostics?: Diagnostic[]; hasher?: Hasher } = {}): Analysis {
+export interface AnalyzeOptions {
+  /** TypeScript's diagnostics when already known (watch mode computes them per changed file). */
+  readonly tsDiagnostics?: Diagnostic[];
+  /** A hasher to reuse (watch mode). */
+  readonly hasher?: Hasher;
+  /** Computes a manifest entry, possibly from a cache (watch mode). */
+  readonly entryOf?: (host: AnalysisHost, hasher: Hasher, d: Discovered<ExperimentInfo>) => ManifestExperiment | undefined;
+}
+
+export function analyze(loaded: LoadedProject, options: AnalyzeOptions = {}): Analysis {
   const host = hostOf(loaded);
   const diagnostics: Diagnostic[] = [];
   try {
@@ -78,7 +87,8 @@ export function analyze(loaded: LoadedProject, options: { tsDiagnostics?: Diagno
   diagnostics.push(...runRules({ host, discovery, tracer, hasher }));
   let manifest: Manifest;
   try {
-    manifest = buildManifest(host, hasher, loaded.tsconfig, discovery.experiments, discovery.graphs);
+    const entryOf = options.entryOf;
+    manifest = buildManifest(host, hasher, loaded.tsconfig, discovery.experiments, discovery.graphs, entryOf ? (d) => entryOf(host, hasher, d) : undefined);
   } catch (err) {
     diagnostics.push(internalError(err, loaded.tsconfig));
     manifest = buildManifest(host, hasher, loaded.tsconfig, [], []);

@@ -106,14 +106,20 @@ export class Hasher {
   readonly versions: PackageVersions;
   private readonly header: string;
 
-  constructor(readonly host: AnalysisHost, versions?: PackageVersions) {
+  constructor(public host: AnalysisHost, versions?: PackageVersions) {
     this.versions = versions ?? packageVersions(host.root);
     this.header = `crystallize-structural-hash/${HASH_SCHEMA_VERSION}/typescript@${ts.version}`;
   }
 
-  /** Forgets everything learned from these files (watch mode). */
-  invalidate(): void {
-    this.facts.clear();
+  /**
+   * Moves to a new program (watch mode): keeps what was learned about declarations in files
+   * that did not change and do not import changed files; forgets the rest and every step hash.
+   */
+  retarget(host: AnalysisHost, affectedFiles: ReadonlySet<string>): void {
+    this.host = host;
+    for (const unit of [...this.facts.keys()]) {
+      if (affectedFiles.has(unit.getSourceFile().fileName)) this.facts.delete(unit);
+    }
     this.stepHashes.clear();
   }
 

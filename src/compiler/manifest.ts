@@ -181,10 +181,10 @@ export function buildManifest(
   tsconfig: string,
   experiments: readonly Discovered<ExperimentInfo>[],
   graphs: readonly Discovered<GraphInfo>[],
-  cachedEntry?: (d: Discovered<ExperimentInfo>) => ManifestExperiment | undefined,
+  entryOf: (d: Discovered<ExperimentInfo>) => ManifestExperiment | undefined = (d) => experimentEntry(host, hasher, d),
 ): Manifest {
   const exps = experiments.flatMap((d) => {
-    const m = cachedEntry ? cachedEntry(d) : experimentEntry(host, hasher, d);
+    const m = entryOf(d);
     return m ? [m] : [];
   });
   const allInfos = experiments.map((d) => d.info);

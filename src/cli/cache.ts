@@ -1,0 +1,76 @@
+// crystallize cache ls | clear: the step cache under <out>/cache.
+import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { defaultOutDir } from "../compiler/compile.js";
+import { displayPath } from "../compiler/diagnostics.js";
+import { resolveTsconfig } from "../compiler/project.js";
+import { dirname } from "node:path";
+
+interface CacheOptions {
+  project?: string;
+  out?: string;
+  json?: boolean;
+}
+
+function cacheRoot(opts: CacheOptions): string {
+  return join(defaultOutDir(dirname(resolveTsconfig({ project: opts.project })), opts.out), "cache");
+}
+
+export interface CacheListing {
+  readonly root: string;
+  readonly entries: number;
+  readonly bytes: number;
+  readonly oldest: string | null;
+  readonly newest: string | null;
+}
+
+export function listCache(root: string): CacheListing {
+  let entries = 0;
+  let bytes = 0;
+  let oldest = Infinity;
+  let newest = -Infinity;
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else if (name.endsWith(".entry")) {
+        entries++;
+        bytes += st.size;
+        oldest = Math.min(oldest, st.mtimeMs);
+        newest = Math.max(newest, st.mtimeMs);
+      }
+    }
+  };
+  if (existsSync(root)) walk(root);
+  const iso = (t: number) => (Number.isFinite(t) ? new Date(t).toISOString() : null);
+  return { root, entries, bytes, oldest: iso(oldest), newest: iso(newest) };
+}
+
+export function registerCache(program: Command): void {
+  const cache = program.command("cache").description("inspect or clear the step cache");
+  cache
+    .command("ls")
+    .description("show how many entries the step cache holds and their size")
+    .option("-p, --project <tsconfig>", "the project's tsconfig.json (or its folder)", "tsconfig.json")
+    .option("--out <dir>", "storage folder (default: .crystallize beside the tsconfig)")
+    .option("--json", "print as JSON")
+    .action((opts: CacheOptions) => {
+      const l = listCache(cacheRoot(opts));
+      if (opts.json) process.stdout.write(`${JSON.stringify({ ...l, root: displayPath(l.root) })}\n`);
+      else if (l.entries === 0) process.stdout.write(`the cache (${displayPath(l.root)}) is empty\n`);
+      else process.stdout.write(`${displayPath(l.root)}: ${l.entries} entr${l.entries === 1 ? "y" : "ies"}, ${(l.bytes / 1024).toFixed(1)} KiB, written ${l.oldest} … ${l.newest}\n`);
+    });
+  cache
+    .command("clear")
+    .description("delete every cache entry (steps run again on the next run)")
+    .option("-p, --project <tsconfig>", "the project's tsconfig.json (or its folder)", "tsconfig.json")
+    .option("--out <dir>", "storage folder (default: .crystallize beside the tsconfig)")
+    .action((opts: CacheOptions) => {
+      const root = cacheRoot(opts);
+      const l = listCache(root);
+      rmSync(root, { recursive: true, force: true });
+      process.stdout.write(`cleared ${l.entries} entr${l.entries === 1 ? "y" : "ies"} from ${displayPath(root)}\n`);
+    });
+}

@@ -1,0 +1,64 @@
+// crystallize init [dir]: a new project from templates/init (an example experiment, package.json,
+// tsconfig.json) that compiles and runs once its dependencies are installed.
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { basename, join, relative, resolve } from "node:path";
+import type { Command } from "commander";
+import ts from "typescript";
+import { templatesDir } from "../compiler/emit.js";
+import { crystallizeVersion } from "../compiler/manifest.js";
+import { displayPath } from "../compiler/diagnostics.js";
+import { CliError, paint } from "./output.js";
+
+/** Template file names that npm would drop or rename when publishing. */
+const RENAMES: Record<string, string> = { gitignore: ".gitignore" };
+
+function files(dir: string, base = dir): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    return statSync(p).isDirectory() ? files(p, base) : [relative(base, p)];
+  });
+}
+
+export interface InitResult {
+  readonly dir: string;
+  readonly written: readonly string[];
+}
+
+export function initProject(target: string, options: { force?: boolean; name?: string } = {}): InitResult {
+  const dir = resolve(target);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new CliError(`${displayPath(dir)} exists and is not a folder; choose another folder`);
+  if (existsSync(dir) && readdirSync(dir).filter((f) => f !== ".git").length > 0 && !options.force) {
+    throw new CliError(`${displayPath(dir)} is not empty; run init in a new or empty folder (or pass --force to add the files anyway, overwriting none)`);
+  }
+  const name = (options.name ?? basename(dir)).toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[._-]+/, "") || "experiments";
+  const vars: Record<string, string> = { name, crystallizeVersion: crystallizeVersion(), typescriptVersion: ts.version.split(".").slice(0, 2).join(".") + ".0" };
+  const src = join(templatesDir(), "init");
+  const written: string[] = [];
+  for (const rel of files(src)) {
+    const parts = rel.split(/[\\/]/);
+    parts[parts.length - 1] = RENAMES[parts[parts.length - 1]!] ?? parts[parts.length - 1]!;
+    const out = join(dir, ...parts);
+    if (existsSync(out)) continue;
+    mkdirSync(join(out, ".."), { recursive: true });
+    const text = readFileSync(join(src, rel), "utf8").replace(/\{\{(\w+)\}\}/g, (m, k: string) => vars[k] ?? m);
+    writeFileSync(out, text);
+    written.push(out);
+  }
+  return { dir, written };
+}
+
+export function registerInit(program: Command): void {
+  program
+    .command("init")
+    .description("create a new project with an example experiment, package.json and tsconfig.json")
+    .argument("[dir]", "the folder to create (default: the current folder)", ".")
+    .option("--name <name>", "the package name (default: the folder's name)")
+    .option("--force", "add the files to a folder that is not empty (existing files are kept)")
+    .action((dir: string, opts: { name?: string; force?: boolean }) => {
+      const r = initProject(dir, opts);
+      const c = paint(process.stdout);
+      for (const f of r.written) process.stdout.write(`  ${c.green("created")} ${displayPath(f)}\n`);
+      const cd = relative(process.cwd(), r.dir);
+      process.stdout.write(`\nNext:\n${cd ? `  cd ${cd}\n` : ""}  npm install\n  npx crystallize compile\n  npx crystallize run example\n`);
+    });
+}

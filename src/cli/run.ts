@@ -1,0 +1,53 @@
+// crystallize run <experiment> [--replicates N] [--seed S] [--treatments a,b] [--workers N] [--no-cache] [--json]
+// Compiles (so the runner and hashes are current), then runs the experiment's runner in this process.
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Command } from "commander";
+import { findExperiment } from "../compiler/lookup.js";
+import { compiledOrFail } from "./project-options.js";
+import { CliError } from "./output.js";
+
+interface Options {
+  project?: string;
+  out?: string;
+  replicates?: string;
+  seed?: string;
+  treatments?: string;
+  workers?: string;
+  cache: boolean;
+  json?: boolean;
+}
+
+interface RunnerModule {
+  main(argv: string[], io?: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): Promise<number>;
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command("run")
+    .description("compile, then run an experiment with its structural step hashes")
+    .argument("<experiment>", "the experiment's name")
+    .option("-p, --project <tsconfig>", "the project's tsconfig.json (or its folder)", "tsconfig.json")
+    .option("--out <dir>", "output and storage folder (default: .crystallize beside the tsconfig)")
+    .option("--replicates <n>", "replicates per condition")
+    .option("--seed <n>", "master seed")
+    .option("--treatments <names>", "comma-separated treatments to run (the baseline always runs)")
+    .option("--workers <n>", "run replicates on n worker threads")
+    .option("--no-cache", "do not read or write the step cache")
+    .option("--json", "print result.toJSON() on stdout; logs and progress go to stderr")
+    .action(async (name: string, opts: Options) => {
+      const result = await compiledOrFail(opts.project, opts.out, true);
+      const found = findExperiment(result.analysis!, name);
+      if (!found.ok) throw new CliError(found.message);
+      const runnerFile = join(result.outDir!, found.entry.runner);
+      const runner = (await import(pathToFileURL(runnerFile).href)) as RunnerModule;
+      const argv: string[] = ["--out", result.outDir!];
+      if (opts.replicates !== undefined) argv.push("--replicates", opts.replicates);
+      if (opts.seed !== undefined) argv.push("--seed", opts.seed);
+      if (opts.treatments !== undefined) argv.push("--treatments", opts.treatments);
+      if (opts.workers !== undefined) argv.push("--workers", opts.workers);
+      if (!opts.cache) argv.push("--no-cache");
+      if (opts.json) argv.push("--json");
+      process.exitCode = await runner.main(argv);
+    });
+}

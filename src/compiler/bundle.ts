@@ -1,0 +1,97 @@
+// Bundle: one self-contained ESM file for one experiment (runner + project code + crystallize +
+// packages), built with esbuild (platform node, format esm, a createRequire banner for CommonJS
+// dependencies). Deterministic: two builds of the same code give the same bytes.
+import { createRequire } from "node:module";
+import { join, resolve } from "node:path";
+import type { Plugin } from "esbuild";
+import { compile, type CompileOptions } from "./compile.js";
+import { diagnosticOf, type Diagnostic } from "./diagnostics.js";
+import { runnerSource, writeIfChanged } from "./emit.js";
+import { findExperiment } from "./lookup.js";
+
+export interface BundleOptions extends CompileOptions {
+  /** The experiment's name. */
+  readonly experiment: string;
+  /** Output file. Default: `<experiment>.mjs` in the working directory. */
+  readonly outFile?: string;
+  /** Minify (default true: smaller and faster to start). */
+  readonly minify?: boolean;
+}
+
+export interface BundleResult {
+  readonly ok: boolean;
+  readonly diagnostics: readonly Diagnostic[];
+  /** A message for the user when the experiment was not found (with the closest names). */
+  readonly message?: string;
+  readonly outFile?: string;
+  readonly bytes?: number;
+}
+
+export const BUNDLE_BANNER =
+  'import { createRequire as __crystallizeCreateRequire } from "node:module"; const require = __crystallizeCreateRequire(import.meta.url);';
+
+/** Resolves `crystallize` (and its subpaths) from the project's install, else from this package. */
+function crystallizeResolver(root: string): Plugin {
+  return {
+    name: "crystallize-package",
+    setup(build) {
+      build.onResolve({ filter: /^crystallize(\/.*)?$/ }, (args) => {
+        for (const from of [join(root, "package.json"), import.meta.url]) {
+          try {
+            return { path: createRequire(from).resolve(args.path) };
+          } catch {
+            // next
+          }
+        }
+        return { errors: [{ text: `cannot resolve "${args.path}": install crystallize in the project (npm install crystallize)` }] };
+      });
+    },
+  };
+}
+
+export async function bundle(options: BundleOptions): Promise<BundleResult> {
+  const compiled = await compile({ ...options, emit: false });
+  if (!compiled.ok || !compiled.analysis || !compiled.manifest || !compiled.root || !compiled.tsconfig) {
+    return { ok: false, diagnostics: compiled.diagnostics };
+  }
+  const found = findExperiment(compiled.analysis, options.experiment);
+  if (!found.ok) return { ok: false, diagnostics: compiled.diagnostics, message: found.message };
+  const { entry, moduleFile } = found;
+  const outFile = resolve(options.cwd ?? process.cwd(), options.outFile ?? `${entry.name}.mjs`);
+  const esbuild = await import("esbuild");
+  try {
+    const result = await esbuild.build({
+      stdin: { contents: runnerSource(entry, moduleFile), resolveDir: compiled.root, sourcefile: `crystallize-runner-${entry.name}.mjs`, loader: "js" },
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      banner: { js: BUNDLE_BANNER },
+      minify: options.minify ?? true,
+      legalComments: "none",
+      charset: "utf8",
+      tsconfig: compiled.tsconfig,
+      absWorkingDir: compiled.root,
+      write: false,
+      logLevel: "silent",
+      outfile: outFile,
+      plugins: [crystallizeResolver(compiled.root)],
+    });
+    const out = result.outputFiles.find((f) => f.path === outFile) ?? result.outputFiles[0]!;
+    writeIfChanged(outFile, out.contents);
+    return { ok: true, diagnostics: compiled.diagnostics, outFile, bytes: out.contents.byteLength };
+  } catch (err) {
+    const errors = (err as { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] }).errors ?? [];
+    const diagnostics: Diagnostic[] = errors.length
+      ? errors.map((e) => ({
+          file: e.location ? resolve(compiled.root!, e.location.file) : undefined,
+          line: e.location?.line ?? 1,
+          column: (e.location?.column ?? 0) + 1,
+          code: "CRY4007",
+          severity: "error" as const,
+          message: `the bundle could not be built: ${e.text}`,
+        }))
+      : [diagnosticOf(undefined, "CRY4007", `the bundle could not be built: ${err instanceof Error ? err.message : String(err)}`)];
+    return { ok: false, diagnostics: [...compiled.diagnostics, ...diagnostics] };
+  }
+}

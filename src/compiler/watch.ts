@@ -1,0 +1,179 @@
+// Watch mode: keeps the program, the per-file TypeScript diagnostics, the hasher's per-declaration
+// facts, the manifest entries and an esbuild context in memory; after an edit it refreshes the
+// changed files only, re-checks them and the files that import them, and re-emits.
+import { watch as fsWatch, type FSWatcher } from "node:fs";
+import { relative, resolve, sep } from "node:path";
+import ts from "typescript";
+import { analyze, defaultOutDir, runnerPlans, type Analysis, type CompileOptions } from "./compile.js";
+import { fromTs, hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
+import { isProjectFile, type AnalysisHost, type Discovered, type ExperimentInfo } from "./discover.js";
+import { Emitter } from "./emit.js";
+import { Hasher } from "./hash.js";
+import { experimentEntry, type Manifest, type ManifestExperiment } from "./manifest.js";
+import { loadProject, projectFiles, type LoadedProject } from "./project.js";
+
+export interface WatchResult {
+  readonly ok: boolean;
+  readonly diagnostics: readonly Diagnostic[];
+  readonly manifest: Manifest | undefined;
+  readonly written: readonly string[];
+  /** Files that changed since the previous result (all files for the first one). */
+  readonly changed: readonly string[];
+  /** Files re-checked by TypeScript for this result. */
+  readonly rechecked: number;
+  readonly durationMs: number;
+}
+
+export interface WatchOptions extends CompileOptions {
+  /** Wait this long after the last file event before recompiling (default 30 ms). */
+  readonly debounceMs?: number;
+}
+
+/** Project files (re)checked when `changed` changed: them and every file that imports them, transitively. */
+function affectedFiles(host: AnalysisHost, changed: ReadonlySet<string>): Set<string> {
+  const importers = new Map<string, Set<string>>();
+  for (const sf of projectFiles(host)) {
+    for (const stmt of sf.statements) {
+      const spec = (ts.isImportDeclaration(stmt) || ts.isExportDeclaration(stmt)) ? stmt.moduleSpecifier : undefined;
+      if (!spec) continue;
+      const target = host.checker.getSymbolAtLocation(spec)?.valueDeclaration;
+      if (target && ts.isSourceFile(target)) {
+        const set = importers.get(target.fileName) ?? new Set<string>();
+        set.add(sf.fileName);
+        importers.set(target.fileName, set);
+      }
+    }
+  }
+  const out = new Set<string>();
+  const queue = [...changed];
+  while (queue.length) {
+    const f = queue.pop()!;
+    if (out.has(f)) continue;
+    out.add(f);
+    for (const i of importers.get(f) ?? []) queue.push(i);
+  }
+  return out;
+}
+
+export class Watcher {
+  private analysis: Analysis | undefined;
+  private readonly tsByFile = new Map<string, Diagnostic[]>();
+  private readonly entries = new Map<ts.Node, { entry: ManifestExperiment | undefined; files: Set<string> }>();
+  private hasher: Hasher | undefined;
+  private readonly emitter: Emitter;
+  readonly outDir: string;
+  private fsWatcher: FSWatcher | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private pending = new Set<string>();
+  private running: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly loaded: LoadedProject,
+    private readonly options: WatchOptions,
+  ) {
+    this.outDir = defaultOutDir(loaded.root, options.outDir, options.cwd);
+    this.emitter = new Emitter(loaded.root, loaded.tsconfig, this.outDir, true);
+  }
+
+  /** Loads the project; a missing or broken tsconfig gives diagnostics instead of a watcher. */
+  static create(options: WatchOptions = {}): Watcher | { diagnostics: Diagnostic[] } {
+    const load = loadProject(options);
+    if (!load.ok) return { diagnostics: load.diagnostics };
+    return new Watcher(load.loaded, options);
+  }
+
+  /** Compiles after changes to `changed` (or whatever changed on disk); the first call compiles everything. */
+  async update(changed?: readonly string[]): Promise<WatchResult> {
+    const t0 = performance.now();
+    const first = !this.analysis;
+    const changedFiles = first ? [] : this.loaded.refresh(changed);
+    const host = this.loaded.host();
+    const program = host.program;
+    const files = projectFiles(host);
+    const changedSet = new Set(changedFiles.map((f) => resolve(f)));
+    const affected = first ? new Set(program.getSourceFiles().map((f) => f.fileName)) : affectedFiles(host, new Set(files.filter((f) => changedSet.has(resolve(f.fileName))).map((f) => f.fileName)));
+    const outsideCode = (f: string) => !/\.(c|m)?tsx?$/.test(f) || !isProjectFile(host, { fileName: f, isDeclarationFile: /\.d\.(c|m)?ts$/.test(f) } as ts.SourceFile);
+    if (first || changedFiles.some(outsideCode)) {
+      // A change outside the project's code (a declaration file, the lockfile): start over.
+      this.tsByFile.clear();
+      this.entries.clear();
+      this.hasher = new Hasher(host);
+      for (const sf of program.getSourceFiles()) affected.add(sf.fileName);
+    } else {
+      this.hasher!.retarget(host, affected);
+    }
+    // TypeScript: re-check the affected files, reuse the rest.
+    const tsDiagnostics: Diagnostic[] = [...program.getConfigFileParsingDiagnostics(), ...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()].map(fromTs);
+    const live = new Set<string>();
+    let rechecked = 0;
+    for (const sf of program.getSourceFiles()) {
+      live.add(sf.fileName);
+      let list = this.tsByFile.get(sf.fileName);
+      if (!list || affected.has(sf.fileName)) {
+        list = [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)].map(fromTs);
+        this.tsByFile.set(sf.fileName, list);
+        rechecked++;
+      }
+      tsDiagnostics.push(...list);
+    }
+    for (const f of [...this.tsByFile.keys()]) if (!live.has(f)) this.tsByFile.delete(f);
+    for (const [node, e] of [...this.entries]) {
+      if ([...e.files].some((f) => affected.has(f))) this.entries.delete(node);
+    }
+    const entryOf = (h: AnalysisHost, hasher: Hasher, d: Discovered<ExperimentInfo>) => {
+      const hit = this.entries.get(d.info.node);
+      if (hit) return hit.entry;
+      const entry = experimentEntry(h, hasher, d);
+      const deps = new Set<string>([d.info.file.fileName, ...d.addresses.map((a) => a.file.fileName)]);
+      for (const s of d.info.steps ?? []) {
+        deps.add(s.node.getSourceFile().fileName);
+        if (s.kind === "step") for (const f of hasher.hashStep(s)?.files ?? []) deps.add(f);
+      }
+      this.entries.set(d.info.node, { entry, files: deps });
+      return entry;
+    };
+    this.analysis = analyze(this.loaded, { tsDiagnostics, hasher: this.hasher!, entryOf });
+    const diagnostics = [...this.analysis.diagnostics];
+    let written: string[] = [];
+    if (this.options.emit !== false && !hasErrors(diagnostics)) {
+      const r = await this.emitter.emit(this.analysis.manifest, runnerPlans(this.analysis));
+      written = r.written;
+      diagnostics.push(...r.diagnostics);
+    }
+    return {
+      ok: !hasErrors(diagnostics),
+      diagnostics: sortDiagnostics(diagnostics),
+      manifest: this.analysis.manifest,
+      written,
+      changed: first ? files.map((f) => f.fileName) : changedFiles,
+      rechecked,
+      durationMs: performance.now() - t0,
+    };
+  }
+
+  /** Watches the project folder and calls `onResult` after the first compile and after each change. */
+  async start(onResult: (r: WatchResult) => void): Promise<void> {
+    onResult(await this.update());
+    const outRel = relative(this.loaded.root, this.outDir);
+    this.fsWatcher = fsWatch(this.loaded.root, { recursive: true }, (_event, name) => {
+      if (!name) return;
+      const rel = name.toString();
+      if (rel.split(sep).includes("node_modules") || (outRel && !outRel.startsWith("..") && (rel === outRel || rel.startsWith(outRel + sep)))) return;
+      if (!/\.(c|m)?tsx?$|tsconfig.*\.json$|package-lock\.json$/.test(rel)) return;
+      this.pending.add(resolve(this.loaded.root, rel));
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => {
+        const batch = [...this.pending];
+        this.pending.clear();
+        this.running = this.running.then(async () => onResult(await this.update(batch)));
+      }, this.options.debounceMs ?? 30);
+    });
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.timer);
+    this.fsWatcher?.close();
+    await this.running.catch(() => undefined);
+    await this.emitter.dispose();
+  }
+}
