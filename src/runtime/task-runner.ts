@@ -3,7 +3,7 @@
 // TaskOutcome. Failures are captured in the outcome, never thrown, so other tasks go on.
 import type { Logger } from "../dsl/context.js";
 import type { ProvenanceRecord, TaskError, TaskOutcome, TaskRef } from "../dsl/records.js";
-import { CancelledError, PipelineExecutionError, ValidationError, errorCode } from "../errors.js";
+import { CancelledError, InputError, MissingArtifactError, PipelineExecutionError, ValidationError, errorCode } from "../errors.js";
 import { StepContext, TaskState, type ResourcePool } from "./context.js";
 import { nonJsonReason } from "../dsl/json.js";
 import type { RunPlan, StepPlan } from "./plan.js";
@@ -73,7 +73,9 @@ export async function runTask(env: TaskEnvironment, ref: TaskRef, data?: { value
         value = src.fetch(sourceCtx);
         if (isPromiseLike(value)) value = await value;
       } catch (e) {
-        throw new TaskFailure(new PipelineExecutionError(src.name, e), undefined, "source");
+        // A missing or mismatched input (input() sources) keeps its own code and details.
+        const keep = e instanceof MissingArtifactError || e instanceof InputError;
+        throw new TaskFailure(keep ? e : new PipelineExecutionError(src.name, e), undefined, "source");
       } finally {
         sourceCtx.seal();
       }
