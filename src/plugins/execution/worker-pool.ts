@@ -110,11 +110,9 @@ class Pool {
   }
 
   private spawn(index: number): void {
-    const worker = new Worker(this.options.entry, {
-      workerData: this.options.init,
-      // The user's loader flags (tsx, --import hooks) carry over; so do env vars.
-      execArgv: process.execArgv,
-    });
+    // execArgv is inherited by default (a TypeScript loader such as tsx carries over; process-wide
+    // flags like --expose-gc, which Worker refuses when passed explicitly, are applied already).
+    const worker = new Worker(this.options.entry, { workerData: this.options.init });
     let markGone: () => void = () => {};
     const gone = new Promise<void>((resolve) => (markGone = resolve));
     const slot: Slot = {

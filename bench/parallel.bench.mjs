@@ -1,0 +1,68 @@
+// parallel() against serial() in the same process (build dist/ first: node scripts/build.mjs --js-only).
+//  1. CPU-bound: 40 replicates of ~50 ms of arithmetic; target parallel({ workers: 2 }) ≥ 1.7× faster.
+//  2. Dispatch: 2000 trivial replicates; target ≤ 0.5 ms extra per task over running them in-thread.
+// Rounds alternate serial and parallel so background load hits both alike; medians are reported.
+import { availableParallelism } from "node:os";
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ms = (x) => `${x.toFixed(1)} ms`;
+
+// Calibrate ~50 ms per replicate on this machine, then import the workload (which reads the count;
+// workers inherit the environment).
+function spin(n, start = 0.5) {
+  let acc = start;
+  for (let i = 0; i < n; i++) acc = Math.sin(acc + i * 1e-7) * 0.5 + 0.5;
+  return acc;
+}
+const probe = 2_000_000;
+spin(probe); // warm up
+const t = performance.now();
+spin(probe);
+process.env.BENCH_ITERATIONS = String(Math.round((50 * probe) / (performance.now() - t)));
+const { crunch, trivial } = await import("./parallel-workload.mjs");
+const { serial, parallel } = await import("../dist/index.js");
+
+async function time(exp, execution, extra = {}) {
+  const started = performance.now();
+  const result = await exp.run({ execution, cache: false, progress: false, ...extra });
+  return { ms: performance.now() - started, json: JSON.stringify(result.toJSON()) };
+}
+
+console.log(`cores: ${availableParallelism()}, iterations per replicate: ${process.env.BENCH_ITERATIONS}`);
+
+// 1. CPU-bound speed-up.
+const speed = { serial: [], parallel: [] };
+for (let r = 0; r < ROUNDS; r++) {
+  const s = await time(crunch, serial());
+  const p = await time(crunch, parallel({ workers: 2 }));
+  if (s.json !== p.json) throw new Error("parallel result differs from serial");
+  speed.serial.push(s.ms);
+  speed.parallel.push(p.ms);
+  console.log(`  round ${r + 1}: serial ${ms(s.ms)}, parallel(2) ${ms(p.ms)}, ratio ${(s.ms / p.ms).toFixed(2)}`);
+}
+const ratio = median(speed.serial) / median(speed.parallel);
+console.log(
+  `cpu-bound 40 × ~50 ms: serial ${ms(median(speed.serial))}, parallel(2) ${ms(median(speed.parallel))}, ` +
+    `speed-up ${ratio.toFixed(2)}× (target ≥ 1.70×) ${ratio >= 1.7 ? "PASS" : "MISS"}`,
+);
+
+// 2. Dispatch overhead per task, and the fixed cost of starting the workers.
+const over = { serial: [], parallel: [], startup: [] };
+for (let r = 0; r < ROUNDS; r++) {
+  const s = await time(trivial, serial());
+  const p = await time(trivial, parallel({ workers: 2 }));
+  const start = await time(trivial, parallel({ workers: 2 }), { replicates: 2 });
+  if (s.json !== p.json) throw new Error("parallel result differs from serial");
+  over.serial.push(s.ms);
+  over.parallel.push(p.ms);
+  over.startup.push(start.ms);
+}
+const tasks = 2000;
+const perTask = (median(over.parallel) - median(over.serial)) / tasks;
+const perTaskNet = (median(over.parallel) - median(over.startup) - median(over.serial)) / tasks;
+console.log(
+  `dispatch ${tasks} trivial tasks: serial ${ms(median(over.serial))}, parallel(2) ${ms(median(over.parallel))}, ` +
+    `worker start-up ${ms(median(over.startup))}; overhead per task ${perTask.toFixed(3)} ms ` +
+    `(${perTaskNet.toFixed(3)} ms without start-up) (target ≤ 0.5 ms) ${perTask <= 0.5 ? "PASS" : "MISS"}`,
+);

@@ -1,0 +1,188 @@
+// parallel() when things go wrong: errors crossing the thread boundary, experiments workers
+// cannot address, and cancellation (prompt, leaving only whole files).
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { experiment, parallel, pipeline, step, type ArtifactRecord, type Plugin, type RunStorage, type StoragePlugin, type TaskOutcome } from "crystallize";
+import { CancelledError, CrystallizeError, PipelineExecutionError, ValidationError } from "../../src/errors.js";
+import { isTempFile, writeFileAtomic } from "../../src/runtime/storage/atomic-write.js";
+
+const w = await import("../fixtures/parallel/workers.mjs");
+const { fragile } = await import("../fixtures/parallel/import-error.mjs");
+const hiddenModule = await import("../fixtures/parallel/unaddressable.mjs");
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "cry-parallel-"));
+  process.env.CRYSTALLIZE_PARALLEL_DIR = dir;
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A storage plugin writing each finished task's artifacts atomically, then a completion marker. */
+function fileStore(root: string): Plugin & StoragePlugin {
+  return {
+    name: "test-store",
+    async openStorage(): Promise<RunStorage> {
+      return {
+        version: 1,
+        completed: async () => [],
+        async saveTask(o: TaskOutcome): Promise<ArtifactRecord[]> {
+          const records: ArtifactRecord[] = [];
+          const base = join(root, o.condition, String(o.replicate));
+          for (const a of o.artifacts) {
+            const path = join(base, a.artifact);
+            await writeFileAtomic(path, a.bytes, { fsync: false });
+            records.push({ artifact: a.artifact, step: a.step, condition: o.condition, replicate: o.replicate, version: 1, path: relative(root, path), bytes: a.bytes.byteLength });
+          }
+          await writeFileAtomic(join(base, "done.json"), JSON.stringify({ status: o.status }), { fsync: false });
+          return records;
+        },
+        finish: async () => {},
+      };
+    },
+  };
+}
+
+function filesUnder(root: string): string[] {
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { recursive: true, encoding: "utf8" })
+    .map((f) => join(root, f))
+    .filter((f) => statSync(f).isFile());
+}
+
+describe("errors crossing the thread boundary", () => {
+  it("keep class, code, message, stack and cause (an import that throws in the worker)", async () => {
+    const error = await fragile.run({ execution: parallel({ workers: 2 }), cache: false }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CrystallizeError);
+    expect((error as CrystallizeError).code).toBe("E_WORKER");
+    expect((error as Error).message).toMatch(/a worker could not import .*import-error\.mjs: Step "load" failed: bad input/);
+    const cause = (error as Error).cause as PipelineExecutionError;
+    expect(cause).toBeInstanceOf(PipelineExecutionError);
+    expect(cause.code).toBe("E_STEP_FAILED");
+    expect(cause.step).toBe("load");
+    expect(cause.name).toBe("PipelineExecutionError");
+    expect(cause.message).toBe('Step "load" failed: bad input');
+    expect(cause.stack).toContain("import-error.mjs");
+    const root = cause.cause as TypeError & { detail: number };
+    expect(root).toBeInstanceOf(TypeError);
+    expect(root.message).toBe("bad input");
+    expect(root.detail).toBe(42);
+    expect(root.stack).toContain("import-error.mjs");
+  });
+
+  it("stop the run on a fault outside any task (an uncaught exception in a worker), naming the task", async () => {
+    const started = performance.now();
+    const error = await w.stray.run({ execution: parallel({ workers: 2 }), cache: false }).catch((e: unknown) => e);
+    expect(performance.now() - started).toBeLessThan(1_900); // did not wait for the step's 2 s sleep
+    expect(error).toBeInstanceOf(CrystallizeError);
+    expect((error as CrystallizeError).code).toBe("E_WORKER");
+    expect((error as Error).message).toMatch(/worker \d failed while running baseline replicate 1: a timer is invalid/);
+    const cause = (error as Error).cause as ValidationError;
+    expect(cause).toBeInstanceOf(ValidationError);
+    expect(cause.code).toBe("E_VALIDATION");
+    expect(cause.problems).toEqual(["it fired after its step returned"]);
+    expect(cause.stack).toContain("workers.mjs");
+  });
+});
+
+describe("experiments workers cannot address", () => {
+  it("fail before any work when built inside a function, naming the fix", async () => {
+    const progress: number[] = [];
+    const error = await hiddenModule
+      .makeHidden()
+      .run({ execution: parallel({ workers: 2 }), cache: false, progress: (p) => progress.push(p.done) })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CrystallizeError);
+    expect((error as CrystallizeError).code).toBe("E_WORKER");
+    const message = (error as Error).message;
+    expect(message).toContain('experiment "hidden" is not exported by file://');
+    expect(message).toContain("unaddressable.mjs");
+    expect(message).toContain('export const hidden = experiment("hidden", …)');
+    expect(message).toMatch(/serial\(\) or concurrent/);
+    expect(progress).toEqual([]);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("fail before any work when kept in a local variable", async () => {
+    const error = await hiddenModule.getLocal().run({ execution: parallel({ workers: 1 }), cache: false }).catch((e: unknown) => e);
+    expect((error as Error).message).toContain('export const localOnly = experiment("local-only", …)');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("fail before any work when defined where workers cannot import it (a TypeScript test file)", async () => {
+    const here = experiment("in-a-test-file", { pipeline: pipeline(step("s", (x: unknown) => x)), replicates: 2 });
+    const error = await here.run({ execution: parallel({ workers: 1 }), cache: false }).catch((e: unknown) => e);
+    expect((error as CrystallizeError).code).toBe("E_WORKER");
+    expect((error as Error).message).toMatch(/could not import file:\/\/.*parallel-failures\.test\.ts/);
+  });
+});
+
+describe("cancellation", () => {
+  it("stops all workers promptly and leaves only whole files", async () => {
+    const root = join(dir, "store");
+    const controller = new AbortController();
+    let abortedAt = 0;
+    const run = w.slow.run({
+      execution: parallel({ workers: 2 }),
+      cache: false,
+      plugins: [fileStore(root)],
+      signal: controller.signal,
+      progress: (p) => {
+        if (p.done >= 3 && !controller.signal.aborted) {
+          abortedAt = performance.now();
+          controller.abort();
+        }
+      },
+    });
+    const error = await run.catch((e: unknown) => e);
+    const latency = performance.now() - abortedAt;
+    expect(error).toBeInstanceOf(CancelledError);
+    // A step takes ~40 ms; workers stop at the next step boundary (or are terminated after 300 ms).
+    expect(latency).toBeLessThan(1_000);
+    const partial = (error as CancelledError<{ provenance: { condition: string; replicate: number }[] }>).partial!;
+    const finished = partial.provenance.length;
+    expect(finished).toBeGreaterThanOrEqual(3);
+    expect(finished).toBeLessThan(16);
+
+    await sleep(300); // nothing may appear afterwards: the workers are gone
+    const files = filesUnder(root);
+    expect(files.filter((f) => isTempFile(f))).toEqual([]);
+    const markers = files.filter((f) => f.endsWith("done.json"));
+    expect(markers).toHaveLength(finished);
+    for (const f of files) expect(() => JSON.parse(readFileSync(f, "utf8"))).not.toThrow();
+    for (const p of partial.provenance) {
+      const rows = JSON.parse(readFileSync(join(root, p.condition, String(p.replicate), "rows.json"), "utf8"));
+      expect(rows.rows).toHaveLength(20_000);
+    }
+  });
+
+  it("terminates a worker whose step ignores the signal", async () => {
+    const controller = new AbortController();
+    const run = w.stuck.run({ execution: parallel({ workers: 2 }), cache: false, signal: controller.signal });
+    // Wait until both workers are inside the step (their heartbeat files appear).
+    const deadline = performance.now() + 10_000;
+    while (readdirSync(dir).filter((f) => f.startsWith("heartbeat-")).length < 2 && performance.now() < deadline) await sleep(20);
+    const abortedAt = performance.now();
+    controller.abort();
+    const error = await run.catch((e: unknown) => e);
+    expect(performance.now() - abortedAt).toBeLessThan(1_000);
+    expect(error).toBeInstanceOf(CancelledError);
+    const beats = () => readdirSync(dir).map((f) => readFileSync(join(dir, f), "utf8")).join(",");
+    const before = beats();
+    await sleep(250);
+    expect(beats()).toBe(before);
+  });
+
+  it("runs nothing when the signal is already aborted", async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const error = await w.pooled.run({ execution: parallel({ workers: 2 }), cache: false, signal: controller.signal }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CancelledError);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});

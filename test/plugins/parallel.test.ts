@@ -1,0 +1,162 @@
+// parallel({ workers }): the same results as serial(), bit for bit; hooks, resources, logging and
+// progress where the docs say they are. Fixtures under test/fixtures/parallel are plain .mjs
+// modules importing the built package (workers import them by file: URL; the global setup builds
+// dist/). The main thread imports the same files, so both sides address the same module.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { isMainThread, threadId } from "node:worker_threads";
+import fc from "fast-check";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { logging, parallel, serial, type Progress } from "crystallize";
+import { ValidationError } from "../../src/errors.js";
+import { originOf } from "../../src/dsl/origin.js";
+
+const fixtures = fileURLToPath(new URL("../fixtures/parallel/", import.meta.url));
+const { arith } = await import("../fixtures/parallel/arith.mjs");
+const w = await import("../fixtures/parallel/workers.mjs");
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "cry-parallel-"));
+  process.env.CRYSTALLIZE_PARALLEL_DIR = dir;
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const json = (r: { toJSON(): unknown }) => JSON.stringify(r.toJSON());
+/** arith's failing replicates would otherwise be reported on stderr after every run. */
+const quiet = () => [logging({ level: "silent" })];
+
+describe("parallel() results", () => {
+  it("are byte-identical to serial() in toJSON() for any seed, replicate count and worker count", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 3 }),
+        async (seed, replicates, workers) => {
+          // Separate storage roots: each run starts from an empty cache, so cacheHit agrees too.
+          const a = await arith.run({ plugins: quiet(), seed, replicates, execution: serial(), outDir: join(dir, `s-${seed}-${replicates}-${workers}`) });
+          const b = await arith.run({ plugins: quiet(), seed, replicates, execution: parallel({ workers }), outDir: join(dir, `p-${seed}-${replicates}-${workers}`) });
+          expect(b.run.strategy).toBe(`parallel(${workers})`);
+          expect(json(b)).toBe(json(a));
+        },
+      ),
+      { numRuns: 8 },
+    );
+  });
+
+  it("keep failures as data: failed replicates and their messages match serial()", async () => {
+    // Seed 3 with 12 replicates makes `summarize` throw in some replicates (checked below).
+    const a = await arith.run({ plugins: quiet(), seed: 3, replicates: 12, execution: serial(), cache: false });
+    const b = await arith.run({ plugins: quiet(), seed: 3, replicates: 12, execution: parallel({ workers: 2 }), cache: false });
+    expect(a.errors.length).toBeGreaterThan(0);
+    expect(b.errors).toEqual(a.errors.map((e) => ({ ...e, stack: expect.any(String) })));
+    expect(b.errors[0]!.stack).toContain("arith.mjs");
+    expect(json(b)).toBe(json(a));
+  });
+
+  it("agree with serial() when the workers' step cache serves hits", async () => {
+    const outDir = join(dir, "shared");
+    const cold = await arith.run({ plugins: quiet(), seed: 5, replicates: 4, execution: serial(), outDir });
+    const warmSerial = await arith.run({ plugins: quiet(), seed: 5, replicates: 4, execution: serial(), outDir });
+    const warmParallel = await arith.run({ plugins: quiet(), seed: 5, replicates: 4, execution: parallel({ workers: 2 }), outDir });
+    expect(cold.provenance.some((p) => p.steps.some((s) => s.cacheHit))).toBe(false);
+    expect(warmParallel.provenance.filter((p) => p.steps[0]?.cacheHit).length).toBeGreaterThan(0);
+    expect(json(warmParallel)).toBe(json(warmSerial));
+  });
+
+  it("use the address given by a compiled runner (module URL and export name)", async () => {
+    const module = pathToFileURL(join(fixtures, "arith.mjs")).href;
+    const a = await arith.run({ plugins: quiet(), seed: 9, replicates: 3, execution: serial(), cache: false });
+    const b = await arith.run({ plugins: quiet(), seed: 9, replicates: 3, execution: parallel({ workers: 2 }), cache: false, address: { module, export: "arith" } });
+    expect(json(b)).toBe(json(a));
+    await expect(
+      arith.run({ plugins: quiet(), replicates: 2, execution: parallel({ workers: 1 }), cache: false, address: { module, export: "nope" } }),
+    ).rejects.toThrow(/experiment "arith" is not exported by .*arith\.mjs/);
+  });
+
+  it("records the defining module of an experiment as its origin", () => {
+    expect(originOf(arith)).toBe(pathToFileURL(join(fixtures, "arith.mjs")).href);
+  });
+
+  it("work from a script that defines and runs its experiment at the top level (workers do not run it again)", () => {
+    const out = execFileSync(process.execPath, [join(fixtures, "script.mjs")], { encoding: "utf8", timeout: 60_000 });
+    expect(JSON.parse(out)).toEqual({ same: true, strategy: "parallel(2)", sums: 6 });
+  });
+});
+
+describe("parallel() hooks, resources, logging and progress", () => {
+  it("creates each resource once per worker and closes it when the worker stops", async () => {
+    const r = await w.pooled.run({ execution: parallel({ workers: 2 }), cache: false });
+    expect(r.errors).toEqual([]);
+    const files = readdirSync(dir);
+    const created = files.filter((f) => f.startsWith("created-"));
+    const threads = created.map((f) => f.split("-")[1]);
+    expect(created).toHaveLength(2);
+    expect(new Set(threads).size).toBe(2);
+    expect(threads).not.toContain(String(threadId));
+    // Each instance was closed, having served all the replicates its worker ran.
+    const uses = threads.map((t) => Number(readFileSync(join(dir, `closed-${t}`), "utf8")));
+    expect(uses.reduce((a, b) => a + b, 0)).toBe(8);
+  });
+
+  it("runs per-replicate hooks of the experiment's plugins in the worker that runs the replicate", async () => {
+    const s = await w.tagged.run({ execution: serial(), cache: false });
+    expect(s.metrics.baseline.thread).toEqual(Array(6).fill(threadId));
+    rmSync(join(dir, "after-replicate"));
+    const p = await w.tagged.run({ execution: parallel({ workers: 2 }), cache: false });
+    const threads = p.metrics.baseline.thread!;
+    expect(threads).toHaveLength(6);
+    expect(threads).not.toContain(threadId);
+    const after = readFileSync(join(dir, "after-replicate"), "utf8").trim().split("\n");
+    expect(after).toHaveLength(6);
+    for (const line of after) {
+      const [thread, , replicate] = line.split(" ");
+      expect(Number(thread)).toBe(threads[Number(replicate)]);
+    }
+  });
+
+  it("refuses, before any work, a run-option plugin with per-replicate hooks (workers could not run them)", async () => {
+    let ran = 0;
+    const spy = { name: "spy", beforeStep: () => void ran++ };
+    const error = await w.pooled.run({ execution: parallel({ workers: 2 }), cache: false, plugins: [spy] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).problems[0]).toMatch(/plugin "spy" has per-replicate hooks \(beforeStep\).*list it in experiment\("pooled", \{ plugins/);
+    expect(ran).toBe(0);
+    expect(readdirSync(dir).filter((f) => f.startsWith("created-"))).toEqual([]);
+  });
+
+  it("delivers ctx.log from workers to the main thread's logger, and progress to the main thread", async () => {
+    const lines: string[] = [];
+    const stream = { write: (s: string) => void lines.push(s), isTTY: false };
+    const progress: (Progress & { main: boolean })[] = [];
+    const r = await w.chatty.run({
+      execution: parallel({ workers: 2 }),
+      cache: false,
+      plugins: [logging({ level: "info", stream })],
+      progress: (p) => progress.push({ ...p, main: isMainThread }),
+    });
+    expect(r.errors).toEqual([]);
+    for (let i = 0; i < 5; i++) {
+      const line = lines.find((l) => l.startsWith(`info hello from replicate ${i} `));
+      expect(line).toBeDefined();
+      expect(JSON.parse(line!.slice(line!.indexOf("{"), line!.indexOf("}") + 1)).replicate).toBe(i);
+    }
+    expect(lines.some((l) => l.startsWith("warn a warning with an error attached"))).toBe(true);
+    expect(progress.map((p) => p.done)).toEqual([1, 2, 3, 4, 5]);
+    expect(progress.every((p) => p.main && p.total === 5 && p.experiment === "chatty")).toBe(true);
+  });
+
+  it("validates its options", () => {
+    expect(() => parallel({ workers: 0 })).toThrow(ValidationError);
+    expect(() => parallel({ workers: 1.5 })).toThrow(/workers must be a positive integer/);
+    expect(parallel().name).toMatch(/^parallel\(\d+\)$/);
+    expect(parallel({ workers: 3 }).kind).toBe("execution");
+  });
+
+});
