@@ -4,10 +4,10 @@
 // a checksum; a damaged entry raises CacheCorruptionError naming the file, or (with
 // onCorrupt: "recompute") is deleted, logged, and reported as a miss so the step runs again.
 import * as fsp from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { CacheCorruptionError } from "../../errors.js";
 import type { CachedStep, StepCache, StepCacheRequest } from "../services.js";
-import { storageError, writeFileAtomic } from "../storage/atomic-write.js";
+import { removeStaleTempFiles, storageError, writeFileAtomic } from "../storage/atomic-write.js";
 import { decodeEntry, encodeEntry, readEntryFile, unstorableReason } from "./entry-format.js";
 import { cacheKey, type CacheKey } from "./key.js";
 
@@ -99,6 +99,9 @@ export function createFileCache(options: FileCacheOptions): FileCache {
         return;
       }
       await writeFileAtomic(path, chunks, { fsync: options.fsync ?? true });
+      // A writer killed mid-write leaves its temporary file behind: sweep the bucket's strays
+      // (files of dead processes only, so a concurrent writer is never disturbed).
+      await removeStaleTempFiles(dirname(path), { minAgeMs: 10 * 60_000 }).catch(() => undefined);
     },
 
     async clear(): Promise<void> {
