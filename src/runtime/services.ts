@@ -36,12 +36,21 @@ export interface StepCache {
 export interface RunStorage {
   /** The version directory number this run writes to. */
   readonly version: number;
-  /** Outcomes already complete in this version (for resume); empty for a new version. */
-  completed(): Promise<readonly TaskOutcome[]>;
+  /**
+   * Tasks already complete in this version (for resume; empty for a new version or when not
+   * resuming). Their `artifacts` are empty (bytes stay on disk); `stored` lists where they are,
+   * for result.artifacts.
+   */
+  completed(): Promise<readonly StoredTask[]>;
   /** Persists one finished task: its artifacts, then its completion marker (last). */
   saveTask(outcome: TaskOutcome): Promise<readonly ArtifactRecord[]>;
   /** Writes per-condition results and the version's metadata with the final status. */
   finish(summary: RunSummary): Promise<void>;
+}
+
+/** A completed task read back from storage. */
+export interface StoredTask extends TaskOutcome {
+  readonly stored: readonly ArtifactRecord[];
 }
 
 export interface RunSummary {

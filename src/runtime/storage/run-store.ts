@@ -18,7 +18,7 @@ import { join, relative, resolve, sep } from "node:path";
 import { unsafeSegmentReason } from "../../dsl/artifact.js";
 import { ArtifactError, StorageError } from "../../errors.js";
 import type { ArtifactRecord, RunInfo, TaskOutcome } from "../records.js";
-import type { RunStorage, RunSummary } from "../services.js";
+import type { RunStorage, RunSummary, StoredTask } from "../services.js";
 import { removeStaleTempFiles, storageError, writeFileAtomic } from "./atomic-write.js";
 import { readCheckedJson, writeCheckedJson } from "./checked-json.js";
 import { claimVersion, latestVersion, versionDirName } from "./versions.js";
@@ -26,10 +26,7 @@ import { claimVersion, latestVersion, versionDirName } from "./versions.js";
 export const STORE_SCHEMA = 1;
 export const COMPLETE_MARKER = ".complete.json";
 
-/** A task read back from its completion marker. Its `artifacts` are empty (bytes stay on disk); `stored` says where they are. */
-export interface StoredTask extends TaskOutcome {
-  readonly stored: readonly ArtifactRecord[];
-}
+export type { StoredTask } from "../services.js";
 
 export interface RunStoreOptions {
   /** The artifacts root (absolute or relative to the cwd). */
