@@ -316,7 +316,9 @@ export const wiringRules: Rule[] = [
     summary: "An experiment or step name is not a string the compiler can read.",
     fix: "Write the name as a string literal (or a const holding one).",
     check(ctx, report) {
+      const factoryMade = new Set<ts.Node>(ctx.discovery.unexported.map((u) => u.node));
       for (const { what, n } of namedNodes(ctx)) {
+        if (what === "experiment" && factoryMade.has(n.node)) continue; // reported as CRY4001/CRY4003
         if ((what === "experiment" || what === "step") && n.name === undefined) {
           report(n.nameNode, `the ${what} name is not a string literal, so the compiler cannot key the manifest and step hashes by it; write the name as a string literal`);
         }
