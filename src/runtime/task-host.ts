@@ -37,6 +37,23 @@ export function hostPlugins(exp: AnyExperiment): Plugin[] {
   return exp.plugins.filter((p) => (p as { kind?: unknown }).kind !== "execution") as Plugin[];
 }
 
+/**
+ * What must agree between the experiment the main thread runs and the one a worker imported:
+ * source (and whether it is an unbound input() source), steps with their params and metrics,
+ * treatments with their values, outputs. A runtime-derived copy (an input() source bound to
+ * producer runs, treatments inherited in a graph) differs from the module's export, and a worker
+ * must not silently run something else.
+ */
+export function experimentShape(exp: AnyExperiment): Record<string, string> {
+  const source = exp.source as { name?: unknown; inputs?: unknown } | undefined;
+  return {
+    source: JSON.stringify(source ? { name: source.name, input: Array.isArray(source.inputs) } : null),
+    steps: JSON.stringify(exp.pipeline.steps.map((s) => [s.name, s.params, s.metrics, s.cacheable])),
+    treatments: JSON.stringify(exp.treatments.map((t) => [t.name, t.values ?? null, typeof t.compute])),
+    outputs: JSON.stringify(exp.outputs.map((o) => o.name)),
+  };
+}
+
 export function createTaskHost(exp: AnyExperiment, settings: TaskSettings, options: TaskHostOptions): TaskHost {
   const plan = createPlan(exp, options.plugins ?? hostPlugins(exp), settings, options.cache);
   const controller = new AbortController();

@@ -4,9 +4,11 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } 
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { experiment, parallel, pipeline, step, type ArtifactRecord, type Plugin, type RunStorage, type StoragePlugin, type TaskOutcome } from "crystallize";
+import { experiment, parallel, pipeline, step, treatment, type AnyExperiment, type ArtifactRecord, type Plugin, type RunStorage, type StoragePlugin, type TaskOutcome } from "crystallize";
 import { CancelledError, CrystallizeError, PipelineExecutionError, ValidationError } from "../../src/errors.js";
 import { isTempFile, writeFileAtomic } from "../../src/runtime/storage/atomic-write.js";
+import { requireEngine } from "../../src/dsl/engine.js";
+import { originOf, withOrigin } from "../../src/dsl/origin.js";
 
 const w = await import("../fixtures/parallel/workers.mjs");
 const { fragile } = await import("../fixtures/parallel/import-error.mjs");
@@ -119,6 +121,18 @@ describe("experiments workers cannot address", () => {
     const error = await here.run({ execution: parallel({ workers: 1 }), cache: false }).catch((e: unknown) => e);
     expect((error as CrystallizeError).code).toBe("E_WORKER");
     expect((error as Error).message).toMatch(/could not import file:\/\/.*parallel-failures\.test\.ts/);
+    expect((error as Error).message).toContain("run under a TypeScript loader (node --import tsx)");
+  });
+
+  it("fail before any work when the run is given a modified copy of the exported experiment", async () => {
+    // What a graph does when it binds an input() source or inherits treatments: same name, other content.
+    const copy = Object.freeze(withOrigin({ ...w.pooled, treatments: [treatment("more", {})] }, originOf(w.pooled)));
+    const error = await requireEngine()
+      .run(copy as unknown as AnyExperiment, { execution: parallel({ workers: 1 }), cache: false })
+      .catch((e: unknown) => e);
+    expect((error as CrystallizeError).code).toBe("E_WORKER");
+    expect((error as Error).message).toMatch(/experiment "pooled" being run is not the one workers import: its treatments differ/);
+    expect(readdirSync(dir)).toEqual([]);
   });
 });
 

@@ -14,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ExecutionJob, ExecutionStrategy, ExperimentAddress, Plugin } from "../../dsl/plugin.js";
 import { originOf } from "../../dsl/origin.js";
 import { CrystallizeError, ValidationError } from "../../errors.js";
+import { experimentShape } from "../../runtime/task-host.js";
 import { runInPool } from "./worker-pool.js";
 import { PROTOCOL_VERSION, type WorkerInit } from "./worker-protocol.js";
 
@@ -55,6 +56,7 @@ export function parallel(options: ParallelOptions = {}): ExecutionStrategy {
         ...(address.export === undefined ? {} : { exportName: address.export }),
         experiment: job.experiment.name,
         settings: job.settings,
+        shape: experimentShape(job.experiment),
       };
       await runInPool(job, {
         entry,

@@ -15,7 +15,7 @@ import type { TaskOutcome } from "../../dsl/records.js";
 import { CrystallizeError } from "../../errors.js";
 import { encodeValue, serializeError } from "../../runtime/error-codec.js";
 import type { StepCache } from "../../runtime/services.js";
-import { createTaskHost, type TaskHost } from "../../runtime/task-host.js";
+import { createTaskHost, experimentShape, type TaskHost } from "../../runtime/task-host.js";
 import { PROTOCOL_VERSION, type FromWorker, type LogLevel, type ToWorker, type WorkerInit } from "./worker-protocol.js";
 
 /** Marks this thread as a Crystallize worker (parallel() refuses to nest; see parallel.ts). */
@@ -129,7 +129,10 @@ async function loadExperiment(): Promise<AnyExperiment> {
     if ("exp" in first) return first.exp;
     if ("error" in first) {
       const why = first.error instanceof Error ? first.error.message : String(first.error);
-      throw loadError(`parallel(): a worker could not import ${init.module}: ${why}`, first.error);
+      const hint = /\.[cm]?tsx?$/.test(new URL(init.module).pathname)
+        ? " Workers load modules with Node's own loader and this process's flags: run under a TypeScript loader (node --import tsx), or compile first (crystallize compile) so the compiled runner is imported."
+        : "";
+      throw loadError(`parallel(): a worker could not import ${init.module}: ${why}.${hint}`, first.error);
     }
     const exp = pick(first.ns);
     if (exp) return exp;
@@ -141,6 +144,20 @@ async function loadExperiment(): Promise<AnyExperiment> {
   } finally {
     installEngine(real);
   }
+}
+
+/** The imported experiment must be the one the main thread runs, not merely share its name. */
+function checkShape(exp: AnyExperiment): void {
+  const mine = experimentShape(exp);
+  const differs = Object.keys(init.shape).filter((k) => init.shape[k] !== mine[k]);
+  if (differs.length === 0) return;
+  const why = differs.includes("source") && JSON.parse(mine.source!)?.input === true
+    ? "its input() source is bound to producer runs in the main thread"
+    : `its ${differs.join(", ")} differ from what ${init.module} exports (the runtime or the caller derived a modified copy)`;
+  throw loadError(
+    `parallel(): the experiment "${init.experiment}" being run is not the one workers import: ${why}. ` +
+      `parallel() runs experiments exactly as their module exports them; run this one with serial() or concurrent({ limit }).`,
+  );
 }
 
 function identifier(name: string): string {
@@ -176,6 +193,7 @@ async function main(): Promise<void> {
   let host: TaskHost;
   try {
     const exp = await loadExperiment();
+    checkShape(exp);
     host = createTaskHost(exp, init.settings, { log: logger, cache: await createCache() });
   } catch (e) {
     post({ type: "load-failed", error: serializeError(e) });

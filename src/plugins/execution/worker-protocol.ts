@@ -16,6 +16,8 @@ export interface WorkerInit {
   /** The experiment's name (checked against what the export holds). */
   readonly experiment: string;
   readonly settings: TaskSettings;
+  /** `experimentShape()` of the experiment the main thread runs; the worker's must match. */
+  readonly shape: Readonly<Record<string, string>>;
 }
 
 /** Main thread → worker. */
