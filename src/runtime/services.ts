@@ -20,6 +20,13 @@ export interface StepCacheRequest {
 /** What a cache hit replays: the output and everything the step recorded. */
 export interface CachedStep {
   readonly output: unknown;
+  /**
+   * What the step read besides its input and params, each with the canonical hash of the value it
+   * saw: ctx keys, and "$condition" / "$replicate" when it read those. A hit is valid only while
+   * they match the current task (the runner checks; a mismatch is a miss). Optional: entries
+   * without it depend on the key alone.
+   */
+  readonly reads?: ReadonlyArray<readonly [string, string]>;
   readonly metrics: ReadonlyArray<readonly [string, number]>;
   readonly wrote: ReadonlyArray<readonly [string, unknown]>;
   readonly artifacts: ReadonlyArray<{ readonly artifact: string; readonly codec: string; readonly bytes: Uint8Array }>;

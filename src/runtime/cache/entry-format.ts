@@ -118,7 +118,13 @@ const align8 = (n: number): number => (n + 7) & ~7;
 export function encodeEntry(key: string, entry: CachedStep): Buffer[] {
   const ser = new BlobSerializer();
   ser.writeHeader();
-  ser.writeValue({ output: entry.output, metrics: entry.metrics, wrote: entry.wrote, artifacts: entry.artifacts });
+  ser.writeValue({
+    output: entry.output,
+    metrics: entry.metrics,
+    wrote: entry.wrote,
+    artifacts: entry.artifacts,
+    ...(entry.reads === undefined ? {} : { reads: entry.reads }),
+  });
   const skeleton = ser.releaseBuffer();
   const blobs = ser.blobs;
   const tableBytes = 8 + blobs.length * 24;

@@ -219,3 +219,20 @@ describe("file cache", () => {
     expect(readdirSync(join(root, key.slice(0, 2)))).toEqual([`${key}.entry`]);
   });
 });
+
+describe("file cache: recorded reads", () => {
+  it("stores and returns what the step read, for the runner to check on a hit", async () => {
+    const dir2 = mkdtempSync(join(tmpdir(), "cry-cache-reads-"));
+    try {
+      const cache = createFileCache({ root: dir2 });
+      const { key } = cache.key(request);
+      await cache.set(key, { ...entry(1), reads: [["$condition", "ab"], ["threshold", "cd"]] });
+      expect((await cache.get(key))!.reads).toEqual([["$condition", "ab"], ["threshold", "cd"]]);
+      const other = cache.key({ ...request, input: [9] }).key;
+      await cache.set(other, entry(2));
+      expect((await cache.get(other))!.reads).toBeUndefined();
+    } finally {
+      await fsp.rm(dir2, { recursive: true, force: true });
+    }
+  });
+});
