@@ -1,0 +1,267 @@
+// Structural hashes (DESIGN.md): formatting, comments and type-only edits keep every hash;
+// changing an operator, a literal, a helper two calls deep or a dependency's version changes
+// exactly the hashes of the steps that depend on it. Properties over random edits of a fixture
+// project (test/fixtures/compiler/projects/hashing), compiled incrementally in a temp folder.
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import fc from "fast-check";
+import ts from "typescript";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { analyze, loadProject, type LoadedProject } from "../../src/compiler/index.js";
+
+const fixture = fileURLToPath(new URL("../fixtures/compiler/projects/hashing", import.meta.url));
+const dsl = fileURLToPath(new URL("../../src/dsl/index.ts", import.meta.url));
+const FILES = ["helpers-deep.ts", "helpers.ts", "steps.ts", "experiment.ts"] as const;
+type FileName = (typeof FILES)[number];
+
+let dir: string;
+let loaded: LoadedProject;
+const original = new Map<FileName, string>();
+
+function lockfile(version: string): string {
+  return JSON.stringify({
+    name: "hashing-fixture",
+    lockfileVersion: 3,
+    packages: { "": { name: "hashing-fixture" }, "node_modules/fake-pkg": { version } },
+  });
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "cry-hash-"));
+  cpSync(join(fixture, "src"), join(dir, "src"), { recursive: true });
+  writeFileSync(
+    join(dir, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, skipLibCheck: true, noEmit: true, types: [], paths: { crystallize: [dsl] } },
+      include: ["src"],
+    }),
+  );
+  const pkg = join(dir, "node_modules", "fake-pkg");
+  mkdirSync(pkg, { recursive: true });
+  writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "fake-pkg", version: "1.0.0", type: "module", exports: { ".": { types: "./index.d.ts", default: "./index.js" } } }));
+  writeFileSync(join(pkg, "index.js"), "export const pad = (s, n) => s.padStart(n);\n");
+  writeFileSync(join(pkg, "index.d.ts"), "export declare function pad(s: string, n: number): string;\n");
+  writeFileSync(join(dir, "package-lock.json"), lockfile("1.0.0"));
+  for (const f of FILES) original.set(f, readFileSync(join(dir, "src", f), "utf8"));
+  const load = loadProject({ project: dir });
+  if (!load.ok) throw new Error("cannot load the hashing fixture");
+  loaded = load.loaded;
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface StepFacts {
+  hash: string;
+  usesRandom: boolean;
+}
+
+/** Writes the given file texts (others revert to the fixture), recompiles, returns step hashes by name. */
+function hashes(edits: Partial<Record<FileName, string>> = {}): Record<string, StepFacts> {
+  const changed: string[] = [];
+  for (const f of FILES) {
+    const path = join(dir, "src", f);
+    const want = edits[f] ?? original.get(f)!;
+    if (readFileSync(path, "utf8") !== want) {
+      writeFileSync(path, want);
+      changed.push(path);
+    }
+  }
+  loaded.refresh(changed);
+  const a = analyze(loaded, { tsDiagnostics: [] });
+  const out: Record<string, StepFacts> = {};
+  for (const e of a.manifest.experiments) for (const s of e.steps) if (s.name && s.hash) out[s.name] = { hash: s.hash, usesRandom: s.usesRandom };
+  return out;
+}
+
+// ---- random edits -------------------------------------------------------------------------
+
+interface Edit {
+  readonly pos: number;
+  readonly del: number;
+  readonly text: string;
+}
+
+function apply(text: string, edits: readonly Edit[]): string {
+  const sorted = [...edits].sort((a, b) => b.pos - a.pos || b.del - a.del);
+  let out = text;
+  for (const e of sorted) out = out.slice(0, e.pos) + e.text + out.slice(e.pos + e.del);
+  return out;
+}
+
+function inType(node: ts.Node): boolean {
+  for (let n: ts.Node | undefined = node; n; n = n.parent) if (ts.isTypeNode(n)) return true;
+  return false;
+}
+
+function isNameArg(node: ts.Node): boolean {
+  const p = node.parent;
+  return !!p && ts.isCallExpression(p) && p.arguments[0] === node && ts.isIdentifier(p.expression) && ["step", "source", "experiment"].includes(p.expression.text);
+}
+
+/** Edits that must not change any hash: comments, quotes, numeric spelling, parens, semicolons, trailing commas, line breaks, types. */
+function formattingEdits(text: string): Edit[] {
+  const sf = ts.createSourceFile("x.ts", text, ts.ScriptTarget.Latest, true);
+  const edits: Edit[] = [];
+  let k = 0;
+  const visit = (node: ts.Node): void => {
+    if (ts.isStringLiteral(node) && !inType(node) && !/['\\]/.test(node.text)) {
+      edits.push({ pos: node.getStart(sf), del: node.getWidth(sf), text: `'${node.text}'` });
+    } else if (ts.isNumericLiteral(node) && !inType(node) && /^\d+$/.test(node.text)) {
+      const n = Number(node.text);
+      edits.push({ pos: node.getStart(sf), del: node.getWidth(sf), text: n >= 10 ? `${String(n).slice(0, -1)}_${String(n).slice(-1)}` : `${n}.0` });
+    } else if ((ts.isBinaryExpression(node) || ts.isCallExpression(node)) && !inType(node) && node.expression?.kind !== ts.SyntaxKind.ImportKeyword) {
+      edits.push({ pos: node.getStart(sf), del: 0, text: "(" }, { pos: node.end, del: 0, text: ")" });
+    }
+    if ((ts.isArrayLiteralExpression(node) || ts.isObjectLiteralExpression(node)) && !inType(node)) {
+      const list = ts.isArrayLiteralExpression(node) ? node.elements : node.properties;
+      if (list.length && !list.hasTrailingComma) edits.push({ pos: list[list.length - 1]!.end, del: 0, text: "," });
+    }
+    if (ts.isCallExpression(node) && node.arguments.length > 1) {
+      edits.push({ pos: node.arguments[0]!.end, del: 0, text: "\n   " });
+    }
+    if (ts.isParameter(node) && node.type) {
+      edits.push({ pos: node.type.getStart(sf), del: node.type.getWidth(sf), text: "readonly any[] | any" });
+    }
+    if ((ts.isVariableStatement(node) || ts.isExpressionStatement(node) || ts.isReturnStatement(node)) && text[node.end - 1] === ";") {
+      const next = /^[ \t]*\n\s*([A-Za-z}]|$)/.exec(text.slice(node.end));
+      if (next) edits.push({ pos: node.end - 1, del: 1, text: "" });
+    }
+    if (ts.isStatement(node) || ts.isImportDeclaration(node)) {
+      edits.push({ pos: node.end, del: 0, text: k++ % 2 ? " /* a comment */" : "\n// a line comment\n" });
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  edits.push({ pos: 0, del: 0, text: `// header comment\ntype Unused = { readonly n: number };\ninterface Shape { x: string }\nimport type { Step as _Step } from "crystallize";\n` });
+  return edits;
+}
+
+const formatting = fc.constantFrom(...FILES).chain((file) => {
+  const all = formattingEdits(original.get(file)!);
+  // Parens come in pairs: pick by index of the open paren and keep its close paren with it.
+  return fc.subarray(all.map((_, i) => i), { minLength: 1 }).map((picked) => {
+    const set = new Set(picked);
+    all.forEach((e, i) => {
+      if (e.text === "(" && set.has(i)) set.add(i + 1);
+      if (e.text === ")" && set.has(i)) set.add(i - 1);
+    });
+    return { file, edits: [...set].map((i) => all[i]!) };
+  });
+});
+
+// ---- semantic edits ------------------------------------------------------------------------
+
+/** Which steps depend on the code at `pos` of `file` (by the fixture's design). */
+function dependents(file: FileName, sf: ts.SourceFile, pos: number): string[] {
+  const top = sf.statements.find((s) => s.pos <= pos && pos < s.end);
+  if (!top) return [];
+  if (file === "helpers-deep.ts") return ts.isFunctionDeclaration(top) ? ["viaMid"] : ["viaOffset"];
+  if (file === "helpers.ts") return ts.isFunctionDeclaration(top) && top.name?.text === "mid" ? ["viaMid"] : ts.isFunctionDeclaration(top) ? ["viaUnrelated"] : [];
+  if (file === "steps.ts" && ts.isVariableStatement(top)) {
+    const d = top.declarationList.declarations[0]!;
+    const call = d.initializer as ts.CallExpression;
+    const run = call.arguments[call.arguments.length - 1]!;
+    return run.pos <= pos && pos < run.end ? [(d.name as ts.Identifier).text] : [];
+  }
+  return [];
+}
+
+interface Semantic {
+  readonly file: FileName;
+  readonly edit: Edit;
+  readonly expected: string[];
+  readonly what: string;
+}
+
+function semanticEdits(file: FileName): Semantic[] {
+  const text = original.get(file)!;
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const out: Semantic[] = [];
+  const swap: Record<string, string> = { "+": "-", "-": "+", "*": "/", "/": "*", ">": "<", "<": ">" };
+  const visit = (node: ts.Node): void => {
+    if (ts.isBinaryExpression(node) && !inType(node)) {
+      const op = node.operatorToken.getText(sf);
+      if (swap[op]) {
+        out.push({ file, edit: { pos: node.operatorToken.getStart(sf), del: op.length, text: swap[op]! }, expected: dependents(file, sf, node.operatorToken.getStart(sf)), what: `${op} → ${swap[op]}` });
+      }
+    }
+    if (ts.isNumericLiteral(node) && !inType(node)) {
+      out.push({ file, edit: { pos: node.getStart(sf), del: node.getWidth(sf), text: String(Number(node.text) + 1) }, expected: dependents(file, sf, node.getStart(sf)), what: `${node.text} → ${Number(node.text) + 1}` });
+    }
+    if (ts.isStringLiteral(node) && !inType(node) && !isNameArg(node) && !ts.isImportDeclaration(node.parent) && !ts.isExportDeclaration(node.parent)) {
+      out.push({ file, edit: { pos: node.getStart(sf), del: node.getWidth(sf), text: JSON.stringify(`${node.text}!`) }, expected: dependents(file, sf, node.getStart(sf)), what: `"${node.text}" changed` });
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return out;
+}
+
+let base: Record<string, StepFacts>;
+
+describe("structural hashes", () => {
+  beforeAll(() => {
+    base = hashes();
+  });
+
+  it("hash every step, and know which use ctx.random()", () => {
+    expect(Object.keys(base).sort()).toEqual(["local", "rand", "viaMid", "viaOffset", "viaPkg", "viaUnrelated"]);
+    expect(Object.values(base).every((s) => /^[0-9a-f]{64}$/.test(s.hash))).toBe(true);
+    expect(Object.entries(base).filter(([, s]) => s.usesRandom).map(([n]) => n)).toEqual(["rand"]);
+    expect(hashes()).toEqual(base);
+  });
+
+  it("are kept by reformatting, comments and type-only edits", () => {
+    fc.assert(
+      fc.property(formatting, ({ file, edits }) => {
+        const changed = apply(original.get(file)!, edits);
+        expect(changed).not.toBe(original.get(file));
+        expect(hashes({ [file]: changed })).toEqual(base);
+      }),
+      { numRuns: 40, seed: 1234 },
+    );
+  });
+
+  it("change exactly for the steps whose code (or helpers' code) changes: operators and literals", () => {
+    const all = FILES.flatMap(semanticEdits);
+    expect(all.length).toBeGreaterThan(15);
+    expect(all.some((e) => e.file === "helpers-deep.ts" && e.expected.includes("viaMid"))).toBe(true); // two calls deep
+    expect(all.some((e) => e.expected.length === 0)).toBe(true); // params, experiment settings: no step changes
+    fc.assert(
+      fc.property(fc.constantFrom(...all), (e) => {
+        const after = hashes({ [e.file]: apply(original.get(e.file)!, [e.edit]) });
+        const changedSteps = Object.keys(base).filter((n) => after[n]?.hash !== base[n]!.hash).sort();
+        expect(changedSteps, `${e.file}: ${e.what}`).toEqual([...e.expected].sort());
+      }),
+      { numRuns: Math.min(all.length, 60), seed: 99 },
+    );
+  });
+
+  it("change when a helper two calls deep changes, for its dependents only", () => {
+    const after = hashes({ "helpers-deep.ts": original.get("helpers-deep.ts")!.replace("x * 3 + 1", "x * 3 + 2") });
+    expect(Object.keys(base).filter((n) => after[n]!.hash !== base[n]!.hash)).toEqual(["viaMid"]);
+  });
+
+  it("change when a local is renamed (deliberately conservative)", () => {
+    const after = hashes({ "steps.ts": original.get("steps.ts")!.replace(/\bt\b/g, "limit") });
+    expect(Object.keys(base).filter((n) => after[n]!.hash !== base[n]!.hash)).toEqual(["local"]);
+  });
+
+  it("do not include params (a changed default keeps the hash)", () => {
+    const after = hashes({ "steps.ts": original.get("steps.ts")!.replace("k: 2", "k: 5") });
+    expect(after).toEqual(base);
+  });
+
+  it("change for the steps that import a package when its locked version changes", () => {
+    writeFileSync(join(dir, "package-lock.json"), lockfile("1.0.1"));
+    try {
+      const after = hashes();
+      expect(Object.keys(base).filter((n) => after[n]!.hash !== base[n]!.hash)).toEqual(["viaPkg"]);
+    } finally {
+      writeFileSync(join(dir, "package-lock.json"), lockfile("1.0.0"));
+    }
+    expect(hashes()).toEqual(base);
+  });
+});
