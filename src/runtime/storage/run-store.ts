@@ -128,7 +128,7 @@ export class RunStore implements RunStorage {
           const meta = await readCheckedJson(join(dir, "metadata.json"));
           sessions = Array.isArray(meta?.sessions) ? (meta.sessions as Session[]) : [];
           if (typeof meta?.startedAt === "string") firstStartedAt = meta.startedAt;
-          await removeStaleTempFiles(dir, { minAgeMs: 0 });
+          await removeStaleTempFiles(dir);
         } else {
           log?.warn(`Not resuming ${dir}: ${why}. Starting a new version.`);
         }
