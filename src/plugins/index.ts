@@ -3,4 +3,4 @@ export { seed, type SeedOptions, type SeedPlugin } from "./seed.js";
 export { logging, type LoggingOptions, type LoggingPlugin, type LogLevel } from "./logging.js";
 export { serial } from "./execution/serial.js";
 export { concurrent } from "./execution/concurrent.js";
-export { parallel, type ParallelOptions } from "./execution/parallel.js";
+export { parallel, registerErrorClass, type ParallelOptions } from "./execution/parallel.js";

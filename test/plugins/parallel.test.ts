@@ -80,6 +80,15 @@ describe("parallel() results", () => {
     ).rejects.toThrow(/experiment "arith" is not exported by .*arith\.mjs/);
   });
 
+  it("import a runner module that re-exports the experiment under another name", async () => {
+    const module = pathToFileURL(join(fixtures, "runner.mjs")).href;
+    const runner = await import("../fixtures/parallel/runner.mjs");
+    const exp = runner.experiment;
+    const a = await exp.run({ plugins: quiet(), seed: 4, replicates: 3, execution: serial(), cache: false });
+    const b = await exp.run({ plugins: quiet(), seed: 4, replicates: 3, execution: parallel({ workers: 2 }), cache: false, address: { module, export: "experiment" } });
+    expect(json(b)).toBe(json(a));
+  });
+
   it("records the defining module of an experiment as its origin", () => {
     expect(originOf(arith)).toBe(pathToFileURL(join(fixtures, "arith.mjs")).href);
   });

@@ -18,6 +18,9 @@ import { experimentShape } from "../../runtime/task-host.js";
 import { runInPool } from "./worker-pool.js";
 import { PROTOCOL_VERSION, type WorkerInit } from "./worker-protocol.js";
 
+/** Revive your own error classes (thrown in workers) as themselves in the main thread. */
+export { registerErrorClass } from "../../runtime/error-codec.js";
+
 export interface ParallelOptions {
   /** Worker threads; default: the number of cores (`os.availableParallelism()`). */
   readonly workers?: number;
