@@ -5,7 +5,7 @@
 // which delegates to the runtime's graph runner.
 import { GraphCycleError, ValidationError } from "../errors.js";
 import { requireEngineFeature } from "./engine.js";
-import type { AnyExperiment } from "./experiment.js";
+import type { AnyExperiment, Experiment } from "./experiment.js";
 import { artifactInputs } from "./input.js";
 import { nameProblem } from "./names.js";
 import type { ExperimentAddress } from "./plugin.js";
@@ -74,6 +74,13 @@ export interface Graph {
   /** Throws ValidationError (or GraphCycleError) describing what is wrong. */
   validate(): void;
 }
+
+/**
+ * Any experiment, whatever its types: `Experiment` is invariant in its input type (its source
+ * produces it, its pipeline consumes it), so no narrower type accepts them all.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type SomeExperiment = Experiment<any, any, any, any, any, any>;
 
 export interface GraphAnalysis {
   readonly edges: readonly GraphEdge[];
@@ -235,8 +242,8 @@ function check(name: string, analysis: GraphAnalysis): void {
   if (analysis.cycle) throw new GraphCycleError(analysis.cycle);
 }
 
-export function graph(name: string, experiments: readonly AnyExperiment[]): Graph {
-  const list = Array.isArray(experiments) ? Object.freeze([...experiments]) : experiments;
+export function graph(name: string, experiments: readonly SomeExperiment[]): Graph {
+  const list = (Array.isArray(experiments) ? Object.freeze([...experiments]) : experiments) as readonly AnyExperiment[];
   const analysis = analyseGraph(name, list);
   check(name, analysis);
   const node: Graph = Object.freeze({

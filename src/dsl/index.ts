@@ -63,6 +63,7 @@ export {
   type GraphResult,
   type GraphRunOptions,
   type GraphAnalysis,
+  type SomeExperiment,
 } from "./graph.js";
 export type {
   Optimizer,

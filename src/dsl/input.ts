@@ -23,7 +23,7 @@ export type InputValue<E> =
   E extends ArtifactRef<infer T> ? T : E extends Artifact<infer T> ? T : E extends Source<infer T> ? T : never;
 
 /** The object an `input({...})` source gives: one key per alias. */
-export type InputValues<I> = { [K in keyof I]: InputValue<I[K]> };
+export type InputValues<I> = { -readonly [K in keyof I]: InputValue<I[K]> };
 
 /** One resolved input of an input source, in declaration order. */
 export type InputSpec =

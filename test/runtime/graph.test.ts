@@ -17,7 +17,7 @@ import {
   source,
   step,
   treatment,
-  type AnyExperiment,
+  type SomeExperiment,
   type Artifact,
   type Graph,
   type Plugin,
@@ -55,7 +55,7 @@ interface Span {
  * A node that records when its step ran and writes `<name>.json`: the names of every node upstream
  * of it (its lineage), read from its parents' artifacts.
  */
-function node(name: string, parents: readonly AnyExperiment[], spans: Span[], delayMs = 2) {
+function node(name: string, parents: readonly SomeExperiment[], spans: Span[], delayMs = 2) {
   const out = artifact<string[]>(`${name}.json`);
   const refs = Object.fromEntries(parents.map((p) => [p.name, p.output(p.outputs[0] as Artifact<string[]>)]));
   const src = parents.length ? input(refs) : source(`${name}-root`, () => ({}) as Record<string, string[]>);
@@ -258,8 +258,8 @@ describe("graph.run(): order and concurrency", () => {
           const spans: Span[] = [];
           const parentsOf = Array.from({ length: n }, () => new Set<number>());
           for (const [x, y] of pairs) if (x < y) parentsOf[y]!.add(x);
-          const exps: AnyExperiment[] = [];
-          for (let i = 0; i < n; i++) exps.push(node(`n${i}`, [...parentsOf[i]!].map((p) => exps[p]!), spans, 0) as AnyExperiment);
+          const exps: SomeExperiment[] = [];
+          for (let i = 0; i < n; i++) exps.push(node(`n${i}`, [...parentsOf[i]!].map((p) => exps[p]!), spans, 0) as SomeExperiment);
           const g = graph("random", listing.map((i) => exps[i]!));
           const { results } = await g.run({ cache: false, outDir: tmp() });
           expect(Object.keys(results).length).toBe(n);
@@ -470,7 +470,7 @@ describe("graph.run({ resume }) and stored runs", () => {
   });
   const train = (fit: typeof trainV1) =>
     experiment("train", { source: input({ rows: prepare.output(rows) }), pipeline: pipeline(fit), outputs: [model], replicates: 2 });
-  const evaluate = (t: AnyExperiment) =>
+  const evaluate = (t: SomeExperiment) =>
     experiment("evaluate", {
       source: input({ model: t.output(model as Artifact<{ w: number }>) }),
       pipeline: pipeline(
