@@ -1,6 +1,7 @@
 // The public shape of a run's result. The runtime implements it (src/runtime/result.ts).
 import type { ArtifactRecord, ProvenanceRecord, TaskError } from "./records.js";
-import type { VerifierResult } from "./verifier.js";
+import type { Alternative, VerifierResult } from "./verifier.js";
+import type { Correction } from "./hypothesis.js";
 
 export interface MetricsByCondition<M extends string = string, T extends string = string> {
   readonly baseline: Readonly<Record<M, readonly number[]>>;
@@ -10,12 +11,27 @@ export interface MetricsByCondition<M extends string = string, T extends string 
 export interface HypothesisReport<T extends string = string> {
   readonly name: string;
   readonly metrics: readonly string[];
-  /** The test's result per treatment (for several metrics: see `byMetric`; this holds the first metric's). */
+  /** The verifier that ran: its name, alpha and alternative. */
+  readonly test: { readonly name: string; readonly alpha: number; readonly alternative: Alternative };
+  readonly correction: Correction | null;
+  /**
+   * The result per treatment. With one metric, the test's result; with several, the combined
+   * intersection-union result (largest p-value across metrics; significant on every metric).
+   */
   readonly results: Readonly<Record<T, VerifierResult>>;
   /** Results per metric, then per treatment. */
   readonly byMetric: Readonly<Record<string, Readonly<Record<T, VerifierResult>>>>;
+  /** The rank score per treatment (lower is better). */
+  readonly scores: Readonly<Record<T, number>>;
   /** Treatment names, best first (by `rank`, default p-value ascending). */
   readonly ranking: readonly T[];
+}
+
+/** A hypothesis that could not be evaluated (too few values, a metric never recorded, ...). */
+export interface HypothesisFailure {
+  readonly name: string;
+  readonly metrics: readonly string[];
+  readonly error: { readonly code: string; readonly message: string };
 }
 
 export interface TaskProvenance {
@@ -46,7 +62,9 @@ export interface Result<M extends string = string, T extends string = string, H 
   readonly conditions: readonly string[];
   /** All values of each metric, per condition, in replicate order. */
   readonly metrics: MetricsByCondition<M, T>;
-  readonly hypotheses: readonly HypothesisReport<T>[];
+  /** Every hypothesis's report, or its failure when it could not be evaluated. */
+  readonly hypotheses: readonly (HypothesisReport<T> | HypothesisFailure)[];
+  /** The report of one hypothesis; throws its HypothesisError when it could not be evaluated. */
   hypothesis(name: H): HypothesisReport<T>;
   /** Per condition and replicate: a record per step. */
   readonly provenance: readonly TaskProvenance[];
@@ -63,7 +81,7 @@ export interface ResultJSON {
   readonly replicates: number;
   readonly conditions: readonly string[];
   readonly metrics: MetricsByCondition;
-  readonly hypotheses: readonly HypothesisReport[];
+  readonly hypotheses: readonly (HypothesisReport | HypothesisFailure)[];
   readonly provenance: readonly {
     readonly condition: string;
     readonly replicate: number;

@@ -71,6 +71,9 @@ export function logging(options: LoggingOptions = {}): LoggingPlugin {
         logger.warn(`${e.condition} replicate ${e.replicate}${e.step ? ` step ${e.step}` : ""}: ${e.message}`);
       }
       if (failed > 5) logger.warn(`… and ${failed - 5} more failure(s) in result.errors`);
+      for (const h of result.hypotheses) {
+        if ("error" in h) logger.warn(`hypothesis ${h.name} could not be evaluated: ${h.error.message}`);
+      }
     },
   };
 }

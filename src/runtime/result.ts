@@ -3,9 +3,9 @@
 // what seed, code and cache state determine; timings and ids live in `run`.
 import type { AnyExperiment } from "../dsl/experiment.js";
 import type { ArtifactRecord, RunInfo, TaskError, TaskOutcome } from "../dsl/records.js";
-import type { HypothesisReport, MetricsByCondition, Result, ResultJSON, RunMeta, TaskProvenance } from "../dsl/result.js";
-import { CrystallizeError } from "../errors.js";
-import { evaluateHypotheses, type MetricSamples } from "./hypothesis-reports.js";
+import type { HypothesisFailure, HypothesisReport, MetricsByCondition, Result, ResultJSON, RunMeta, TaskProvenance } from "../dsl/result.js";
+import { CrystallizeError, HypothesisError } from "../errors.js";
+import { evaluateHypotheses, isHypothesisFailure, type MetricSamples } from "./hypothesis-reports.js";
 
 export interface ResultInput {
   readonly experiment: AnyExperiment;
@@ -24,10 +24,11 @@ export function declaredMetrics(exp: AnyExperiment): string[] {
 
 /** Per condition, per metric: values and the replicate each came from (successful tasks only). */
 export function collectSamples(exp: AnyExperiment, info: RunInfo, outcomes: readonly TaskOutcome[]): Map<string, MetricSamples> {
+  type Series = { values: number[]; replicates: number[] };
   const metrics = declaredMetrics(exp);
-  const byCondition = new Map<string, MetricSamples>();
+  const byCondition = new Map<string, Record<string, Series>>();
   for (const c of info.conditions) {
-    const m: Record<string, { values: number[]; replicates: number[] }> = {};
+    const m: Record<string, Series> = {};
     for (const name of metrics) m[name] = { values: [], replicates: [] };
     byCondition.set(c, m);
   }
@@ -54,7 +55,7 @@ export function buildResult(input: ResultInput): Result {
       Object.fromEntries(
         Object.entries(samples.get(c) ?? {})
           .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-          .map(([k, v]) => [k, Object.freeze([...v.values])]),
+          .map(([k, v]) => [k, Object.freeze([...((v?.values ?? []) as number[])])]),
       ),
     );
   const metrics: MetricsByCondition = Object.freeze({
@@ -83,7 +84,7 @@ class RunResult implements Result {
     readonly experiment: string,
     info: RunInfo,
     readonly metrics: MetricsByCondition,
-    readonly hypotheses: readonly HypothesisReport[],
+    readonly hypotheses: readonly (HypothesisReport | HypothesisFailure)[],
     readonly provenance: readonly TaskProvenance[],
     readonly errors: readonly TaskError[],
     readonly artifacts: readonly ArtifactRecord[],
@@ -100,6 +101,7 @@ class RunResult implements Result {
 
   hypothesis(name: string): HypothesisReport {
     const found = this.hypotheses.find((h) => h.name === name);
+    if (found && isHypothesisFailure(found)) throw new HypothesisError(name, found.error.message);
     if (!found) {
       throw new CrystallizeError(
         `No hypothesis "${name}" in the result of "${this.experiment}" (hypotheses: ${this.hypotheses.map((h) => h.name).join(", ") || "none"}).`,
