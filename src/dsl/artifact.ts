@@ -26,11 +26,12 @@ export function jsonCodec<T>(): Codec<T> {
   return Object.freeze({
     name: "json",
     encode(value: T): Uint8Array {
-      const text = JSON.stringify(value, (_key, v: unknown) => {
-        if (typeof v === "bigint") throw new TypeError("a bigint cannot be written as JSON");
-        if (typeof v === "function") throw new TypeError("a function cannot be written as JSON");
-        if (typeof v === "symbol") throw new TypeError("a symbol cannot be written as JSON");
-        if (typeof v === "number" && !Number.isFinite(v)) throw new TypeError(`${v} cannot be written as JSON`);
+      const text = JSON.stringify(value, (key, v: unknown) => {
+        const at = key === "" ? "" : ` (at key ${JSON.stringify(key)})`;
+        if (typeof v === "bigint") throw new TypeError(`a bigint${at} cannot be written as JSON; convert it to a string or number`);
+        if (typeof v === "function") throw new TypeError(`a function${at} cannot be written as JSON`);
+        if (typeof v === "symbol") throw new TypeError(`a symbol${at} cannot be written as JSON`);
+        if (typeof v === "number" && !Number.isFinite(v)) throw new TypeError(`${v}${at} cannot be written as JSON`);
         return v;
       });
       if (text === undefined) throw new TypeError("undefined cannot be written as JSON");
@@ -68,6 +69,7 @@ export function unsafeSegmentReason(name: string): string | undefined {
 }
 
 export function artifact<T>(name: string, options?: { codec?: Codec<T> }): Artifact<T> {
+  if (typeof name !== "string") throw new ArtifactError(String(name), `An artifact name must be a string, got ${typeof name}.`);
   const why = unsafeSegmentReason(name);
   if (why !== undefined) {
     throw new ArtifactError(
@@ -75,5 +77,9 @@ export function artifact<T>(name: string, options?: { codec?: Codec<T> }): Artif
       `Artifact name "${name}" is not a safe file name: ${why}. Use a plain file name such as "model.json".`,
     );
   }
-  return Object.freeze({ kind: "artifact", name, codec: options?.codec ?? jsonCodec<T>() });
+  const codec = options?.codec;
+  if (codec !== undefined && (typeof codec?.encode !== "function" || typeof codec?.decode !== "function")) {
+    throw new ArtifactError(name, `The codec of artifact "${name}" must have encode(value) and decode(bytes) functions.`);
+  }
+  return Object.freeze({ kind: "artifact", name, codec: codec ?? jsonCodec<T>() });
 }

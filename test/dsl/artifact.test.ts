@@ -59,6 +59,11 @@ describe("artifact()", () => {
     expect((err as Error).message).toMatch(why);
   });
 
+  it("refuses a codec without encode/decode, naming the artifact", () => {
+    expect(() => artifact("m.json", { codec: { encode: () => new Uint8Array() } as never })).toThrow(/artifact "m\.json".*encode\(value\) and decode\(bytes\)/);
+    expect(() => artifact(42 as never)).toThrow(ArtifactError);
+  });
+
   it("accepts ordinary file names", () => {
     for (const n of ["model.json", "data-1.csv", "weights_v2.bin", ".hidden", "a b.txt", "résumé.md"]) {
       expect(unsafeSegmentReason(n)).toBeUndefined();
@@ -95,7 +100,7 @@ describe("codecs", () => {
 
   it("JSON refuses what it cannot represent faithfully, saying what", () => {
     const c = jsonCodec<unknown>();
-    expect(() => c.encode({ n: 1n })).toThrow(/bigint/);
+    expect(() => c.encode({ n: 1n })).toThrow(/bigint \(at key "n"\)/);
     expect(() => c.encode({ f: () => 1 })).toThrow(/function/);
     expect(() => c.encode({ s: Symbol("x") })).toThrow(/symbol/);
     expect(() => c.encode([NaN])).toThrow(/NaN/);
