@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fallbackStepHash, normaliseSource } from "../../../src/runtime/cache/fallback-step-hash.js";
 
@@ -43,4 +44,24 @@ describe("fallbackStepHash", () => {
     expect(normaliseSource("x = a / b / c")).toBe("x = a / b / c");
     expect(normaliseSource("f(`a${`b  ${c}`}  d`)")).toBe("f(`a${`b  ${c}`}  d`)");
   });
+
+  it("never throws or hangs, and only ever drops whitespace and comments (property)", () => {
+    const token = fc.constantFrom("a", "1", " ", "  ", "\n", "/", "*", "'", '"', "`", "${", "}", "{", "(", ")", "[", "]", "\\", "//", "/*", "*/", "return", "x");
+    fc.assert(
+      fc.property(fc.array(token, { maxLength: 40 }).map((ts) => ts.join("")), (src) => {
+        const out = normaliseSource(src);
+        // Removing whitespace from both sides leaves out's characters as a subsequence of src's.
+        const strip = (t: string) => t.replace(/\s+/g, "");
+        let i = 0;
+        const from = strip(src);
+        for (const ch of strip(out)) {
+          i = from.indexOf(ch, i);
+          expect(i).toBeGreaterThanOrEqual(0);
+          i++;
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
 });
+
