@@ -4,3 +4,5 @@ export { logging, type LoggingOptions, type LoggingPlugin, type LogLevel } from 
 export { serial } from "./execution/serial.js";
 export { concurrent } from "./execution/concurrent.js";
 export { parallel, registerErrorClass, type ParallelOptions } from "./execution/parallel.js";
+// Built-in optimizers for experiment.optimize() (implemented in src/runtime/optimizers/).
+export { gridSearch, randomSearch, type RandomSearchOptions, type GridSpace, type RandomSpace, type Range } from "../runtime/optimizers/index.js";
