@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } 
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { experiment, parallel, pipeline, step, treatment, type AnyExperiment, type ArtifactRecord, type Plugin, type RunStorage, type StoragePlugin, type TaskOutcome } from "crystallize";
+import { experiment, parallel, pipeline, serial, source, step, treatment, type AnyExperiment, type ArtifactRecord, type Plugin, type RunStorage, type StoragePlugin, type TaskOutcome } from "crystallize";
 import { CancelledError, CrystallizeError, PipelineExecutionError, ValidationError } from "../../src/errors.js";
 import { isTempFile, writeFileAtomic } from "../../src/runtime/storage/atomic-write.js";
 import { requireEngine } from "../../src/dsl/engine.js";
@@ -125,14 +125,29 @@ describe("experiments workers cannot address", () => {
   });
 
   it("fail before any work when the run is given a modified copy of the exported experiment", async () => {
-    // What a graph does when it binds an input() source or inherits treatments: same name, other content.
-    const copy = Object.freeze(withOrigin({ ...w.pooled, treatments: [treatment("more", {})] }, originOf(w.pooled)));
-    const error = await requireEngine()
-      .run(copy as unknown as AnyExperiment, { execution: parallel({ workers: 1 }), cache: false })
-      .catch((e: unknown) => e);
-    expect((error as CrystallizeError).code).toBe("E_WORKER");
-    expect((error as Error).message).toMatch(/experiment "pooled" being run is not the one workers import: its treatments differ/);
+    // What the runtime does when it binds an input() source, or a graph inherits a treatment
+    // function: same name, other content, which workers cannot reproduce from the module.
+    const other = source("other", () => 1);
+    const byFunction = [treatment("more", () => ({}))];
+    for (const patch of [{ source: other }, { treatments: byFunction }]) {
+      const copy = Object.freeze(withOrigin({ ...w.pooled, ...patch }, originOf(w.pooled)));
+      const error = await requireEngine()
+        .run(copy as unknown as AnyExperiment, { execution: parallel({ workers: 1 }), cache: false })
+        .catch((e: unknown) => e);
+      expect((error as CrystallizeError).code).toBe("E_WORKER");
+      expect((error as Error).message).toMatch(
+        new RegExp(`experiment "pooled" being run is not the one workers import: its ${"source" in patch ? "source" : "treatments"} differ`),
+      );
+    }
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("run a copy whose extra treatments are static values (a graph's inherited ones) like serial()", async () => {
+    const copy = Object.freeze(withOrigin({ ...w.pooled, treatments: [treatment("more", {})] }, originOf(w.pooled))) as unknown as AnyExperiment;
+    const a = await requireEngine().run(copy, { execution: serial(), cache: false });
+    const b = await requireEngine().run(copy, { execution: parallel({ workers: 2 }), cache: false });
+    expect(b.conditions).toEqual(["baseline", "more"]);
+    expect(JSON.stringify(b.toJSON())).toBe(JSON.stringify(a.toJSON()));
   });
 });
 

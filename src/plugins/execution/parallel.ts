@@ -60,6 +60,7 @@ export function parallel(options: ParallelOptions = {}): ExecutionStrategy {
         experiment: job.experiment.name,
         settings: job.settings,
         shape: experimentShape(job.experiment),
+        ...staticTreatments(job),
       };
       await runInPool(job, {
         entry,
@@ -90,6 +91,13 @@ function addressOf(job: ExecutionJob): { module: string; export?: string } {
     );
   }
   return { module: origin };
+}
+
+/** Static treatment values travel as data (functional ones must come from the module). */
+function staticTreatments(job: ExecutionJob): Pick<WorkerInit, "treatments"> {
+  const ts = job.experiment.treatments;
+  if (ts.length === 0 || ts.some((t) => t.values === undefined || t.compute !== undefined)) return {};
+  return { treatments: ts.map((t) => ({ name: t.name, values: t.values as Readonly<Record<string, unknown>> })) };
 }
 
 /**

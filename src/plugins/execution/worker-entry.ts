@@ -108,16 +108,26 @@ async function loadExperiment(): Promise<AnyExperiment> {
           `Run experiments from another module (or with \`crystallize run\`), or guard the call so it only runs in the main thread.`,
       ),
     );
+  const never = () => new Promise<never>(() => {});
   installEngine({
     run(exp) {
-      if (exp.name === init.experiment) {
-        hand(exp);
-        return new Promise(() => {});
-      }
-      return refuse(`experiment "${exp.name}".run()`);
+      if (exp.name !== init.experiment) return refuse(`experiment "${exp.name}".run()`);
+      hand(exp);
+      return never();
     },
     apply(exp) {
       return refuse(`experiment "${exp.name}".apply()`);
+    },
+    runGraph(graph) {
+      const exp = graph.experiments.find((e) => e.name === init.experiment);
+      if (!exp) return refuse(`graph "${graph.name}".run()`);
+      hand(exp);
+      return never();
+    },
+    optimize(exp) {
+      if (exp.name !== init.experiment) return refuse(`experiment "${exp.name}".optimize()`);
+      hand(exp);
+      return never();
     },
   });
   try {
@@ -146,6 +156,15 @@ async function loadExperiment(): Promise<AnyExperiment> {
   }
 }
 
+/** Adopts the main thread's static treatments (a graph's inherited ones) when they differ. */
+function withTreatments(exp: AnyExperiment): AnyExperiment {
+  if (!init.treatments || experimentShape(exp).treatments === init.shape.treatments) return exp;
+  const treatments = Object.freeze(
+    init.treatments.map((t) => Object.freeze({ kind: "treatment" as const, name: t.name, values: Object.freeze({ ...t.values }) })),
+  );
+  return Object.freeze({ ...exp, treatments }) as AnyExperiment;
+}
+
 /** The imported experiment must be the one the main thread runs, not merely share its name. */
 function checkShape(exp: AnyExperiment): void {
   const mine = experimentShape(exp);
@@ -153,7 +172,7 @@ function checkShape(exp: AnyExperiment): void {
   if (differs.length === 0) return;
   const why = differs.includes("source") && JSON.parse(mine.source!)?.input === true
     ? "its input() source is bound to producer runs in the main thread"
-    : `its ${differs.join(", ")} differ from what ${init.module} exports (the runtime or the caller derived a modified copy)`;
+    : `its ${differs.join(", ")} ${differs.length > 1 ? "differ" : "differs"} from what ${init.module} exports (the runtime or the caller derived a modified copy)`;
   throw loadError(
     `parallel(): the experiment "${init.experiment}" being run is not the one workers import: ${why}. ` +
       `parallel() runs experiments exactly as their module exports them; run this one with serial() or concurrent({ limit }).`,
@@ -192,7 +211,7 @@ async function main(): Promise<void> {
   }
   let host: TaskHost;
   try {
-    const exp = await loadExperiment();
+    const exp = withTreatments(await loadExperiment());
     checkShape(exp);
     host = createTaskHost(exp, init.settings, { log: logger, cache: await createCache() });
   } catch (e) {

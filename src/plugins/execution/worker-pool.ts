@@ -71,6 +71,7 @@ class Pool {
     const { job } = this;
     const onAbort = () => this.cancel();
     job.signal.addEventListener("abort", onAbort, { once: true });
+    if (job.signal.aborted) this.cancel();
     try {
       for (let i = 0; i < this.options.size; i++) this.spawn(i);
       await this.until(() => this.failure !== undefined || this.cancelled || this.slots.every((s) => s.ready));

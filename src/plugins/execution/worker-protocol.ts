@@ -16,6 +16,11 @@ export interface WorkerInit {
   /** The experiment's name (checked against what the export holds). */
   readonly experiment: string;
   readonly settings: TaskSettings;
+  /**
+   * The treatments the main thread runs, when all are static values: a graph may run an
+   * experiment with treatments inherited from upstream, which the module's export lacks.
+   */
+  readonly treatments?: readonly { readonly name: string; readonly values: Readonly<Record<string, unknown>> }[];
   /** `experimentShape()` of the experiment the main thread runs; the worker's must match. */
   readonly shape: Readonly<Record<string, string>>;
 }
