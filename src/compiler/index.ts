@@ -8,3 +8,7 @@ export { MANIFEST_VERSION, buildManifest, serializeManifest, stepHashesOf, type 
 export { Emitter, runnerSource, templatesDir } from "./emit.js";
 export { formatDiagnostic, toJSON as diagnosticToJSON, sortDiagnostics, hasErrors, type Diagnostic, type DiagnosticJSON, type Severity } from "./diagnostics.js";
 export { closest, didYouMean } from "./suggest.js";
+export { crystallizeDiagnostics, withCrystallizeRules, editorPlugin } from "./editor.js";
+export { Watcher, type WatchResult, type WatchOptions } from "./watch.js";
+export { bundle, BUNDLE_BANNER, type BundleOptions, type BundleResult } from "./bundle.js";
+export { findExperiment, type Lookup } from "./lookup.js";

@@ -1,0 +1,60 @@
+// The rules in an editor: CRY diagnostics for one file of a TypeScript language service's program,
+// and a language-service decorator in the shape of a tsserver plugin (`create(info)`). The same
+// rules module as the CLI; only the file filter differs. (Packaging it for tsserver, which loads
+// plugins with require(), needs a CommonJS entry: see docs/compiler.md.)
+import { dirname } from "node:path";
+import ts from "typescript";
+import { discover, isProjectFile, Tracer, type AnalysisHost } from "./discover.js";
+import { Hasher } from "./hash.js";
+import { runRules } from "./rules/index.js";
+
+/** CRY diagnostics of one file, as TypeScript diagnostics (code = the number, source "crystallize"). */
+export function crystallizeDiagnostics(program: ts.Program, fileName: string, root: string): ts.Diagnostic[] {
+  const sf = program.getSourceFile(fileName);
+  if (!sf) return [];
+  const host: AnalysisHost = { program, checker: program.getTypeChecker(), root };
+  try {
+    const files = program.getSourceFiles().filter((f) => isProjectFile(host, f));
+    const tracer = new Tracer(host);
+    const discovery = discover(host, files, tracer);
+    const list = runRules({ host, discovery, tracer, hasher: new Hasher(host), onlyFiles: new Set([sf.fileName]) });
+    return list.map((d) => ({
+      file: sf,
+      start: d.start ?? 0,
+      length: d.length ?? 0,
+      code: Number(d.code.slice(3)),
+      source: "crystallize",
+      category: d.severity === "error" ? ts.DiagnosticCategory.Error : ts.DiagnosticCategory.Warning,
+      messageText: `${d.code}: ${d.message}`,
+    }));
+  } catch {
+    return [];
+  }
+}
+
+/** Wraps a language service so that getSemanticDiagnostics also returns the CRY rules' findings. */
+export function withCrystallizeRules(ls: ts.LanguageService, root: string): ts.LanguageService {
+  return new Proxy(ls, {
+    get(target, prop, receiver) {
+      if (prop === "getSemanticDiagnostics") {
+        return (fileName: string) => {
+          const own = target.getSemanticDiagnostics(fileName);
+          const program = target.getProgram();
+          return program ? [...own, ...crystallizeDiagnostics(program, fileName, root)] : own;
+        };
+      }
+      return Reflect.get(target, prop, receiver) as unknown;
+    },
+  });
+}
+
+/** A tsserver plugin factory: `{ create(info) }` returning the decorated language service. */
+export function editorPlugin(): { create(info: { languageService: ts.LanguageService; project: { getProjectName(): string } }): ts.LanguageService } {
+  return {
+    create(info) {
+      const name = info.project.getProjectName();
+      const root = name.endsWith(".json") ? dirname(name) : name;
+      return withCrystallizeRules(info.languageService, root);
+    },
+  };
+}
