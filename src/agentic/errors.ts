@@ -58,3 +58,18 @@ export class BoundedExecutionError extends CrystallizeError {
 export function isSandboxFailureReason(value: unknown): value is SandboxFailureReason {
   return typeof value === "string" && (SANDBOX_FAILURE_REASONS as readonly string[]).includes(value);
 }
+
+/** synthesize() ran out of attempts or token budget without code that passes the checks. */
+export class SynthesisError extends CrystallizeError {
+  readonly attempts: number;
+  readonly tokens: number;
+  /** Why the last answer was rejected. */
+  readonly lastProblem: string;
+
+  constructor(message: string, details: { attempts: number; tokens: number; lastProblem: string }) {
+    super(message, { code: "E_SYNTHESIS" });
+    this.attempts = details.attempts;
+    this.tokens = details.tokens;
+    this.lastProblem = details.lastProblem;
+  }
+}

@@ -36,3 +36,26 @@ export {
 export type { MetamorphicTransform, TransformDefinition, TransformOptions, AddedColumn } from "./metamorphic/transforms.js";
 export { compareOutputs, numbersMatch, type Comparison, type Expectation } from "./metamorphic/compare.js";
 export { checkProperty, type PropertyCheck, type PropertyResult } from "./metamorphic/property.js";
+export { SynthesisError } from "./errors.js";
+export { injectClaim } from "./steps/inject-claim.js";
+export { generateSpec, type GivenSpecOptions, type GeneratedSpecOptions } from "./steps/generate-spec.js";
+export { synthesize, type GivenCodeOptions, type SynthesizeOptions } from "./steps/synthesize.js";
+export { executeSandboxed, type ExecuteSandboxedOptions } from "./steps/execute-sandboxed.js";
+export { metamorphicTests, type MetamorphicTestsOptions } from "./steps/metamorphic-tests.js";
+export { agenticSandboxes, type SandboxLimits } from "./steps/sandboxes.js";
+export { describeData } from "./steps/describe-data.js";
+export { extractCode } from "./steps/prompts.js";
+export { AGENTIC_KEYS, AGENTIC_STEPS } from "./steps/records.js";
+export type { CodeRecord, ExecutionRecord, LlmCallRecord, MetamorphicRecord } from "./steps/records.js";
+export {
+  metamorphicVerifier,
+  acceptanceVerifier,
+  relativeChangePct,
+  type AgenticVerifier,
+  type MetamorphicVerifierOptions,
+  type AcceptanceVerifierOptions,
+  type ResolvedAcceptance,
+} from "./verifiers.js";
+export { promptTrace, type PromptTraceOptions, type PromptTracePlugin } from "./provenance/prompt-trace.js";
+export { evidenceBundle, type EvidenceBundleOptions, type EvidenceBundlePlugin } from "./provenance/evidence-bundle.js";
+export { evidenceFromContext, verdictFrom, collectLlmCalls, type EvidenceVerdict } from "./provenance/trace.js";

@@ -46,9 +46,9 @@ export const RELATIONS: readonly Relation[] = Object.freeze(["invariant", "scale
 export const BUILTIN_TRANSFORMS = Object.freeze(["identity", "permuteRows", "scale", "shift", "duplicateRows", "addColumn"] as const);
 export type BuiltinTransformName = (typeof BUILTIN_TRANSFORMS)[number];
 
-export interface PropertyOptions {
+export interface PropertyOptions<N extends string = string> {
   /** Names the metric `${name}_pass`: letters, digits and "_", not starting with a digit. */
-  readonly name: string;
+  readonly name: N;
   /** A built-in transform ("permuteRows", "scale", "shift", "duplicateRows", "addColumn") or a registered one. */
   readonly transform: BuiltinTransformName | (string & {});
   /** The output key to compare (when the code returns an object of metrics). Default: every numeric key. */
@@ -61,8 +61,8 @@ export interface PropertyOptions {
   readonly options?: { readonly [key: string]: Json };
 }
 
-export interface MetamorphicProperty {
-  readonly name: string;
+export interface MetamorphicProperty<N extends string = string> {
+  readonly name: N;
   readonly transform: string;
   readonly metric?: string;
   readonly relation: Relation;
@@ -70,19 +70,20 @@ export interface MetamorphicProperty {
   readonly options: { readonly [key: string]: Json };
 }
 
-export interface SpecOptions {
+export interface SpecOptions<N extends string = string> {
   /** Bare module specifiers the generated code may import. */
   readonly allowedImports: readonly string[];
   /** The export the sandbox calls with the input. Default "default". */
   readonly entry?: string;
-  readonly properties: readonly PropertyOptions[];
+  readonly properties: readonly PropertyOptions<N>[];
 }
 
-export interface Spec {
+/** A validated spec; `N` is the union of its property names (known when written in code). */
+export interface Spec<N extends string = string> {
   readonly kind: "spec";
   readonly allowedImports: readonly string[];
   readonly entry: string;
-  readonly properties: readonly MetamorphicProperty[];
+  readonly properties: readonly MetamorphicProperty<N>[];
 }
 
 export const DEFAULT_TOLERANCE = 1e-9;
@@ -185,7 +186,7 @@ function checkProperty(p: unknown, i: number, problems: string[]): MetamorphicPr
 }
 
 /** A spec for generated code, deep-frozen. Throws ValidationError listing every problem. */
-export function spec(options: SpecOptions): Spec {
+export function spec<const N extends string = string>(options: SpecOptions<N>): Spec<N> {
   const problems: string[] = [];
   if (!isRecord(options)) throw new ValidationError("spec", ["expected an object { allowedImports, entry?, properties }"]);
   unknownKeys(options, ["kind", "allowedImports", "entry", "properties"], "spec", problems);
@@ -221,7 +222,7 @@ export function spec(options: SpecOptions): Spec {
     kind: "spec",
     allowedImports: [...new Set(imports)].sort(),
     entry: (o.entry as string | undefined) ?? "default",
-    properties,
+    properties: properties as MetamorphicProperty<N>[],
   });
 }
 

@@ -234,10 +234,13 @@ describe("createSandbox: options, pools and closing", () => {
   });
 
   it("rejects pending and later jobs once closed", async () => {
-    const pool = createSandbox({ timeoutMs: 5000 });
-    await pool.ready();
-    const running = pool.run(`export default async () => { for (;;) { await null; } }`, null).catch((e: unknown) => e);
-    const queued = pool.run(`export default () => 1`, null).catch((e: unknown) => e);
+    const pool = createSandbox({ timeoutMs: 5000, warmSpare: false });
+    const forever = `export default async () => { for (;;) { await null; } }`;
+    const quick = `export default () => 1`;
+    // Through the static gate first (memoised), so that the jobs reach the pool in order.
+    await Promise.all([pool.ready(), pool.check(forever), pool.check(quick)]);
+    const running = pool.run(forever, null).catch((e: unknown) => e);
+    const queued = pool.run(quick, null).catch((e: unknown) => e);
     await new Promise((r) => setTimeout(r, 50));
     await pool.close();
     expect(await running).toMatchObject({ reason: "runtime-error", message: expect.stringMatching(/closed/) });
