@@ -2,11 +2,11 @@
 // cannot address, and cancellation (prompt, leaving only whole files).
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { experiment, parallel, pipeline, serial, source, step, treatment, type AnyExperiment, type ArtifactRecord, type Plugin, type RunStorage, type StoragePlugin, type TaskOutcome } from "crystallize";
+import { experiment, parallel, pipeline, serial, source, step, treatment, type AnyExperiment, type Result } from "crystallize";
 import { CancelledError, CrystallizeError, PipelineExecutionError, ValidationError } from "../../src/errors.js";
-import { isTempFile, writeFileAtomic } from "../../src/runtime/storage/atomic-write.js";
+import { isTempFile } from "../../src/runtime/storage/atomic-write.js";
 import { requireEngine } from "../../src/dsl/engine.js";
 import { originOf, withOrigin } from "../../src/dsl/origin.js";
 
@@ -14,41 +14,22 @@ const w = await import("../fixtures/parallel/workers.mjs");
 const { fragile } = await import("../fixtures/parallel/import-error.mjs");
 const hiddenModule = await import("../fixtures/parallel/unaddressable.mjs");
 
+/** `dir`: the fixtures' marker files. `store`: storage roots (the default artifacts plugin writes there). */
 let dir: string;
+let store: string;
+let runs = 0;
+const out = () => join(store, `run-${++runs}`);
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "cry-parallel-"));
+  store = mkdtempSync(join(tmpdir(), "cry-parallel-store-"));
   process.env.CRYSTALLIZE_PARALLEL_DIR = dir;
 });
 afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
+  rmSync(store, { recursive: true, force: true });
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A storage plugin writing each finished task's artifacts atomically, then a completion marker. */
-function fileStore(root: string): Plugin & StoragePlugin {
-  return {
-    name: "test-store",
-    async openStorage(): Promise<RunStorage> {
-      return {
-        version: 1,
-        completed: async () => [],
-        async saveTask(o: TaskOutcome): Promise<ArtifactRecord[]> {
-          const records: ArtifactRecord[] = [];
-          const base = join(root, o.condition, String(o.replicate));
-          for (const a of o.artifacts) {
-            const path = join(base, a.artifact);
-            await writeFileAtomic(path, a.bytes, { fsync: false });
-            records.push({ artifact: a.artifact, step: a.step, condition: o.condition, replicate: o.replicate, version: 1, path: relative(root, path), bytes: a.bytes.byteLength });
-          }
-          await writeFileAtomic(join(base, "done.json"), JSON.stringify({ status: o.status }), { fsync: false });
-          return records;
-        },
-        finish: async () => {},
-      };
-    },
-  };
-}
 
 function filesUnder(root: string): string[] {
   if (!existsSync(root)) return [];
@@ -59,7 +40,7 @@ function filesUnder(root: string): string[] {
 
 describe("errors crossing the thread boundary", () => {
   it("keep class, code, message, stack and cause (an import that throws in the worker)", async () => {
-    const error = await fragile.run({ execution: parallel({ workers: 2 }), cache: false }).catch((e: unknown) => e);
+    const error = await fragile.run({ execution: parallel({ workers: 2 }), cache: false, outDir: out() }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CrystallizeError);
     expect((error as CrystallizeError).code).toBe("E_WORKER");
     expect((error as Error).message).toMatch(/a worker could not import .*import-error\.mjs: Step "load" failed: bad input/);
@@ -79,7 +60,7 @@ describe("errors crossing the thread boundary", () => {
 
   it("stop the run on a fault outside any task (an uncaught exception in a worker), naming the task", async () => {
     const started = performance.now();
-    const error = await w.stray.run({ execution: parallel({ workers: 2 }), cache: false }).catch((e: unknown) => e);
+    const error = await w.stray.run({ execution: parallel({ workers: 2 }), cache: false, outDir: out() }).catch((e: unknown) => e);
     expect(performance.now() - started).toBeLessThan(1_900); // did not wait for the step's 2 s sleep
     expect(error).toBeInstanceOf(CrystallizeError);
     expect((error as CrystallizeError).code).toBe("E_WORKER");
@@ -97,7 +78,7 @@ describe("experiments workers cannot address", () => {
     const progress: number[] = [];
     const error = await hiddenModule
       .makeHidden()
-      .run({ execution: parallel({ workers: 2 }), cache: false, progress: (p) => progress.push(p.done) })
+      .run({ execution: parallel({ workers: 2 }), cache: false, outDir: out(), progress: (p) => progress.push(p.done) })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CrystallizeError);
     expect((error as CrystallizeError).code).toBe("E_WORKER");
@@ -111,14 +92,14 @@ describe("experiments workers cannot address", () => {
   });
 
   it("fail before any work when kept in a local variable", async () => {
-    const error = await hiddenModule.getLocal().run({ execution: parallel({ workers: 1 }), cache: false }).catch((e: unknown) => e);
+    const error = await hiddenModule.getLocal().run({ execution: parallel({ workers: 1 }), cache: false, outDir: out() }).catch((e: unknown) => e);
     expect((error as Error).message).toContain('export const localOnly = experiment("local-only", …)');
     expect(readdirSync(dir)).toEqual([]);
   });
 
   it("fail before any work when defined where workers cannot import it (a TypeScript test file)", async () => {
     const here = experiment("in-a-test-file", { pipeline: pipeline(step("s", (x: unknown) => x)), replicates: 2 });
-    const error = await here.run({ execution: parallel({ workers: 1 }), cache: false }).catch((e: unknown) => e);
+    const error = await here.run({ execution: parallel({ workers: 1 }), cache: false, outDir: out() }).catch((e: unknown) => e);
     expect((error as CrystallizeError).code).toBe("E_WORKER");
     expect((error as Error).message).toMatch(/could not import file:\/\/.*parallel-failures\.test\.ts/);
     expect((error as Error).message).toContain("run under a TypeScript loader (node --import tsx)");
@@ -132,7 +113,7 @@ describe("experiments workers cannot address", () => {
     for (const patch of [{ source: other }, { treatments: byFunction }]) {
       const copy = Object.freeze(withOrigin({ ...w.pooled, ...patch }, originOf(w.pooled)));
       const error = await requireEngine()
-        .run(copy as unknown as AnyExperiment, { execution: parallel({ workers: 1 }), cache: false })
+        .run(copy as unknown as AnyExperiment, { execution: parallel({ workers: 1 }), cache: false, outDir: out() })
         .catch((e: unknown) => e);
       expect((error as CrystallizeError).code).toBe("E_WORKER");
       expect((error as Error).message).toMatch(
@@ -144,22 +125,22 @@ describe("experiments workers cannot address", () => {
 
   it("run a copy whose extra treatments are static values (a graph's inherited ones) like serial()", async () => {
     const copy = Object.freeze(withOrigin({ ...w.pooled, treatments: [treatment("more", {})] }, originOf(w.pooled))) as unknown as AnyExperiment;
-    const a = await requireEngine().run(copy, { execution: serial(), cache: false });
-    const b = await requireEngine().run(copy, { execution: parallel({ workers: 2 }), cache: false });
+    const a = await requireEngine().run(copy, { execution: serial(), cache: false, outDir: out() });
+    const b = await requireEngine().run(copy, { execution: parallel({ workers: 2 }), cache: false, outDir: out() });
     expect(b.conditions).toEqual(["baseline", "more"]);
     expect(JSON.stringify(b.toJSON())).toBe(JSON.stringify(a.toJSON()));
   });
 });
 
 describe("cancellation", () => {
-  it("stops all workers promptly and leaves only whole files", async () => {
-    const root = join(dir, "store");
+  it("stops all workers promptly and leaves only whole files (with the artifacts plugin)", async () => {
+    const root = out();
     const controller = new AbortController();
     let abortedAt = 0;
     const run = w.slow.run({
       execution: parallel({ workers: 2 }),
       cache: false,
-      plugins: [fileStore(root)],
+      outDir: root,
       signal: controller.signal,
       progress: (p) => {
         if (p.done >= 3 && !controller.signal.aborted) {
@@ -173,7 +154,7 @@ describe("cancellation", () => {
     expect(error).toBeInstanceOf(CancelledError);
     // A step takes ~40 ms; workers stop at the next step boundary (or are terminated after 300 ms).
     expect(latency).toBeLessThan(1_000);
-    const partial = (error as CancelledError<{ provenance: { condition: string; replicate: number }[] }>).partial!;
+    const partial = (error as CancelledError<Result>).partial!;
     const finished = partial.provenance.length;
     expect(finished).toBeGreaterThanOrEqual(3);
     expect(finished).toBeLessThan(16);
@@ -181,18 +162,19 @@ describe("cancellation", () => {
     await sleep(300); // nothing may appear afterwards: the workers are gone
     const files = filesUnder(root);
     expect(files.filter((f) => isTempFile(f))).toEqual([]);
-    const markers = files.filter((f) => f.endsWith("done.json"));
+    // Exactly the finished tasks are stored: each with its artifact and completion marker.
+    const markers = files.filter((f) => f.endsWith(".complete.json"));
     expect(markers).toHaveLength(finished);
+    const rows = files.filter((f) => f.endsWith("rows.json"));
+    expect(rows).toHaveLength(finished);
+    expect(partial.artifacts).toHaveLength(finished);
     for (const f of files) expect(() => JSON.parse(readFileSync(f, "utf8"))).not.toThrow();
-    for (const p of partial.provenance) {
-      const rows = JSON.parse(readFileSync(join(root, p.condition, String(p.replicate), "rows.json"), "utf8"));
-      expect(rows.rows).toHaveLength(20_000);
-    }
+    for (const f of rows) expect(JSON.parse(readFileSync(f, "utf8")).rows).toHaveLength(20_000);
   });
 
   it("terminates a worker whose step ignores the signal", async () => {
     const controller = new AbortController();
-    const run = w.stuck.run({ execution: parallel({ workers: 2 }), cache: false, signal: controller.signal });
+    const run = w.stuck.run({ execution: parallel({ workers: 2 }), cache: false, outDir: out(), signal: controller.signal });
     // Wait until both workers are inside the step (their heartbeat files appear).
     const deadline = performance.now() + 10_000;
     while (readdirSync(dir).filter((f) => f.startsWith("heartbeat-")).length < 2 && performance.now() < deadline) await sleep(20);
@@ -210,7 +192,7 @@ describe("cancellation", () => {
   it("runs nothing when the signal is already aborted", async () => {
     const controller = new AbortController();
     controller.abort();
-    const error = await w.pooled.run({ execution: parallel({ workers: 2 }), cache: false, signal: controller.signal }).catch((e: unknown) => e);
+    const error = await w.pooled.run({ execution: parallel({ workers: 2 }), cache: false, outDir: out(), signal: controller.signal }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CancelledError);
     expect(readdirSync(dir)).toEqual([]);
   });

@@ -18,13 +18,20 @@ const fixtures = fileURLToPath(new URL("../fixtures/parallel/", import.meta.url)
 const { arith } = await import("../fixtures/parallel/arith.mjs");
 const w = await import("../fixtures/parallel/workers.mjs");
 
+/** `dir`: the fixtures' marker files. `store`: storage roots (the default artifacts plugin writes there). */
 let dir: string;
+let store: string;
+let runs = 0;
+/** A fresh storage root per run, so artifact versions (in toJSON) and cache state agree between runs. */
+const out = () => join(store, `run-${++runs}`);
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "cry-parallel-"));
+  store = mkdtempSync(join(tmpdir(), "cry-parallel-store-"));
   process.env.CRYSTALLIZE_PARALLEL_DIR = dir;
 });
 afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
+  rmSync(store, { recursive: true, force: true });
 });
 
 const json = (r: { toJSON(): unknown }) => JSON.stringify(r.toJSON());
@@ -40,8 +47,8 @@ describe("parallel() results", () => {
         fc.integer({ min: 1, max: 3 }),
         async (seed, replicates, workers) => {
           // Separate storage roots: each run starts from an empty cache, so cacheHit agrees too.
-          const a = await arith.run({ plugins: quiet(), seed, replicates, execution: serial(), outDir: join(dir, `s-${seed}-${replicates}-${workers}`) });
-          const b = await arith.run({ plugins: quiet(), seed, replicates, execution: parallel({ workers }), outDir: join(dir, `p-${seed}-${replicates}-${workers}`) });
+          const a = await arith.run({ plugins: quiet(), seed, replicates, execution: serial(), outDir: out() });
+          const b = await arith.run({ plugins: quiet(), seed, replicates, execution: parallel({ workers }), outDir: out() });
           expect(b.run.strategy).toBe(`parallel(${workers})`);
           expect(json(b)).toBe(json(a));
         },
@@ -52,8 +59,8 @@ describe("parallel() results", () => {
 
   it("keep failures as data: failed replicates and their messages match serial()", async () => {
     // Seed 3 with 12 replicates makes `summarize` throw in some replicates (checked below).
-    const a = await arith.run({ plugins: quiet(), seed: 3, replicates: 12, execution: serial(), cache: false });
-    const b = await arith.run({ plugins: quiet(), seed: 3, replicates: 12, execution: parallel({ workers: 2 }), cache: false });
+    const a = await arith.run({ plugins: quiet(), seed: 3, replicates: 12, execution: serial(), cache: false, outDir: out() });
+    const b = await arith.run({ plugins: quiet(), seed: 3, replicates: 12, execution: parallel({ workers: 2 }), cache: false, outDir: out() });
     expect(a.errors.length).toBeGreaterThan(0);
     expect(b.errors).toEqual(a.errors.map((e) => ({ ...e, stack: expect.any(String) })));
     expect(b.errors[0]!.stack).toContain("arith.mjs");
@@ -61,10 +68,10 @@ describe("parallel() results", () => {
   });
 
   it("agree with serial() when the workers' step cache serves hits", async () => {
-    const outDir = join(dir, "shared");
-    const cold = await arith.run({ plugins: quiet(), seed: 5, replicates: 4, execution: serial(), outDir });
-    const warmSerial = await arith.run({ plugins: quiet(), seed: 5, replicates: 4, execution: serial(), outDir });
-    const warmParallel = await arith.run({ plugins: quiet(), seed: 5, replicates: 4, execution: parallel({ workers: 2 }), outDir });
+    const cache = { root: join(store, "shared-cache") };
+    const cold = await arith.run({ plugins: quiet(), seed: 5, replicates: 4, execution: serial(), outDir: out(), cache });
+    const warmSerial = await arith.run({ plugins: quiet(), seed: 5, replicates: 4, execution: serial(), outDir: out(), cache });
+    const warmParallel = await arith.run({ plugins: quiet(), seed: 5, replicates: 4, execution: parallel({ workers: 2 }), outDir: out(), cache });
     expect(cold.provenance.some((p) => p.steps.some((s) => s.cacheHit))).toBe(false);
     expect(warmParallel.provenance.filter((p) => p.steps[0]?.cacheHit).length).toBeGreaterThan(0);
     expect(json(warmParallel)).toBe(json(warmSerial));
@@ -72,11 +79,11 @@ describe("parallel() results", () => {
 
   it("use the address given by a compiled runner (module URL and export name)", async () => {
     const module = pathToFileURL(join(fixtures, "arith.mjs")).href;
-    const a = await arith.run({ plugins: quiet(), seed: 9, replicates: 3, execution: serial(), cache: false });
-    const b = await arith.run({ plugins: quiet(), seed: 9, replicates: 3, execution: parallel({ workers: 2 }), cache: false, address: { module, export: "arith" } });
+    const a = await arith.run({ plugins: quiet(), seed: 9, replicates: 3, execution: serial(), cache: false, outDir: out() });
+    const b = await arith.run({ plugins: quiet(), seed: 9, replicates: 3, execution: parallel({ workers: 2 }), cache: false, outDir: out(), address: { module, export: "arith" } });
     expect(json(b)).toBe(json(a));
     await expect(
-      arith.run({ plugins: quiet(), replicates: 2, execution: parallel({ workers: 1 }), cache: false, address: { module, export: "nope" } }),
+      arith.run({ plugins: quiet(), replicates: 2, execution: parallel({ workers: 1 }), cache: false, outDir: out(), address: { module, export: "nope" } }),
     ).rejects.toThrow(/experiment "arith" is not exported by .*arith\.mjs/);
   });
 
@@ -84,8 +91,8 @@ describe("parallel() results", () => {
     const module = pathToFileURL(join(fixtures, "runner.mjs")).href;
     const runner = await import("../fixtures/parallel/runner.mjs");
     const exp = runner.experiment;
-    const a = await exp.run({ plugins: quiet(), seed: 4, replicates: 3, execution: serial(), cache: false });
-    const b = await exp.run({ plugins: quiet(), seed: 4, replicates: 3, execution: parallel({ workers: 2 }), cache: false, address: { module, export: "experiment" } });
+    const a = await exp.run({ plugins: quiet(), seed: 4, replicates: 3, execution: serial(), cache: false, outDir: out() });
+    const b = await exp.run({ plugins: quiet(), seed: 4, replicates: 3, execution: parallel({ workers: 2 }), cache: false, outDir: out(), address: { module, export: "experiment" } });
     expect(json(b)).toBe(json(a));
   });
 
@@ -94,14 +101,14 @@ describe("parallel() results", () => {
   });
 
   it("work from a script that defines and runs its experiment at the top level (workers do not run it again)", () => {
-    const out = execFileSync(process.execPath, [join(fixtures, "script.mjs")], { encoding: "utf8", timeout: 60_000 });
+    const out = execFileSync(process.execPath, [join(fixtures, "script.mjs")], { encoding: "utf8", timeout: 60_000, cwd: store });
     expect(JSON.parse(out)).toEqual({ same: true, strategy: "parallel(2)", sums: 6 });
   });
 });
 
 describe("parallel() hooks, resources, logging and progress", () => {
   it("creates each resource once per worker and closes it when the worker stops", async () => {
-    const r = await w.pooled.run({ execution: parallel({ workers: 2 }), cache: false });
+    const r = await w.pooled.run({ execution: parallel({ workers: 2 }), cache: false, outDir: out() });
     expect(r.errors).toEqual([]);
     const files = readdirSync(dir);
     const created = files.filter((f) => f.startsWith("created-"));
@@ -115,10 +122,10 @@ describe("parallel() hooks, resources, logging and progress", () => {
   });
 
   it("runs per-replicate hooks of the experiment's plugins in the worker that runs the replicate", async () => {
-    const s = await w.tagged.run({ execution: serial(), cache: false });
+    const s = await w.tagged.run({ execution: serial(), cache: false, outDir: out() });
     expect(s.metrics.baseline.thread).toEqual(Array(6).fill(threadId));
     rmSync(join(dir, "after-replicate"));
-    const p = await w.tagged.run({ execution: parallel({ workers: 2 }), cache: false });
+    const p = await w.tagged.run({ execution: parallel({ workers: 2 }), cache: false, outDir: out() });
     const threads = p.metrics.baseline.thread!;
     expect(threads).toHaveLength(6);
     expect(threads).not.toContain(threadId);
@@ -133,7 +140,7 @@ describe("parallel() hooks, resources, logging and progress", () => {
   it("refuses, before any work, a run-option plugin with per-replicate hooks (workers could not run them)", async () => {
     let ran = 0;
     const spy = { name: "spy", beforeStep: () => void ran++ };
-    const error = await w.pooled.run({ execution: parallel({ workers: 2 }), cache: false, plugins: [spy] }).catch((e: unknown) => e);
+    const error = await w.pooled.run({ execution: parallel({ workers: 2 }), cache: false, outDir: out(), plugins: [spy] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).problems[0]).toMatch(/plugin "spy" has per-replicate hooks \(beforeStep\).*list it in experiment\("pooled", \{ plugins/);
     expect(ran).toBe(0);
@@ -147,6 +154,7 @@ describe("parallel() hooks, resources, logging and progress", () => {
     const r = await w.chatty.run({
       execution: parallel({ workers: 2 }),
       cache: false,
+      outDir: out(),
       plugins: [logging({ level: "info", stream })],
       progress: (p) => progress.push({ ...p, main: isMainThread }),
     });
