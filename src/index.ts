@@ -7,6 +7,7 @@ import { createFileCache } from "./runtime/cache/index.js";
 import { logging } from "./plugins/logging.js";
 import { seed } from "./plugins/seed.js";
 import { serial } from "./plugins/execution/serial.js";
+import { artifacts } from "./plugins/artifacts.js";
 
 const quietLogger: Logger = Object.freeze({
   debug: () => {},
@@ -17,7 +18,7 @@ const quietLogger: Logger = Object.freeze({
 
 installEngine(
   createEngine({
-    defaultPlugins: () => [seed(), logging()],
+    defaultPlugins: () => [seed(), logging(), artifacts()],
     defaultExecution: () => serial(),
     fallbackLogger: () => quietLogger,
     createCache: ({ root, onCorrupt, log }) => createFileCache({ root, onCorrupt, log }),
@@ -28,4 +29,5 @@ export * from "./dsl/index.js";
 export * from "./plugins/index.js";
 export * from "./errors.js";
 export { replicateSeed, streamSeed, fallbackStepHash, formatResult, createFileCache, clearCache } from "./runtime/index.js";
-export type { StepCache, StepCacheRequest, CachedStep, RunStorage, RunSummary, StoragePlugin } from "./runtime/index.js";
+export type { StepCache, StepCacheRequest, CachedStep, RunStorage, RunSummary, StoragePlugin, StoredTask } from "./runtime/index.js";
+export { canonicalHash, createCanonicalHasher, canonicalValue, UnhashableValueError, type CanonicalHasher } from "./runtime/canonical-hash.js";

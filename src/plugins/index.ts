@@ -6,3 +6,4 @@ export { concurrent } from "./execution/concurrent.js";
 export { parallel, registerErrorClass, type ParallelOptions } from "./execution/parallel.js";
 // Built-in optimizers for experiment.optimize() (implemented in src/runtime/optimizers/).
 export { gridSearch, randomSearch, type RandomSearchOptions, type GridSpace, type RandomSpace, type Range } from "../runtime/optimizers/index.js";
+export { artifacts, type ArtifactsOptions, type ArtifactsPlugin } from "./artifacts.js";

@@ -1,7 +1,7 @@
 // The frozen context of one (condition, replicate) task, and the per-step views of it that
 // steps receive as `ctx`. Values are frozen when added and handed out without copying; reads and
 // writes are recorded for provenance by name only.
-import { jsonCodec, type Artifact } from "../dsl/artifact.js";
+import { jsonCodec, unsafeSegmentReason, type Artifact } from "../dsl/artifact.js";
 import type { Context, Logger } from "../dsl/context.js";
 import type { Resource } from "../dsl/resource.js";
 import type { ArtifactWrite } from "../dsl/records.js";
@@ -57,6 +57,9 @@ export class TaskState {
 const NO_METRICS: ReadonlySet<string> = new Set();
 const EMPTY: readonly string[] = Object.freeze([]);
 const NO_ACCESS = Object.freeze({ reads: EMPTY, wrote: EMPTY });
+const TOUCHED_CONDITION = 1;
+const TOUCHED_REPLICATE = 2;
+const TOUCHED_SEED = 4;
 
 /**
  * The `ctx` one step (or the source, or a plugin hook) sees. `owner` names it in errors and in
@@ -68,6 +71,7 @@ export class StepContext implements Context<Readonly<Record<string, unknown>>, s
   private wroteList: string[] | undefined;
   private stepMetrics: Record<string, number[]> | undefined;
   private sealed = false;
+  private touched = 0;
   private writer: Context["artifacts"] | undefined;
 
   constructor(
@@ -84,13 +88,36 @@ export class StepContext implements Context<Readonly<Record<string, unknown>>, s
   }
 
   get replicate(): number {
+    this.touched |= TOUCHED_REPLICATE;
     return this.task.replicate;
   }
   get condition(): string {
+    this.touched |= TOUCHED_CONDITION;
     return this.task.condition;
   }
   get seed(): number {
+    this.touched |= TOUCHED_SEED;
     return this.task.seed;
+  }
+
+  /**
+   * What the step read besides its input and params, for cache soundness: ctx keys, plus
+   * "$condition", "$replicate" and "$seed" when it read those.
+   */
+  get dependencies(): string[] {
+    const deps = [...new Set(this.readsList ?? [])];
+    if (this.touched & TOUCHED_CONDITION) deps.push("$condition");
+    if (this.touched & TOUCHED_REPLICATE) deps.push("$replicate");
+    if (this.touched & TOUCHED_SEED) deps.push("$seed");
+    return deps;
+  }
+
+  /** The current value of a dependency named as in `dependencies`. */
+  dependencyValue(name: string): unknown {
+    if (name === "$condition") return this.task.condition;
+    if (name === "$replicate") return this.task.replicate;
+    if (name === "$seed") return this.task.seed;
+    return this.task.getValue(name);
   }
   get signal(): AbortSignal {
     return this.task.signal;
@@ -159,6 +186,13 @@ export class StepContext implements Context<Readonly<Record<string, unknown>>, s
     const name = typeof artifactOrName === "string" ? artifactOrName : artifactOrName?.name;
     if (typeof name !== "string") {
       throw new ArtifactError(String(name), `ctx.artifacts.write in step "${this.owner}" needs an artifact() declaration or a file name`);
+    }
+    const unsafe = unsafeSegmentReason(name);
+    if (unsafe) {
+      throw new ArtifactError(name, `Step "${this.owner}" wrote artifact "${name}", which is not a safe file name: ${unsafe}. Use a plain file name such as "model.json".`);
+    }
+    if (this.task.artifacts.some((a) => a.artifact === name && a.step === this.owner)) {
+      throw new ArtifactError(name, `Step "${this.owner}" wrote artifact "${name}" twice in one replicate; write it once, or use another file name.`);
     }
     if (this.task.outputs && !this.task.outputs.has(name)) {
       throw new ArtifactError(

@@ -181,13 +181,13 @@ export async function runExperiment(exp: AnyExperiment, options: RunOptions, def
     if (storagePlugin) {
       const opened = await storagePlugin.openStorage(info);
       storage = opened;
-      if (info.resume) {
-        for (const o of await opened.completed()) {
-          if (o.replicate < settings.replicates && conditionIndex.has(o.condition) && !outcomes[indexOf(o)]) {
-            outcomes[indexOf(o)] = o;
-            resumed++;
-            done++;
-          }
+      // Empty unless resuming (the run option, or the plugin's own resume setting).
+      for (const o of await opened.completed()) {
+        if (o.replicate < settings.replicates && conditionIndex.has(o.condition) && !outcomes[indexOf(o)]) {
+          outcomes[indexOf(o)] = o;
+          artifacts.push(...o.stored);
+          resumed++;
+          done++;
         }
       }
     }
@@ -219,6 +219,10 @@ export async function runExperiment(exp: AnyExperiment, options: RunOptions, def
   } catch (e) {
     if (!controller.signal.aborted) {
       await closeQuietly(resources, logger);
+      // Completed tasks stay stored (resume continues them); the version is marked failed.
+      await storage
+        ?.finish({ info, status: "failed", endedAt: new Date().toISOString(), json: null })
+        .catch((f: unknown) => logger.warn(`could not record the failed run: ${f instanceof Error ? f.message : String(f)}`));
       throw e;
     }
     status = "cancelled";

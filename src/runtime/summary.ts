@@ -17,6 +17,10 @@ export function formatResult(result: Result): string {
   lines.push(...table(rows));
   for (const h of result.hypotheses) {
     lines.push("");
+    if ("error" in h) {
+      lines.push(`hypothesis ${h.name} (${h.metrics.join(", ")}): not evaluated: ${h.error.message}`);
+      continue;
+    }
     lines.push(`hypothesis ${h.name} (${h.metrics.join(", ")}): ranking ${h.ranking.join(" > ") || "(no treatments)"}`);
     const hrows: string[][] = [["metric", "treatment", "method", "statistic", "p-value", "effect size", "significant"]];
     for (const [metric, perTreatment] of Object.entries(h.byMetric)) {

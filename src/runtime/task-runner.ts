@@ -10,6 +10,7 @@ import type { RunPlan, StepPlan } from "./plan.js";
 import { resolveParams } from "./plan.js";
 import { replicateSeed, streamSeed } from "./seeds.js";
 import type { CachedStep } from "./services.js";
+import { canonicalHash } from "./canonical-hash.js";
 
 export interface TaskEnvironment {
   readonly plan: RunPlan;
@@ -232,7 +233,8 @@ async function runCached(
     ...(usesRandom ? { randomSeed: streamSeed(state.seed, `step:${step.name}`) } : {}),
   });
   const hit = await cache.get(key);
-  if (hit) {
+  // A hit is valid only while what the step read besides input and params is unchanged.
+  if (hit && (hit.reads ?? []).every(([name, hash]) => canonicalHash(ctx.dependencyValue(name)) === hash)) {
     replay(state, ctx, hit);
     return { output: hit.output, hit: true, inputHash };
   }
@@ -242,6 +244,7 @@ async function runCached(
   if (isPromiseLike(out)) out = await out;
   const entry: CachedStep = {
     output: out,
+    reads: ctx.dependencies.map((name) => [name, canonicalHash(ctx.dependencyValue(name))] as const),
     metrics: recordedSince(state, metricsBefore),
     wrote: ctx.wrote.map((k) => [k, state.getValue(k)] as const),
     artifacts: state.artifacts.slice(artifactsBefore).map((a) => ({ artifact: a.artifact, codec: a.codec, bytes: a.bytes })),
