@@ -111,7 +111,7 @@ function formattingEdits(text: string): Edit[] {
     } else if (ts.isNumericLiteral(node) && !inType(node) && /^\d+$/.test(node.text)) {
       const n = Number(node.text);
       edits.push({ pos: node.getStart(sf), del: node.getWidth(sf), text: n >= 10 ? `${String(n).slice(0, -1)}_${String(n).slice(-1)}` : `${n}.0` });
-    } else if ((ts.isBinaryExpression(node) || ts.isCallExpression(node)) && !inType(node) && node.expression?.kind !== ts.SyntaxKind.ImportKeyword) {
+    } else if ((ts.isBinaryExpression(node) || (ts.isCallExpression(node) && node.expression.kind !== ts.SyntaxKind.ImportKeyword)) && !inType(node)) {
       edits.push({ pos: node.getStart(sf), del: 0, text: "(" }, { pos: node.end, del: 0, text: ")" });
     }
     if ((ts.isArrayLiteralExpression(node) || ts.isObjectLiteralExpression(node)) && !inType(node)) {
