@@ -135,6 +135,7 @@ class Pool {
     worker.on("messageerror", (e) => this.fail(this.workerFault(slot, e)));
     worker.on("exit", (code) => {
       slot.exited = true;
+      if (this.cancelled) slot.inFlight.clear();
       slot.markGone();
       if (!slot.closed && this.failure === undefined && !this.cancelled && this.active()) {
         this.fail(this.workerFault(slot, new Error(`the worker thread exited with code ${code}`)));
@@ -181,6 +182,8 @@ class Pool {
         break;
       case "closed":
         slot.closed = true;
+        // Anything still listed for this worker was queued and dropped on cancel.
+        slot.inFlight.clear();
         for (const e of m.errors) {
           this.options.log?.warn(`closing a resource failed in a worker: ${messageOf(reviveError(e))}`);
         }
