@@ -10,7 +10,7 @@ import {
   quantileSorted,
   summariseBootstrap,
 } from "../../src/stats/resampling.js";
-import { createRandom } from "../../src/stats/rng.js";
+import { createRandomInt32, UINT32_SCALE } from "../../src/stats/rng.js";
 import { expectClose, extra, sharedCase, TOL } from "./helpers.js";
 
 const alternatives = ["two-sided", "greater", "less"] as const;
@@ -253,11 +253,13 @@ describe("resampling options are validated", () => {
 });
 
 describe("the seeded generator", () => {
-  it("is deterministic, uniform on [0, 1), and numbers equal their strings", () => {
-    const a = createRandom(42);
-    const b = createRandom("42");
-    const xs = Array.from({ length: 10_000 }, () => a());
-    expect(Array.from({ length: 10_000 }, () => b())).toEqual(xs);
+  it("is deterministic, uniform on [0, 1) once scaled, and numbers equal their strings", () => {
+    const a = createRandomInt32(42);
+    const b = createRandomInt32("42");
+    const ints = Array.from({ length: 10_000 }, () => a());
+    expect(Array.from({ length: 10_000 }, () => b())).toEqual(ints);
+    expect(createRandomInt32(43)()).not.toBe(createRandomInt32(42)());
+    const xs = ints.map((v) => (v >>> 0) * UINT32_SCALE);
     expect(Math.min(...xs)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...xs)).toBeLessThan(1);
     const m = xs.reduce((s, v) => s + v, 0) / xs.length;
@@ -265,5 +267,12 @@ describe("the seeded generator", () => {
     const buckets = new Array<number>(10).fill(0);
     for (const x of xs) buckets[Math.floor(x * 10)]!++;
     for (const count of buckets) expect(Math.abs(count - 1000)).toBeLessThan(150);
+  });
+
+  it("scaled indices stay below n even for the largest draw", () => {
+    for (const n of [1, 2, 7, 1000, 2 ** 21 - 1, 2 ** 21, 2 ** 31 + 5, 2 ** 32 - 1]) {
+      expect(Math.floor(0xffffffff * (n * UINT32_SCALE))).toBeLessThan(n);
+      expect(Math.floor(0 * (n * UINT32_SCALE))).toBe(0);
+    }
   });
 });
