@@ -10,6 +10,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CrystallizeError, ValidationError } from "../../errors.js";
 import { BoundedExecutionError } from "../errors.js";
+import { childLaunchArgs } from "./child-bundle.js";
 import { ProcessPool } from "./pool.js";
 import { createPreparer, type PreparedCode } from "./prepare.js";
 import { addressSpaceLimitsAvailable } from "./process.js";
@@ -151,7 +152,11 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   const pool = new ProcessPool({
     size: options.poolSize ?? SANDBOX_DEFAULTS.poolSize,
     spare: options.warmSpare ?? true,
-    spec: { childEntry, memoryMb, config: { allowedImports, resolveFrom, cacheDir } },
+    spec: childLaunchArgs(childEntry, cacheDir).then((launchArgs) => ({
+      launchArgs,
+      memoryMb,
+      config: { allowedImports, resolveFrom, cacheDir },
+    })),
   });
   const prepare = createPreparer(allowedImports);
   let nextId = 1;

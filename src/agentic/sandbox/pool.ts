@@ -13,7 +13,8 @@ export interface PoolOptions {
   readonly size: number;
   /** Keep one extra process started and locked down, to replace a killed one at once. */
   readonly spare: boolean;
-  readonly spec: ProcessSpec;
+  /** How to start a process; a promise because the child bundle is built on first use. */
+  readonly spec: Promise<ProcessSpec>;
 }
 
 interface QueuedJob {
@@ -35,13 +36,25 @@ export class ProcessPool {
   /** Processes started so far (for tests and benchmarks). */
   spawned = 0;
 
+  private spec: ProcessSpec | undefined;
+  private readonly specReady: Promise<void>;
+
   constructor(private readonly options: PoolOptions) {
-    for (let i = 0; i < options.size; i++) this.workers.push(this.start());
-    if (options.spare) this.spare = this.start();
+    this.specReady = options.spec.then(
+      (spec) => {
+        this.spec = spec;
+        if (this.closed) return;
+        for (let i = 0; i < options.size; i++) this.workers.push(this.start());
+        if (options.spare) this.spare = this.start();
+        this.dispatch();
+        this.updateRefs();
+      },
+      (error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))),
+    );
   }
 
   private start(): SandboxProcess {
-    const p = new SandboxProcess(this.options.spec);
+    const p = new SandboxProcess(this.spec as ProcessSpec);
     this.spawned++;
     p.onExit((dead) => this.replace(dead));
     p.ready.then(
@@ -128,6 +141,7 @@ export class ProcessPool {
 
   /** Resolves when every process (and the spare) is ready. */
   async ready(): Promise<void> {
+    await this.specReady;
     if (this.broken) throw this.broken;
     const all = [...this.workers, ...(this.spare ? [this.spare] : [])];
     // Someone is waiting: the starting processes keep the host alive until they are ready.

@@ -1,7 +1,7 @@
 // Host side: one sandbox child process, its limits and its watchdog.
 //
-// The child is plain `node` with a heap cap (--max-old-space-size), no WebAssembly, an empty
-// environment (nothing of the host's secrets), and, on Linux with prlimit(1), an address-space
+// The child is plain `node` with a heap cap (--max-old-space-size), an empty environment
+// (nothing of the host's secrets), and, on Linux with prlimit(1), an address-space
 // limit applied as soon as the child reports ready: its size then plus twice the heap budget plus
 // 256 MiB, so ArrayBuffers and other off-heap allocations are refused instead of exhausting the
 // machine. Where prlimit is missing, the resident size is polled during jobs instead.
@@ -14,7 +14,8 @@ import { BoundedExecutionError, type SandboxFailureReason } from "../errors.js";
 import type { ChildConfig, ChildMessage, JobDone, JobFailed, JobMessage } from "./protocol.js";
 
 export interface ProcessSpec {
-  readonly childEntry: string;
+  /** Node arguments that start the child, before its configuration (see child-bundle.ts). */
+  readonly launchArgs: readonly string[];
   readonly config: ChildConfig;
   readonly memoryMb: number;
 }
@@ -77,13 +78,7 @@ export class SandboxProcess {
 
   constructor(private readonly spec: ProcessSpec) {
     const config = Buffer.from(JSON.stringify(spec.config), "utf8").toString("base64");
-    const args = [
-      `--max-old-space-size=${spec.memoryMb}`,
-      "--no-expose-wasm",
-      "--v8-pool-size=2",
-      spec.childEntry,
-      config,
-    ];
+    const args = [`--max-old-space-size=${spec.memoryMb}`, ...spec.launchArgs, config];
     this.child = spawn(process.execPath, args, {
       stdio: ["ignore", "ignore", "pipe", "ipc"],
       serialization: "advanced",
@@ -264,6 +259,8 @@ export class SandboxProcess {
 
   /** Kills the child and waits until it has really exited. */
   async close(): Promise<void> {
+    // Keep the host alive until the exit is seen (the handle is normally unreferenced).
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.ref();
     this.kill();
     await this.exited;
   }

@@ -34,6 +34,10 @@ export interface ReadyMessage {
   /** Milliseconds from process start to ready, as the child measured it. */
   readonly bootMs: number;
   readonly codeCache: "hit" | "miss" | "off";
+  /** Milliseconds (since process start) at which each start-up phase ended. */
+  readonly phases: { readonly imports: number; readonly ses: number; readonly lockdown: number; readonly modules: number };
+  /** CPU time the child used to get ready (user + system), in milliseconds. */
+  readonly cpuMs: number;
 }
 
 export interface InitFailedMessage {

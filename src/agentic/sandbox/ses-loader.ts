@@ -3,9 +3,10 @@
 // it is compiled through node:vm with V8's code cache, kept in a private directory the host names.
 // Any problem with the cache falls back to a plain require: the cache only ever saves time.
 import { createRequire } from "node:module";
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { Script } from "node:vm";
+import { isPrivateDir } from "./private-dir.js";
 
 export type CodeCacheState = "hit" | "miss" | "off";
 
@@ -16,18 +17,6 @@ function fnv1a(text: string): string {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h.toString(16).padStart(8, "0");
-}
-
-/** The cache directory is used only when it is a real directory owned by us and not writable by others. */
-function privateDir(dir: string): boolean {
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const st = lstatSync(dir);
-    const uid = typeof process.getuid === "function" ? process.getuid() : st.uid;
-    return st.isDirectory() && st.uid === uid && (st.mode & 0o022) === 0;
-  } catch {
-    return false;
-  }
 }
 
 export interface SesLoad {
@@ -43,7 +32,7 @@ const nothingToPersist = (): void => {};
 export function loadSes(cacheDir: string): SesLoad {
   const require = createRequire(import.meta.url);
   const file = require.resolve("ses");
-  if (cacheDir === "" || !privateDir(cacheDir)) {
+  if (cacheDir === "" || !isPrivateDir(cacheDir)) {
     require(file);
     return { codeCache: "off", persist: nothingToPersist };
   }
