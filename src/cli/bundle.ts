@@ -1,6 +1,5 @@
 // crystallize bundle <experiment> [-o file.mjs]
 import type { Command } from "commander";
-import { bundle } from "../compiler/bundle.js";
 import { displayPath } from "../compiler/diagnostics.js";
 import { CliError, paint, printDiagnostics, summary } from "./output.js";
 
@@ -13,6 +12,7 @@ export function registerBundle(program: Command): void {
     .option("-p, --project <tsconfig>", "the project's tsconfig.json (or its folder)", "tsconfig.json")
     .option("--no-minify", "keep the bundle readable")
     .action(async (name: string, opts: { outFile?: string; project?: string; minify: boolean }) => {
+      const { bundle } = await import("../compiler/bundle.js");
       const r = await bundle({ experiment: name, project: opts.project, minify: opts.minify, ...(opts.outFile ? { outFile: opts.outFile } : {}) });
       if (r.diagnostics.length) printDiagnostics(process.stderr, r.diagnostics);
       if (r.message) throw new CliError(r.message);

@@ -1,10 +1,8 @@
 // crystallize cache ls | clear: the step cache under <out>/cache.
 import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { defaultOutDir } from "../compiler/compile.js";
 import { displayPath } from "../compiler/diagnostics.js";
-import { resolveTsconfig } from "../compiler/project.js";
 import { dirname } from "node:path";
 
 interface CacheOptions {
@@ -14,7 +12,9 @@ interface CacheOptions {
 }
 
 function cacheRoot(opts: CacheOptions): string {
-  return join(defaultOutDir(dirname(resolveTsconfig({ project: opts.project })), opts.out), "cache");
+  let tsconfig = resolve(opts.project ?? "tsconfig.json");
+  if (existsSync(tsconfig) && statSync(tsconfig).isDirectory()) tsconfig = join(tsconfig, "tsconfig.json");
+  return join(opts.out ? resolve(opts.out) : join(dirname(tsconfig), ".crystallize"), "cache");
 }
 
 export interface CacheListing {

@@ -1,7 +1,5 @@
 // crystallize compile [--project tsconfig.json] [--out .crystallize] [--watch] [--json]
 import type { Command } from "commander";
-import { compile, hasErrors } from "../compiler/index.js";
-import { Watcher } from "../compiler/watch.js";
 import { diagnosticsJSON, paint, printDiagnostics, summary } from "./output.js";
 
 interface Options {
@@ -21,6 +19,7 @@ export function registerCompile(program: Command): void {
     .option("--json", "print diagnostics as a JSON array of { file, line, column, code, severity, message }")
     .action(async (opts: Options) => {
       if (opts.watch) return watchMode(opts);
+      const { compile } = await import("../compiler/compile.js");
       const result = await compile({ project: opts.project, ...(opts.out ? { outDir: opts.out } : {}) });
       if (opts.json) {
         process.stdout.write(`${diagnosticsJSON(result.diagnostics)}\n`);
@@ -38,6 +37,8 @@ export function registerCompile(program: Command): void {
 }
 
 async function watchMode(opts: Options): Promise<void> {
+  const { Watcher } = await import("../compiler/watch.js");
+  const { hasErrors } = await import("../compiler/diagnostics.js");
   const w = Watcher.create({ project: opts.project, ...(opts.out ? { outDir: opts.out } : {}) });
   if (!(w instanceof Watcher)) {
     if (opts.json) process.stdout.write(`${diagnosticsJSON(w.diagnostics)}\n`);

@@ -1,6 +1,6 @@
 // crystallize graph [--format mermaid|dot]: experiments and the artifacts between them.
 import type { Command } from "commander";
-import { compile, type Manifest } from "../compiler/index.js";
+import type { Manifest } from "../compiler/manifest.js";
 import { CliError, printDiagnostics } from "./output.js";
 
 const id = (name: string) => name.replace(/[^A-Za-z0-9_]/g, "_");
@@ -47,6 +47,7 @@ export function registerGraph(program: Command): void {
     .option("--format <format>", "mermaid or dot", "mermaid")
     .action(async (opts: { project?: string; format: string }) => {
       if (opts.format !== "mermaid" && opts.format !== "dot") throw new CliError(`unknown format "${opts.format}"; use --format mermaid or --format dot`);
+      const { compile } = await import("../compiler/compile.js");
       const r = await compile({ project: opts.project, emit: false });
       if (r.diagnostics.length) printDiagnostics(process.stderr, r.diagnostics);
       if (!r.ok) process.exitCode = 1;

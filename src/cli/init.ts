@@ -2,10 +2,9 @@
 // tsconfig.json) that compiles and runs once its dependencies are installed.
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import ts from "typescript";
-import { templatesDir } from "../compiler/emit.js";
-import { crystallizeVersion } from "../compiler/manifest.js";
+import { createRequire } from "node:module";
 import { displayPath } from "../compiler/diagnostics.js";
 import { CliError, paint } from "./output.js";
 
@@ -31,8 +30,11 @@ export function initProject(target: string, options: { force?: boolean; name?: s
     throw new CliError(`${displayPath(dir)} is not empty; run init in a new or empty folder (or pass --force to add the files anyway, overwriting none)`);
   }
   const name = (options.name ?? basename(dir)).toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[._-]+/, "") || "experiments";
-  const vars: Record<string, string> = { name, crystallizeVersion: crystallizeVersion(), typescriptVersion: ts.version.split(".").slice(0, 2).join(".") + ".0" };
-  const src = join(templatesDir(), "init");
+  const require = createRequire(import.meta.url);
+  const own = require("../../package.json") as { version: string; dependencies?: Record<string, string> };
+  const tsRange = own.dependencies?.typescript?.replace(/^[~^]/, "") ?? "6.0.0";
+  const vars: Record<string, string> = { name, crystallizeVersion: own.version, typescriptVersion: tsRange };
+  const src = fileURLToPath(new URL("../../templates/init", import.meta.url));
   const written: string[] = [];
   for (const rel of files(src)) {
     const parts = rel.split(/[\\/]/);

@@ -1,6 +1,5 @@
 // crystallize list [--json]: the project's experiments, their steps (with hashes) and graphs.
 import type { Command } from "commander";
-import { compile } from "../compiler/index.js";
 import { paint, printDiagnostics } from "./output.js";
 
 export function registerList(program: Command): void {
@@ -10,6 +9,7 @@ export function registerList(program: Command): void {
     .option("-p, --project <tsconfig>", "the project's tsconfig.json (or its folder)", "tsconfig.json")
     .option("--json", "print the manifest's experiments and graphs as JSON")
     .action(async (opts: { project?: string; json?: boolean }) => {
+      const { compile } = await import("../compiler/compile.js");
       const r = await compile({ project: opts.project, emit: false });
       if (r.diagnostics.length) printDiagnostics(process.stderr, r.diagnostics);
       if (!r.ok) process.exitCode = 1;

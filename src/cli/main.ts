@@ -1,7 +1,7 @@
 // The `crystallize` command line: thin commands over the programmatic compiler and runners.
 // Errors are messages (exit code 1), never stack traces (set CRYSTALLIZE_DEBUG=1 to see them).
 import { Command, CommanderError } from "commander";
-import { crystallizeVersion } from "../compiler/manifest.js";
+import { createRequire } from "node:module";
 import { registerBundle } from "./bundle.js";
 import { registerCache } from "./cache.js";
 import { registerCompile } from "./compile.js";
@@ -14,7 +14,7 @@ import { registerRun } from "./run.js";
 export function createProgram(): Command {
   const program = new Command("crystallize")
     .description("Compile, check, run and bundle Crystallize experiments")
-    .version(crystallizeVersion(), "-v, --version")
+    .version((createRequire(import.meta.url)("../../package.json") as { version: string }).version, "-v, --version")
     .showHelpAfterError("(add --help for usage)")
     .showSuggestionAfterError(true)
     .exitOverride();

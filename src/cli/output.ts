@@ -1,6 +1,6 @@
 // Terminal output for the commands: colours only on a TTY without NO_COLOR, diagnostics in the
 // `path(line,col): error CODE: message` form (or JSON), and a summary line.
-import { diagnosticToJSON, formatDiagnostic, type Diagnostic } from "../compiler/index.js";
+import { toJSON as diagnosticToJSON, formatDiagnostic, type Diagnostic } from "../compiler/diagnostics.js";
 
 export interface Stream {
   write(chunk: string): unknown;

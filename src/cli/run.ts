@@ -3,7 +3,6 @@
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
-import { findExperiment } from "../compiler/lookup.js";
 import { compiledOrFail } from "./project-options.js";
 import { CliError } from "./output.js";
 
@@ -37,6 +36,7 @@ export function registerRun(program: Command): void {
     .option("--json", "print result.toJSON() on stdout; logs and progress go to stderr")
     .action(async (name: string, opts: Options) => {
       const result = await compiledOrFail(opts.project, opts.out, true);
+      const { findExperiment } = await import("../compiler/lookup.js");
       const found = findExperiment(result.analysis!, name);
       if (!found.ok) throw new CliError(found.message);
       const runnerFile = join(result.outDir!, found.entry.runner);

@@ -2,7 +2,8 @@
 // Never runs user code; every failure is a diagnostic.
 import { join, resolve } from "node:path";
 import ts from "typescript";
-import { diagnosticOf, fromTs, hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
+import { diagnosticOf, hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
+import { fromTs } from "./ts-diagnostics.js";
 import { discover, Tracer, type AnalysisHost, type Discovered, type Discovery, type ExperimentInfo } from "./discover.js";
 import { Emitter, type RunnerPlan } from "./emit.js";
 import { Hasher } from "./hash.js";

@@ -1,7 +1,7 @@
 // Diagnostics: what the compiler reports. One shape for TypeScript's own errors (TSnnnn) and the
 // DSL rules (CRYnnnn), rendered as `path(line,col): error CODE: message` or as JSON.
 import { relative, sep } from "node:path";
-import ts from "typescript";
+import type ts from "typescript";
 
 export type Severity = "error" | "warning";
 
@@ -54,26 +54,6 @@ export function diagnosticAt(
 /** A diagnostic about a file or the project as a whole (no position). */
 export function diagnosticOf(file: string | undefined, code: string, message: string, severity: Severity = "error"): Diagnostic {
   return { file, line: 1, column: 1, code, severity, message };
-}
-
-/** Converts one of TypeScript's diagnostics. */
-export function fromTs(d: ts.Diagnostic): Diagnostic {
-  const message = ts.flattenDiagnosticMessageText(d.messageText, "\n");
-  const severity: Severity = d.category === ts.DiagnosticCategory.Error ? "error" : "warning";
-  if (d.file && d.start !== undefined) {
-    const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
-    return {
-      file: d.file.fileName,
-      line: line + 1,
-      column: character + 1,
-      code: `TS${d.code}`,
-      severity,
-      message,
-      start: d.start,
-      ...(d.length !== undefined ? { length: d.length } : {}),
-    };
-  }
-  return { file: d.file?.fileName, line: 1, column: 1, code: `TS${d.code}`, severity, message };
 }
 
 export function displayPath(file: string, cwd: string = process.cwd()): string {

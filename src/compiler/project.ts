@@ -135,6 +135,9 @@ export class LoadedProject {
 type ParseResult = { ok: true; parsed: ts.ParsedCommandLine } | { ok: false; diagnostics: Diagnostic[] };
 
 function parseConfig(tsconfig: string): ParseResult {
+  // A syntax error in the JSON is fatal here (TypeScript would carry on with what it could read).
+  const read = ts.readConfigFile(tsconfig, ts.sys.readFile);
+  if (read.error) return { ok: false, diagnostics: [fromConfigError(read.error, tsconfig)] };
   let fatal: ts.Diagnostic | undefined;
   const parsed = ts.getParsedCommandLineOfConfigFile(tsconfig, { noEmit: true }, {
     ...ts.sys,
