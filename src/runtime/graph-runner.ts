@@ -4,6 +4,7 @@
 // it inherits. With `resume`, an experiment whose stored run completed with the same definition
 // (step hashes, params, treatments, seed, replicates, source) and the same producer versions is
 // reused without running a task; everything downstream of an experiment that ran is rerun.
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { AnyExperiment } from "../dsl/experiment.js";
 import { analyseGraph, type Graph, type GraphEvent, type GraphResult, type GraphRunOptions } from "../dsl/graph.js";
@@ -42,14 +43,9 @@ interface NodeState {
   readonly inputs: Readonly<Record<string, number | null>>;
 }
 
-interface GraphState {
-  readonly graph: string;
-  readonly nodes: Record<string, NodeState>;
-}
-
-/** Where the graph runner keeps its resume state. */
-export function graphStatePath(outDir: string, graphName: string): string {
-  return join(outDir, "graphs", `${graphName}.json`);
+/** Where the graph runner keeps an experiment's resume state: one small file per experiment. */
+export function graphStatePath(outDir: string, graphName: string, experiment: string): string {
+  return join(outDir, "graphs", graphName, `${experiment}.json`);
 }
 
 /** An experiment's own treatments, then the ones it inherits from its ancestors (its own win on a name clash). */
@@ -112,10 +108,11 @@ function fingerprintOf(exp: AnyExperiment, run: { seed: number; replicates: numb
   });
 }
 
-async function readState(path: string, graphName: string): Promise<GraphState | undefined> {
-  const fields = await readCheckedJson(path);
-  if (!fields || fields.graph !== graphName || typeof fields.nodes !== "object" || fields.nodes === null) return undefined;
-  return { graph: graphName, nodes: { ...(fields.nodes as Record<string, NodeState>) } };
+async function readState(path: string): Promise<NodeState | undefined> {
+  // A damaged state file only means the experiment runs again.
+  const fields = await readCheckedJson(path).catch(() => undefined);
+  if (!fields || typeof fields.fingerprint !== "string" || typeof fields.inputs !== "object" || fields.inputs === null) return undefined;
+  return fields as unknown as NodeState;
 }
 
 interface NodePlan {
@@ -192,11 +189,7 @@ export async function runGraph(g: Graph, options: GraphRunOptions, defaults: Run
   }
 
   const outDir = options.outDir ?? ".crystallize";
-  const statePath = graphStatePath(outDir, g.name);
-  const previous = options.resume ? await readState(statePath, g.name) : undefined;
-  const state: GraphState = { graph: g.name, nodes: { ...(previous?.nodes ?? {}) } };
-  let stateWrite: Promise<void> = Promise.resolve();
-  let stored = false;
+  let writeError: unknown;
 
   const results = new Map<string, Result>();
   const producers = new Map<string, ProducerArtifacts>();
@@ -238,15 +231,16 @@ export async function runGraph(g: Graph, options: GraphRunOptions, defaults: Run
       ...(options.stepHashes ? { stepHashes: options.stepHashes } : {}),
       ...(options.addresses?.[name] ? { address: options.addresses[name] } : {}),
     };
-    const settings = settingsFor(derived, runOptions, resolved);
-    const fingerprint = fingerprintOf(exp, settings, plan.declaredTreatments, options);
+    // Only a stored run can be resumed, so only then is the fingerprint needed.
+    const fingerprint = storage ? fingerprintOf(exp, settingsFor(derived, runOptions, resolved), plan.declaredTreatments, options) : "";
     const inputVersions: Record<string, number | null> = {};
     for (const p of plan.parents) inputVersions[p] = producers.get(p)?.version ?? null;
     const artifactsRoot = artifactsRootOf(resolved, outDir);
 
+    const statePath = graphStatePath(outDir, g.name, name);
     let resume = false;
-    const prev = previous?.nodes[name];
-    if (options.resume && storage && prev && prev.version !== null) {
+    const prev = options.resume && storage ? await readState(statePath) : undefined;
+    if (prev && prev.version !== null) {
       resume =
         prev.fingerprint === fingerprint &&
         plan.parents.every((p) => !changed.has(p) && inputVersions[p] !== null && prev.inputs[p] === inputVersions[p]) &&
@@ -261,21 +255,16 @@ export async function runGraph(g: Graph, options: GraphRunOptions, defaults: Run
     results.set(name, result);
     completed.push(name);
     producers.set(name, producerFromResult(result, { outDir, ...(capture ? { captured: capture } : {}), artifactsRoot }));
-    if (result.run.version !== undefined) {
-      stored = true;
-      state.nodes[name] = {
-        version: result.run.version,
-        status: result.run.status,
-        fingerprint,
-        inputs: inputVersions,
-      };
-    } else {
-      delete state.nodes[name];
-    }
-    if (stored) {
-      const snapshot = { graph: g.name, nodes: { ...state.nodes } };
-      stateWrite = stateWrite.then(() => writeCheckedJson(statePath, snapshot));
-      await stateWrite;
+    // No fsync: the rename keeps the file whole, and a lost update only makes resume rerun more.
+    try {
+      if (result.run.version !== undefined) {
+        const entry: NodeState = { version: result.run.version, status: result.run.status, fingerprint, inputs: inputVersions };
+        await writeCheckedJson(statePath, { ...entry }, { fsync: false });
+      } else if (prev) {
+        await rm(statePath, { force: true });
+      }
+    } catch (e) {
+      writeError ??= e;
     }
     emit({ type: "end", experiment: name, at: performance.now(), reused: wasReused });
   };
@@ -326,7 +315,6 @@ export async function runGraph(g: Graph, options: GraphRunOptions, defaults: Run
     await new Promise<void>((r) => (wake = r));
     wake = undefined;
   }
-  await stateWrite.catch(() => undefined);
 
   const ordered = Object.freeze(
     Object.fromEntries(g.experiments.filter((e) => results.has(e.name)).map((e) => [e.name, results.get(e.name)!])),
@@ -345,5 +333,6 @@ export async function runGraph(g: Graph, options: GraphRunOptions, defaults: Run
     );
   }
   if (failure) throw failure.error;
+  if (writeError) throw writeError;
   return graphResult;
 }

@@ -500,7 +500,7 @@ describe("graph.run({ resume }) and stored runs", () => {
     const first = await graph("study", [prepare, t1, evaluate(t1), side]).run(opts);
     expect(first.results.evaluate!.metrics.baseline.w).toEqual([3, 6]);
     expect(counts).toEqual({ prepare: 2, train: 2, evaluate: 2, side: 1 });
-    expect(existsSync(graphStatePath(outDir, "study"))).toBe(true);
+    expect(existsSync(graphStatePath(outDir, "study", "train"))).toBe(true);
 
     // Nothing changed: every experiment is reused from storage, no step runs.
     const again = await graph("study", [prepare, t1, evaluate(t1), side]).run({ ...opts, resume: true });
