@@ -33,13 +33,14 @@ async function time(exp, execution, extra = {}) {
   const ms = performance.now() - started;
   const used = process.cpuUsage(cpu);
   // CPU time of all threads over wall time: how many cores the run actually got.
-  return { ms, cores: (used.user + used.system) / 1000 / ms, json: JSON.stringify(result.toJSON()) };
+  const cpuMs = (used.user + used.system) / 1000;
+  return { ms, cpuMs, cores: cpuMs / ms, json: JSON.stringify(result.toJSON()) };
 }
 
 console.log(`cores: ${availableParallelism()}, iterations per replicate: ${process.env.BENCH_ITERATIONS}`);
 
 // 1. CPU-bound speed-up.
-const speed = { serial: [], parallel: [], cores: [] };
+const speed = { serial: [], parallel: [], cores: [], cpuSerial: [], cpuParallel: [] };
 for (let r = 0; r < ROUNDS; r++) {
   const s = await time(crunch, serial());
   const p = await time(crunch, parallel({ workers: 2 }));
@@ -47,6 +48,8 @@ for (let r = 0; r < ROUNDS; r++) {
   speed.serial.push(s.ms);
   speed.parallel.push(p.ms);
   speed.cores.push(p.cores);
+  speed.cpuSerial.push(s.cpuMs);
+  speed.cpuParallel.push(p.cpuMs);
   console.log(
     `  round ${r + 1}: serial ${ms(s.ms)} (${s.cores.toFixed(2)} cores), parallel(2) ${ms(p.ms)} (${p.cores.toFixed(2)} cores), ratio ${(s.ms / p.ms).toFixed(2)}`,
   );
@@ -63,6 +66,13 @@ if (median(speed.cores) < 1.6) {
     `  note: the parallel runs got only ${median(speed.cores).toFixed(2)} cores of CPU time on average; the machine is busy, so this ratio understates the speed-up.`,
   );
 }
+// The extra CPU work parallel() does (worker start-up, cloning, messages) bounds the speed-up
+// two idle cores could give: about serial CPU / (parallel CPU / 2).
+const extra = median(speed.cpuParallel) - median(speed.cpuSerial);
+console.log(
+  `  CPU time: serial ${ms(median(speed.cpuSerial))}, parallel ${ms(median(speed.cpuParallel))} (+${ms(extra)}, ` +
+    `bound on 2 idle cores ≈ ${(median(speed.cpuSerial) / (median(speed.cpuParallel) / 2)).toFixed(2)}×)`,
+);
 
 // 2. Dispatch overhead per task, and the fixed cost of starting the workers.
 const over = { serial: [], parallel: [], startup: [] };
