@@ -247,7 +247,18 @@ export async function runGraph(g: Graph, options: GraphRunOptions, defaults: Run
         (await latestVersion(join(artifactsRoot, name))) === prev.version;
     }
 
-    const result = await runExperiment(derived, { ...runOptions, resume }, defaults);
+    let result: Result;
+    try {
+      result = await runExperiment(derived, { ...runOptions, resume }, defaults);
+    } catch (e) {
+      // A cancelled run keeps its version: remember it, so that resume continues it.
+      const partial = e instanceof CancelledError ? (e.partial as Result | undefined) : undefined;
+      if (storage && partial?.run.version !== undefined) {
+        const entry: NodeState = { version: partial.run.version, status: "cancelled", fingerprint, inputs: inputVersions };
+        await writeCheckedJson(statePath, { ...entry }, { fsync: false }).catch(() => undefined);
+      }
+      throw e;
+    }
     const total = result.replicates * result.conditions.length;
     const wasReused = resume && result.run.resumedTasks === total;
     if (!wasReused) changed.add(name);

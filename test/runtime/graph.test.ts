@@ -524,6 +524,35 @@ describe("graph.run({ resume }) and stored runs", () => {
     expect(counts).toEqual({ prepare: 3, train: 5, evaluate: 5, side: 1 });
   });
 
+  it("resume continues an experiment whose run was cancelled half-way, running only its missing tasks", async () => {
+    const outDir = tmp();
+    const opts = { cache: false as const, outDir, plugins: [artifacts({ fsync: false })] };
+    let ran: number[] = [];
+    let controller: AbortController | undefined = new AbortController();
+    const consumer = experiment("consumer", {
+      source: input({ rows: prepare.output(rows) }),
+      pipeline: pipeline(
+        step("use", { metrics: ["n"] }, (x: { rows: number[] }, ctx) => {
+          ran.push(ctx.replicate);
+          if (ctx.replicate === 1) controller?.abort();
+          ctx.record("n", x.rows[0]!);
+          return x.rows.length;
+        }),
+      ),
+      replicates: 4,
+    });
+    const g = graph("partial", [prepare, consumer]);
+    await expect(g.run({ ...opts, signal: controller.signal })).rejects.toBeInstanceOf(CancelledError);
+    expect(ran).toEqual([0, 1]);
+    ran = [];
+    controller = undefined;
+    const resumed = await g.run({ ...opts, resume: true });
+    expect(ran).toEqual([2, 3]);
+    expect(resumed.reused).toEqual(["prepare"]);
+    expect(resumed.results.consumer!.metrics.baseline.n).toEqual([0, 1, 0, 1]);
+    expect(resumed.results.consumer!.run.resumedTasks).toBe(2);
+  });
+
   it("outside a graph, a consumer reads its producers' latest completed stored run", async () => {
     const outDir = tmp();
     const opts = { cache: false as const, outDir, plugins: [artifacts({ fsync: false })] };
