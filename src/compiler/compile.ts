@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import ts from "typescript";
 import { diagnosticOf, hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
 import { fromTs } from "./ts-diagnostics.js";
-import { discover, Tracer, type AnalysisHost, type Discovered, type Discovery, type ExperimentInfo } from "./discover.js";
+import { discover, Tracer, type AnalysisHost, type ConstructionCache, type Discovered, type Discovery, type ExperimentInfo } from "./discover.js";
 import { Emitter, type RunnerPlan } from "./emit.js";
 import { Hasher } from "./hash.js";
 import { buildManifest, type Manifest, type ManifestExperiment } from "./manifest.js";
@@ -61,6 +61,9 @@ export interface AnalyzeOptions {
   readonly tsDiagnostics?: Diagnostic[];
   /** A hasher to reuse (watch mode). */
   readonly hasher?: Hasher;
+  /** A tracer and per-file discovery cache to reuse (watch mode). */
+  readonly tracer?: Tracer;
+  readonly constructions?: ConstructionCache;
   /** Computes a manifest entry, possibly from a cache (watch mode). */
   readonly entryOf?: (host: AnalysisHost, hasher: Hasher, d: Discovered<ExperimentInfo>) => ManifestExperiment | undefined;
 }
@@ -77,11 +80,11 @@ export function analyze(loaded: LoadedProject, options: AnalyzeOptions = {}): An
   if (files.length === 0) {
     diagnostics.push(diagnosticOf(loaded.tsconfig, "CRY0003", "the project has no TypeScript files; check the tsconfig's include and files"));
   }
-  const tracer = new Tracer(host);
+  const tracer = options.tracer ?? new Tracer(host);
   const hasher = options.hasher ?? new Hasher(host);
   let discovery: Discovery = { experiments: [], graphs: [], unexported: [], opaque: [], otherExports: [] };
   try {
-    discovery = discover(host, files, tracer);
+    discovery = discover(host, files, tracer, options.constructions);
   } catch (err) {
     diagnostics.push(internalError(err, loaded.tsconfig));
   }

@@ -201,7 +201,16 @@ function nameOf(host: AnalysisHost, node: ts.Expression | undefined, fallback: t
 /** Follows expressions to the DSL nodes they build. Memoized per node; cycle-safe. */
 export class Tracer {
   private readonly memo = new Map<ts.Node, Value>();
-  constructor(readonly host: AnalysisHost) {}
+  constructor(public host: AnalysisHost) {}
+
+  /**
+   * Moves to a new program (watch mode), keeping what was traced in files that did not change and
+   * do not import changed files (their nodes are the same objects in the new program).
+   */
+  retarget(host: AnalysisHost, affectedFiles: ReadonlySet<string>): void {
+    this.host = host;
+    for (const node of [...this.memo.keys()]) if (affectedFiles.has(node.getSourceFile().fileName)) this.memo.delete(node);
+  }
 
   trace(expr: ts.Expression | undefined, depth = 0): Value {
     if (!expr) return { kind: "unknown", node: this.host.program.getSourceFiles()[0]! };
@@ -619,11 +628,19 @@ export function kindTagOf(checker: ts.TypeChecker, type: ts.Type): string | unde
   return t.isStringLiteral() ? t.value : undefined;
 }
 
+/** Per-file construction lists kept between programs (watch mode): valid while the file's node is the same. */
+export type ConstructionCache = Map<string, { readonly sf: ts.SourceFile; readonly list: readonly (ExperimentInfo | GraphInfo)[] }>;
+
 /** Discovers every experiment and graph of the given project files. */
-export function discover(host: AnalysisHost, files: readonly ts.SourceFile[], tracer = new Tracer(host)): Discovery {
+export function discover(host: AnalysisHost, files: readonly ts.SourceFile[], tracer = new Tracer(host), cache?: ConstructionCache): Discovery {
   const { checker } = host;
   const constructions = new Map<ts.Node, ExperimentInfo | GraphInfo>();
-  for (const sf of files) for (const c of constructionsIn(host, tracer, sf)) constructions.set(c.node, c);
+  for (const sf of files) {
+    const hit = cache?.get(sf.fileName);
+    const list = hit && hit.sf === sf ? hit.list : constructionsIn(host, tracer, sf);
+    cache?.set(sf.fileName, { sf, list });
+    for (const c of list) constructions.set(c.node, c);
+  }
   const addresses = new Map<ts.Node, Address[]>();
   const opaque: { file: ts.SourceFile; exportName: string; node: ts.Node; kind: "experiment" | "graph" }[] = [];
   const otherExports: { file: ts.SourceFile; exportName: string }[] = [];

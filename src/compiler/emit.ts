@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { BuildContext, BuildOptions, Plugin } from "esbuild";
+import type { BuildOptions, Plugin } from "esbuild";
 import { diagnosticOf, type Diagnostic } from "./diagnostics.js";
 import { MANIFEST_VERSION, serializeManifest, stepHashesOf, type Manifest, type ManifestExperiment } from "./manifest.js";
 import { HASH_SCHEMA_VERSION } from "./hash.js";
@@ -100,48 +100,36 @@ export interface EmitResult {
   readonly diagnostics: Diagnostic[];
 }
 
-/** Keeps an esbuild context between emits (watch mode rebuilds incrementally). */
+/** Writes the manifest and the runners. */
 export class Emitter {
-  private ctx: BuildContext | undefined;
-  private ctxKey = "";
-  private readonly sources = new Map<string, string>();
-
   constructor(
     private readonly root: string,
     private readonly tsconfig: string,
     private readonly outDir: string,
-    private readonly keepAlive = false,
   ) {}
 
-  async emit(manifest: Manifest, plans: readonly RunnerPlan[]): Promise<EmitResult> {
+  /** `only`: names of the experiments whose runners must be rebuilt (default: all). */
+  async emit(manifest: Manifest, plans: readonly RunnerPlan[], only?: ReadonlySet<string>): Promise<EmitResult> {
     const written: string[] = [];
     const diagnostics: Diagnostic[] = [];
     const manifestFile = join(this.outDir, "manifest.json");
     if (writeIfChanged(manifestFile, serializeManifest(manifest))) written.push(manifestFile);
-    this.sources.clear();
-    for (const p of plans) this.sources.set(p.entry.name, runnerSource(p.entry, p.moduleFile));
+    const all = new Set(plans.map((p) => p.entry.name));
     const runnersDir = join(this.outDir, "runners");
     // Runners of experiments that no longer exist.
     if (existsSync(runnersDir)) {
       for (const f of readdirSync(runnersDir)) {
-        if (f.endsWith(".mjs") && !this.sources.has(f.slice(0, -4))) rmSync(join(runnersDir, f), { force: true });
+        if (f.endsWith(".mjs") && !all.has(f.slice(0, -4))) rmSync(join(runnersDir, f), { force: true });
       }
     }
-    if (this.sources.size === 0) return { written, diagnostics };
+    const sources = new Map<string, string>();
+    for (const p of plans) {
+      if (!only || only.has(p.entry.name) || !existsSync(join(runnersDir, `${p.entry.name}.mjs`))) sources.set(p.entry.name, runnerSource(p.entry, p.moduleFile));
+    }
+    if (sources.size === 0) return { written, diagnostics };
     const esbuild = await import("esbuild");
     try {
-      let result;
-      const key = [...this.sources.keys()].sort().join("\n");
-      if (this.keepAlive) {
-        if (!this.ctx || key !== this.ctxKey) {
-          await this.ctx?.dispose();
-          this.ctx = await esbuild.context(runnerBuildOptions(this.root, this.tsconfig, this.outDir, this.sources));
-          this.ctxKey = key;
-        }
-        result = await this.ctx.rebuild();
-      } else {
-        result = await esbuild.build(runnerBuildOptions(this.root, this.tsconfig, this.outDir, this.sources));
-      }
+      const result = await esbuild.build(runnerBuildOptions(this.root, this.tsconfig, this.outDir, sources));
       for (const out of result.outputFiles ?? []) {
         if (writeIfChanged(out.path, out.contents)) written.push(out.path);
       }
@@ -163,10 +151,5 @@ export class Emitter {
       }
     }
     return { written, diagnostics };
-  }
-
-  async dispose(): Promise<void> {
-    await this.ctx?.dispose();
-    this.ctx = undefined;
   }
 }

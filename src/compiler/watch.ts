@@ -7,7 +7,7 @@ import ts from "typescript";
 import { analyze, defaultOutDir, runnerPlans, type Analysis, type CompileOptions } from "./compile.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
 import { fromTs } from "./ts-diagnostics.js";
-import { isProjectFile, type AnalysisHost, type Discovered, type ExperimentInfo } from "./discover.js";
+import { isProjectFile, Tracer, type AnalysisHost, type ConstructionCache, type Discovered, type ExperimentInfo } from "./discover.js";
 import { Emitter } from "./emit.js";
 import { Hasher } from "./hash.js";
 import { experimentEntry, type Manifest, type ManifestExperiment } from "./manifest.js";
@@ -23,6 +23,8 @@ export interface WatchResult {
   /** Files re-checked by TypeScript for this result. */
   readonly rechecked: number;
   readonly durationMs: number;
+  /** Where the time went (ms): program, typecheck, analyze, emit. */
+  readonly phases: Readonly<Record<string, number>>;
 }
 
 export interface WatchOptions extends CompileOptions {
@@ -61,19 +63,22 @@ export class Watcher {
   private readonly tsByFile = new Map<string, Diagnostic[]>();
   private readonly entries = new Map<ts.Node, { entry: ManifestExperiment | undefined; files: Set<string> }>();
   private hasher: Hasher | undefined;
+  private tracer: Tracer | undefined;
+  private readonly constructions: ConstructionCache = new Map();
   private readonly emitter: Emitter;
   readonly outDir: string;
   private fsWatcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   private pending = new Set<string>();
   private running: Promise<unknown> = Promise.resolve();
+  private lastFailed = false;
 
   private constructor(
     readonly loaded: LoadedProject,
     private readonly options: WatchOptions,
   ) {
     this.outDir = defaultOutDir(loaded.root, options.outDir, options.cwd);
-    this.emitter = new Emitter(loaded.root, loaded.tsconfig, this.outDir, true);
+    this.emitter = new Emitter(loaded.root, loaded.tsconfig, this.outDir);
   }
 
   /** Loads the project; a missing or broken tsconfig gives diagnostics instead of a watcher. */
@@ -88,7 +93,15 @@ export class Watcher {
     const t0 = performance.now();
     const first = !this.analysis;
     const changedFiles = first ? [] : this.loaded.refresh(changed);
+    const phases: Record<string, number> = {};
+    let mark = t0;
+    const phase = (name: string) => {
+      const now = performance.now();
+      phases[name] = Math.round(now - mark);
+      mark = now;
+    };
     const host = this.loaded.host();
+    phase("program");
     const program = host.program;
     const files = projectFiles(host);
     const changedSet = new Set(changedFiles.map((f) => resolve(f)));
@@ -99,9 +112,13 @@ export class Watcher {
       this.tsByFile.clear();
       this.entries.clear();
       this.hasher = new Hasher(host);
+      this.tracer = new Tracer(host);
+      this.constructions.clear();
       for (const sf of program.getSourceFiles()) affected.add(sf.fileName);
     } else {
       this.hasher!.retarget(host, affected);
+      this.tracer!.retarget(host, affected);
+      for (const f of affected) this.constructions.delete(f);
     }
     // TypeScript: re-check the affected files, reuse the rest.
     const tsDiagnostics: Diagnostic[] = [...program.getConfigFileParsingDiagnostics(), ...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()].map(fromTs);
@@ -118,13 +135,16 @@ export class Watcher {
       tsDiagnostics.push(...list);
     }
     for (const f of [...this.tsByFile.keys()]) if (!live.has(f)) this.tsByFile.delete(f);
+    phase("typecheck");
     for (const [node, e] of [...this.entries]) {
       if ([...e.files].some((f) => affected.has(f))) this.entries.delete(node);
     }
+    const rebuilt = new Set<string>();
     const entryOf = (h: AnalysisHost, hasher: Hasher, d: Discovered<ExperimentInfo>) => {
       const hit = this.entries.get(d.info.node);
       if (hit) return hit.entry;
       const entry = experimentEntry(h, hasher, d);
+      if (entry) rebuilt.add(entry.name);
       const deps = new Set<string>([d.info.file.fileName, ...d.addresses.map((a) => a.file.fileName)]);
       for (const s of d.info.steps ?? []) {
         deps.add(s.node.getSourceFile().fileName);
@@ -133,14 +153,17 @@ export class Watcher {
       this.entries.set(d.info.node, { entry, files: deps });
       return entry;
     };
-    this.analysis = analyze(this.loaded, { tsDiagnostics, hasher: this.hasher!, entryOf });
+    this.analysis = analyze(this.loaded, { tsDiagnostics, hasher: this.hasher!, tracer: this.tracer!, constructions: this.constructions, entryOf });
     const diagnostics = [...this.analysis.diagnostics];
+    phase("analyze");
     let written: string[] = [];
     if (this.options.emit !== false && !hasErrors(diagnostics)) {
-      const r = await this.emitter.emit(this.analysis.manifest, runnerPlans(this.analysis));
+      const r = await this.emitter.emit(this.analysis.manifest, runnerPlans(this.analysis), first || this.lastFailed ? undefined : rebuilt);
       written = r.written;
       diagnostics.push(...r.diagnostics);
     }
+    phase("emit");
+    this.lastFailed = hasErrors(diagnostics);
     return {
       ok: !hasErrors(diagnostics),
       diagnostics: sortDiagnostics(diagnostics),
@@ -149,6 +172,7 @@ export class Watcher {
       changed: first ? files.map((f) => f.fileName) : changedFiles,
       rechecked,
       durationMs: performance.now() - t0,
+      phases,
     };
   }
 
@@ -175,6 +199,5 @@ export class Watcher {
     clearTimeout(this.timer);
     this.fsWatcher?.close();
     await this.running.catch(() => undefined);
-    await this.emitter.dispose();
   }
 }
