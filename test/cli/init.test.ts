@@ -1,0 +1,64 @@
+// crystallize init, then compile and run, in a fresh folder. A real user runs `npm install`
+// (which installs crystallize, typescript and @types/node); offline, the test links the same
+// packages from this repository into the new project's node_modules instead.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const repo = fileURLToPath(new URL("../..", import.meta.url));
+const bin = join(repo, "bin/crystallize.js");
+let tmp: string;
+
+function cli(args: string[], cwd: string) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: "utf8", timeout: 180_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), "cry-init-"));
+  // The package's type declarations come from the full build (npm run build / prepare); tests
+  // only build JavaScript, so build the declarations once when they are missing.
+  if (!existsSync(join(repo, "dist/dsl/index.d.ts")) || !existsSync(join(repo, "dist/stats/index.d.ts"))) {
+    spawnSync(process.execPath, [join(repo, "node_modules/typescript/bin/tsc"), "-p", join(repo, "tsconfig.build.json")], { stdio: "ignore" });
+  }
+}, 240_000);
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe("crystallize init", () => {
+  it("creates a project that compiles and runs", () => {
+    const dir = join(tmp, "my-study");
+    const init = cli(["init", dir], tmp);
+    expect(init.code, init.stderr).toBe(0);
+    expect(init.stdout).toMatch(/npm install/);
+    for (const f of ["package.json", "tsconfig.json", ".gitignore", "README.md", "src/experiment.ts"]) expect(existsSync(join(dir, f)), f).toBe(true);
+    const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+    expect(pkg).toMatchObject({ name: "my-study", type: "module", dependencies: { crystallize: expect.stringMatching(/^\^\d/) } });
+
+    // What `npm install` would provide, linked from this repository.
+    mkdirSync(join(dir, "node_modules/@types"), { recursive: true });
+    symlinkSync(repo, join(dir, "node_modules/crystallize"), "dir");
+    symlinkSync(join(repo, "node_modules/typescript"), join(dir, "node_modules/typescript"), "dir");
+    symlinkSync(join(repo, "node_modules/@types/node"), join(dir, "node_modules/@types/node"), "dir");
+
+    const compiled = cli(["compile"], dir);
+    expect(compiled.stderr).toContain("compiled 1 experiment");
+    expect(compiled.code).toBe(0);
+    const run = cli(["run", "example", "--replicates", "3", "--json"], dir);
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result).toMatchObject({ experiment: "example", replicates: 3, conditions: ["baseline", "doubled"] });
+    expect(result.hypotheses[0].name).toBe("mean_up");
+  }, 240_000);
+
+  it("refuses a folder that is not empty", () => {
+    const dir = join(tmp, "busy");
+    mkdirSync(dir);
+    spawnSync("touch", [join(dir, "file.txt")]);
+    const r = cli(["init", dir], tmp);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/is not empty; run init in a new or empty folder/);
+  });
+});

@@ -1,0 +1,89 @@
+// Watch mode: after an edit, only the changed file (and its importers) is re-checked, the hashes
+// of exactly the edited steps change, errors appear and go away, and `compile --watch --json`
+// reports each recompile as a JSON line.
+import { spawn } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Watcher } from "../../src/compiler/watch.js";
+
+const fixture = fileURLToPath(new URL("../fixtures/compiler/projects/basic", import.meta.url));
+const dsl = fileURLToPath(new URL("../../src/dsl/index.ts", import.meta.url));
+const typeRoots = fileURLToPath(new URL("../../node_modules/@types", import.meta.url));
+const bin = fileURLToPath(new URL("../../bin/crystallize.js", import.meta.url));
+let dir: string;
+let demo: string;
+let original: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "cry-watch-"));
+  cpSync(join(fixture, "src"), join(dir, "src"), { recursive: true });
+  writeFileSync(
+    join(dir, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, skipLibCheck: true, noEmit: true, types: ["node"], typeRoots: [typeRoots], paths: { crystallize: [dsl] } },
+      include: ["src"],
+    }),
+  );
+  demo = join(dir, "src/demo.ts");
+  original = readFileSync(demo, "utf8");
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const stepHash = (r: { manifest?: { experiments: readonly { name: string; steps: readonly { name: string | null; hash: string | null }[] }[] } }, step: string) =>
+  r.manifest!.experiments.find((e) => e.name === "demo")!.steps.find((s) => s.name === step)!.hash;
+
+describe("Watcher", () => {
+  it("re-checks only what changed and updates exactly the edited step's hash", async () => {
+    const w = Watcher.create({ project: dir });
+    if (!(w instanceof Watcher)) throw new Error("no watcher");
+    try {
+      const first = await w.update();
+      expect(first.ok).toBe(true);
+      const runner = join(dir, ".crystallize/runners/demo.mjs");
+      const runnerBefore = readFileSync(runner, "utf8");
+
+      writeFileSync(demo, original.replace("xs.reduce((a, b) => a + b, 0) / xs.length", "xs.reduce((a, b) => a + b, 1) / xs.length"));
+      const second = await w.update([demo]);
+      expect(second.ok).toBe(true);
+      expect(second.rechecked).toBe(1);
+      expect(stepHash(second, "summarize")).not.toBe(stepHash(first, "summarize"));
+      expect(stepHash(second, "scale")).toBe(stepHash(first, "scale"));
+      expect(readFileSync(runner, "utf8")).not.toBe(runnerBefore);
+      expect(Object.keys(second.phases)).toEqual(["program", "typecheck", "analyze", "emit"]);
+
+      writeFileSync(demo, original.replace("replicates: 5", 'replicates: "five"'));
+      const broken = await w.update([demo]);
+      expect(broken.ok).toBe(false);
+      expect(broken.diagnostics.some((d) => d.code === "TS2322" && d.file === demo)).toBe(true);
+
+      writeFileSync(demo, original);
+      const fixed = await w.update([demo]);
+      expect(fixed.ok).toBe(true);
+      expect(stepHash(fixed, "summarize")).toBe(stepHash(first, "summarize"));
+    } finally {
+      await w.close();
+    }
+  });
+});
+
+describe("crystallize compile --watch --json", () => {
+  it("prints a JSON line per compile, and recompiles when a file changes", async () => {
+    const child = spawn(process.execPath, [bin, "compile", "--watch", "--json", "--project", dir], { stdio: ["ignore", "pipe", "pipe"] });
+    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    try {
+      const first = JSON.parse((await lines.next()).value as string);
+      expect(first).toMatchObject({ ok: true, diagnostics: [] });
+      writeFileSync(demo, original.replace("replicates: 5", "replicates: 0"));
+      const second = JSON.parse((await lines.next()).value as string);
+      expect(second.ok).toBe(false);
+      expect(second.diagnostics).toEqual([expect.objectContaining({ code: "CRY1007", line: 20, column: 15 })]);
+    } finally {
+      writeFileSync(demo, original);
+      child.kill("SIGINT");
+    }
+  }, 60_000);
+});
