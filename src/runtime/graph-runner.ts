@@ -190,6 +190,7 @@ export async function runGraph(g: Graph, options: GraphRunOptions, defaults: Run
 
   const outDir = options.outDir ?? ".crystallize";
   let writeError: unknown;
+  const writes: Promise<void>[] = [];
 
   const results = new Map<string, Result>();
   const producers = new Map<string, ProducerArtifacts>();
@@ -266,16 +267,15 @@ export async function runGraph(g: Graph, options: GraphRunOptions, defaults: Run
     results.set(name, result);
     completed.push(name);
     producers.set(name, producerFromResult(result, { outDir, ...(capture ? { captured: capture } : {}), artifactsRoot }));
-    // No fsync: the rename keeps the file whole, and a lost update only makes resume rerun more.
-    try {
-      if (result.run.version !== undefined) {
-        const entry: NodeState = { version: result.run.version, status: result.run.status, fingerprint, inputs: inputVersions };
-        await writeCheckedJson(statePath, { ...entry }, { fsync: false });
-      } else if (prev) {
-        await rm(statePath, { force: true });
-      }
-    } catch (e) {
-      writeError ??= e;
+    // Written in the background (awaited before run() settles) and without fsync: the rename keeps
+    // the file whole, and a lost update only makes resume rerun more.
+    const unchanged =
+      wasReused && prev !== undefined && prev.version === result.run.version && prev.status === "completed" && prev.fingerprint === fingerprint;
+    if (result.run.version !== undefined && !unchanged) {
+      const entry: NodeState = { version: result.run.version, status: result.run.status, fingerprint, inputs: inputVersions };
+      writes.push(writeCheckedJson(statePath, { ...entry }, { fsync: false }).catch((e: unknown) => void (writeError ??= e)));
+    } else if (result.run.version === undefined && prev) {
+      writes.push(rm(statePath, { force: true }).catch((e: unknown) => void (writeError ??= e)));
     }
     emit({ type: "end", experiment: name, at: performance.now(), reused: wasReused });
   };
@@ -327,6 +327,7 @@ export async function runGraph(g: Graph, options: GraphRunOptions, defaults: Run
     wake = undefined;
   }
 
+  await Promise.all(writes);
   const ordered = Object.freeze(
     Object.fromEntries(g.experiments.filter((e) => results.has(e.name)).map((e) => [e.name, results.get(e.name)!])),
   );
