@@ -168,7 +168,12 @@ describe("cancellation", () => {
     const rows = files.filter((f) => f.endsWith("rows.json"));
     expect(rows).toHaveLength(finished);
     expect(partial.artifacts).toHaveLength(finished);
-    for (const f of files) expect(() => JSON.parse(readFileSync(f, "utf8"))).not.toThrow();
+    // Every file is whole: JSON documents parse, and append logs (.jsonl) hold whole lines only.
+    for (const f of files) {
+      const text = readFileSync(f, "utf8");
+      const docs = f.endsWith(".jsonl") ? text.split("\n").filter((l) => l !== "") : [text];
+      for (const d of docs) expect(() => JSON.parse(d), f).not.toThrow();
+    }
     for (const f of rows) expect(JSON.parse(readFileSync(f, "utf8")).rows).toHaveLength(20_000);
   });
 
