@@ -7,9 +7,9 @@
 // which is most of a cold start (see bench/agentic.bench.mjs).
 // Fallback (no private cache directory, or the bundle cannot be built): `node child.js <config>`.
 import { createHash } from "node:crypto";
-import { existsSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { isPrivateDir } from "./private-dir.js";
 
 /** Runs the bundle given as argv[1] with V8's code cache (kept beside it, keyed by the V8 flags). */
@@ -76,8 +76,24 @@ async function buildBundle(childEntry: string, cacheDir: string): Promise<string
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, text, { mode: 0o600 });
     renameSync(tmp, file);
+    pruneStale(cacheDir, basename(file));
   }
   return file;
+}
+
+const STALE_MS = 7 * 24 * 3600 * 1000;
+
+/** Removes bundles (and their code caches) of other versions not used for a week. */
+function pruneStale(cacheDir: string, current: string): void {
+  try {
+    for (const name of readdirSync(cacheDir)) {
+      if (!name.startsWith("sandbox-child-") || name.startsWith(current)) continue;
+      const path = join(cacheDir, name);
+      if (Date.now() - statSync(path).mtimeMs > STALE_MS) rmSync(path, { force: true });
+    }
+  } catch {
+    // pruning is best effort
+  }
 }
 
 const launches = new Map<string, Promise<readonly string[]>>();

@@ -154,6 +154,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     spare: options.warmSpare ?? true,
     spec: childLaunchArgs(childEntry, cacheDir).then((launchArgs) => ({
       launchArgs,
+      fallbackLaunchArgs: [childEntry],
       memoryMb,
       config: { allowedImports, resolveFrom, cacheDir },
     })),

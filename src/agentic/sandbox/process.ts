@@ -16,6 +16,8 @@ import type { ChildConfig, ChildMessage, JobDone, JobFailed, JobMessage } from "
 export interface ProcessSpec {
   /** Node arguments that start the child, before its configuration (see child-bundle.ts). */
   readonly launchArgs: readonly string[];
+  /** Used instead when the bundle named by launchArgs has disappeared (a temp-directory cleaner). */
+  readonly fallbackLaunchArgs: readonly string[];
   readonly config: ChildConfig;
   readonly memoryMb: number;
 }
@@ -78,7 +80,9 @@ export class SandboxProcess {
 
   constructor(private readonly spec: ProcessSpec) {
     const config = Buffer.from(JSON.stringify(spec.config), "utf8").toString("base64");
-    const args = [`--max-old-space-size=${spec.memoryMb}`, ...spec.launchArgs, config];
+    const bundle = spec.launchArgs[0] === "-e" ? spec.launchArgs[2] : undefined;
+    const launch = bundle !== undefined && !existsSync(bundle) ? spec.fallbackLaunchArgs : spec.launchArgs;
+    const args = [`--max-old-space-size=${spec.memoryMb}`, ...launch, config];
     this.child = spawn(process.execPath, args, {
       stdio: ["ignore", "ignore", "pipe", "ipc"],
       serialization: "advanced",
