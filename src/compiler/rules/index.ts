@@ -20,6 +20,8 @@ export const projectCodes = [
   { code: "CRY0002", severity: "error", summary: "The tsconfig cannot be read.", fix: "Fix the JSON (the message names the problem)." },
   { code: "CRY0003", severity: "error", summary: "The project has no TypeScript files.", fix: "Check the tsconfig's include/files." },
   { code: "CRY0900", severity: "error", summary: "The compiler failed on this file (a bug in crystallize).", fix: "Please report it with the file; other files are still checked." },
+  { code: "CRY4006", severity: "error", summary: "A runner could not be built by esbuild (an import that cannot be resolved).", fix: "Fix the import; runners bundle the project's code and keep packages external." },
+  { code: "CRY4007", severity: "error", summary: "A bundle could not be built by esbuild.", fix: "Fix the import the message names; every package the experiment uses must be installed." },
 ] as const;
 
 export function runRules(ctx: RuleContext, only?: readonly string[]): Diagnostic[] {
