@@ -31,3 +31,4 @@ export * from "./errors.js";
 export { replicateSeed, streamSeed, fallbackStepHash, formatResult, createFileCache, clearCache } from "./runtime/index.js";
 export type { StepCache, StepCacheRequest, CachedStep, RunStorage, RunSummary, StoragePlugin, StoredTask } from "./runtime/index.js";
 export { canonicalHash, createCanonicalHasher, canonicalValue, UnhashableValueError, type CanonicalHasher } from "./runtime/canonical-hash.js";
+export { renderGraph, describeGraph, type GraphDescription, type GraphFormat } from "./runtime/graph-render.js";
