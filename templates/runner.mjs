@@ -2,13 +2,16 @@
 // Runs one experiment with the structural step hashes of the compiler's manifest, and doubles as
 // a command: `node runner.mjs --replicates 5 --json`. Imported, it exports the experiment (for
 // workers, which import it by module URL and export name) and `main(argv)`.
-import { isMainThread } from "node:worker_threads";
+import { isMainThread, workerData } from "node:worker_threads";
 import { realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
 /** What the compiler checked and hashed (a slice of .crystallize/manifest.json). */
 export const compiled = /* @crystallize:compiled */ {};
 export const stepHashes = compiled.stepHashes;
+
+/** In a bundle: the runtime's worker entry, inlined, so that parallel() workers can start from this one file. */
+const workerEntry = /* @crystallize:worker */ null;
 
 /** The experiment, once loaded (set before this module finishes loading, except when it runs as the command). */
 export let experiment;
@@ -112,7 +115,7 @@ export async function runExperiment(opts = {}) {
   let execution;
   if (workers !== undefined) {
     const { parallel } = await import("crystallize");
-    execution = parallel({ workers });
+    execution = parallel(workerEntry ? { workers, workerEntry: new URL(import.meta.url) } : { workers });
   }
   const options = {
     stepHashes,
@@ -187,4 +190,8 @@ function isEntry() {
 }
 
 if (isEntry()) process.exitCode = await main();
-else await load();
+else {
+  // A parallel() worker started from this bundle: run the worker entry, which imports this module.
+  if (workerEntry && !isMainThread && workerData?.module === import.meta.url) await workerEntry();
+  await load();
+}

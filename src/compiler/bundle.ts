@@ -2,11 +2,11 @@
 // packages), built with esbuild (platform node, format esm, a createRequire banner for CommonJS
 // dependencies). Deterministic: two builds of the same code give the same bytes.
 import { createRequire } from "node:module";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Plugin } from "esbuild";
 import { compile, type CompileOptions } from "./compile.js";
 import { diagnosticOf, type Diagnostic } from "./diagnostics.js";
-import { runnerSource, writeIfChanged } from "./emit.js";
+import { runnerSource, WORKER_ENTRY_SPECIFIER, writeIfChanged } from "./emit.js";
 import { findExperiment } from "./lookup.js";
 
 export interface BundleOptions extends CompileOptions {
@@ -38,6 +38,10 @@ function crystallizeResolver(root: string): Plugin {
       build.onResolve({ filter: /^crystallize(\/.*)?$/ }, (args) => {
         for (const from of [join(root, "package.json"), import.meta.url]) {
           try {
+            if (args.path === WORKER_ENTRY_SPECIFIER) {
+              const pkg = createRequire(from).resolve("crystallize/package.json");
+              return { path: join(dirname(pkg), "dist", "plugins", "execution", "worker-entry.js") };
+            }
             return { path: createRequire(from).resolve(args.path) };
           } catch {
             // next
@@ -61,7 +65,7 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
   const esbuild = await import("esbuild");
   try {
     const result = await esbuild.build({
-      stdin: { contents: runnerSource(entry, moduleFile), resolveDir: compiled.root, sourcefile: `crystallize-runner-${entry.name}.mjs`, loader: "js" },
+      stdin: { contents: runnerSource(entry, moduleFile, { bundle: true }), resolveDir: compiled.root, sourcefile: `crystallize-runner-${entry.name}.mjs`, loader: "js" },
       bundle: true,
       platform: "node",
       format: "esm",

@@ -23,7 +23,9 @@ function runnerTemplate(): string {
 }
 
 /** The source of a runner for one experiment (before bundling). */
-export function runnerSource(entry: ManifestExperiment, moduleFile: string): string {
+export const WORKER_ENTRY_SPECIFIER = "crystallize/internal-worker-entry";
+
+export function runnerSource(entry: ManifestExperiment, moduleFile: string, options: { bundle?: boolean } = {}): string {
   const compiled = {
     name: entry.name,
     file: entry.file,
@@ -36,8 +38,12 @@ export function runnerSource(entry: ManifestExperiment, moduleFile: string): str
   const src = runnerTemplate();
   const a = "/* @crystallize:compiled */ {}";
   const b = '/* @crystallize:module */ "./experiment.js"';
-  if (!src.includes(a) || !src.includes(b)) throw new Error("templates/runner.mjs lost its placeholders");
-  return src.replace(a, () => JSON.stringify(compiled, null, 2)).replace(b, () => JSON.stringify(moduleFile.split("\\").join("/")));
+  const c = "/* @crystallize:worker */ null";
+  if (!src.includes(a) || !src.includes(b) || !src.includes(c)) throw new Error("templates/runner.mjs lost its placeholders");
+  return src
+    .replace(a, () => JSON.stringify(compiled, null, 2))
+    .replace(b, () => JSON.stringify(moduleFile.split("\\").join("/")))
+    .replace(c, () => (options.bundle ? `() => import(${JSON.stringify(WORKER_ENTRY_SPECIFIER)})` : "null"));
 }
 
 export interface RunnerPlan {

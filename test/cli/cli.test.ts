@@ -205,9 +205,13 @@ describe("crystallize bundle", () => {
     copyFileSync(a, join(empty, "demo.mjs"));
     const help = spawnSync(process.execPath, ["demo.mjs", "--help"], { cwd: empty, encoding: "utf8" });
     expect(help.status).toBe(0);
-    const run = spawnSync(process.execPath, ["demo.mjs", "--replicates", "2", "--json"], { cwd: empty, encoding: "utf8" });
+    const run = spawnSync(process.execPath, ["demo.mjs", "--replicates", "2", "--json", "--no-cache"], { cwd: empty, encoding: "utf8" });
     expect(run.status, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ experiment: "demo", replicates: 2 });
+    // parallel() workers start from the same single file, and agree with the serial run.
+    const workers = spawnSync(process.execPath, ["demo.mjs", "--replicates", "2", "--json", "--no-cache", "--workers", "2"], { cwd: empty, encoding: "utf8" });
+    expect(workers.status, workers.stderr).toBe(0);
+    expect(workers.stdout).toBe(run.stdout);
   });
 
   it("names the closest experiments when the name matches nothing", () => {

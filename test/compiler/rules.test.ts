@@ -78,6 +78,11 @@ describe("rule fixtures", () => {
     }
   });
 
+  it("are all documented in docs/compiler.md", () => {
+    const doc = readFileSync(fileURLToPath(new URL("../../docs/compiler.md", import.meta.url)), "utf8");
+    for (const r of rules) expect(doc, r.code).toContain(`| ${r.code} | ${r.name} | ${r.severity} |`);
+  });
+
   it("severities follow the rule table", () => {
     for (const d of analysis.diagnostics.filter((x) => x.code.startsWith("CRY"))) {
       expect(d.severity, d.code).toBe(rules.find((r) => r.code === d.code)!.severity);

@@ -2,7 +2,7 @@
 // that escaped the types (through `any`, casts or plain JavaScript) before anything runs.
 import ts from "typescript";
 import { findNonJson, NonJson, UNKNOWN, type Static } from "../evaluate.js";
-import { knownSteps, type ExperimentInfo, type HypothesisInfo, type Named, type StepInfo, type TreatmentInfo, type Value } from "../discover.js";
+import { isProjectFile, knownSteps, type ExperimentInfo, type HypothesisInfo, type Named, type StepInfo, type TreatmentInfo, type Value } from "../discover.js";
 import { didYouMean, quoteList } from "../suggest.js";
 import type { Rule, RuleContext } from "./rule.js";
 
@@ -83,6 +83,20 @@ function namedNodes(ctx: RuleContext): { what: string; n: Named & { node: ts.Nod
     for (const h of e.hypotheses ?? []) add("hypothesis", h);
   }
   return out;
+}
+
+/** A pipeline element built by a package's function (a library step factory): nothing to fix in the project. */
+function fromPackage(ctx: RuleContext, node: ts.Node): boolean {
+  if (!ts.isCallExpression(node)) return false;
+  const callee = ts.isPropertyAccessExpression(node.expression) ? node.expression.name : node.expression;
+  try {
+    let sym = ctx.host.checker.getSymbolAtLocation(callee);
+    if (sym && sym.flags & ts.SymbolFlags.Alias) sym = ctx.host.checker.getAliasedSymbol(sym);
+    const decl = sym?.valueDeclaration ?? sym?.declarations?.[0];
+    return !!decl && !isProjectFile(ctx.host, decl.getSourceFile());
+  } catch {
+    return false;
+  }
 }
 
 export const wiringRules: Rule[] = [
@@ -371,7 +385,7 @@ export const wiringRules: Rule[] = [
     check(ctx, report) {
       for (const e of allExperiments(ctx)) {
         (e.steps ?? []).forEach((s: Value, i) => {
-          if (s.kind !== "step") {
+          if (s.kind !== "step" && !fromPackage(ctx, s.node)) {
             report(e.stepUses[i] ?? s.node, `the compiler cannot follow this pipeline element to a step(...) call, so it is neither checked nor given a structural hash (the runtime falls back to its own); define the step with step(name, ...) in a const`);
           }
         });
