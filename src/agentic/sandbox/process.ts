@@ -91,6 +91,11 @@ export class SandboxProcess {
       windowsHide: true,
     });
     trackForExit(this.child);
+    // An 'error' event without a listener would throw in the host (a failed spawn, a send to a
+    // channel that just closed): record it; the exit handler reports the job's failure.
+    this.child.on("error", (error) => {
+      this.stderrTail = `${this.stderrTail}\n${error.message}`.slice(-STDERR_KEEP);
+    });
     const stderr = this.child.stderr as Readable & { unref?: () => void };
     stderr.setEncoding("utf8");
     stderr.on("data", (chunk: string) => {
@@ -189,6 +194,12 @@ export class SandboxProcess {
       try {
         this.child.send(job);
       } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        if (typeof code === "string" && code.startsWith("ERR_IPC")) {
+          // The channel is gone: the process is dying; the job fails as a crash.
+          this.kill("runtime-error");
+          return;
+        }
         clearTimeout(timer);
         this.running = undefined;
         this.state = "ready";
