@@ -78,10 +78,12 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
       absWorkingDir: compiled.root,
       write: false,
       logLevel: "silent",
-      outfile: outFile,
+      // A fixed nominal name: esbuild's minified names depend on the output file's name, and the
+      // bundle must not (write: false, the bytes go to outFile below).
+      outfile: join(compiled.root, "crystallize-bundle.mjs"),
       plugins: [crystallizeResolver(compiled.root)],
     });
-    const out = result.outputFiles.find((f) => f.path === outFile) ?? result.outputFiles[0]!;
+    const out = result.outputFiles.find((f) => f.path.endsWith(".mjs")) ?? result.outputFiles[0]!;
     writeIfChanged(outFile, out.contents);
     return { ok: true, diagnostics: compiled.diagnostics, outFile, bytes: out.contents.byteLength };
   } catch (err) {
