@@ -4,6 +4,7 @@ export { BoundedExecutionError, SANDBOX_FAILURE_REASONS, isSandboxFailureReason 
 export type { BoundedExecutionDetails, SandboxFailureReason } from "./errors.js";
 export { createSandbox, SANDBOX_DEFAULTS } from "./sandbox/host.js";
 export type { Sandbox, SandboxOptions, SandboxResult, SandboxRunOptions } from "./sandbox/host.js";
+export type { StartupReport } from "./sandbox/pool.js";
 export { claim, spec, parseClaim, parseSpec, RELATIONS, BUILTIN_TRANSFORMS, DEFAULT_TOLERANCE } from "./schema.js";
 export type {
   Claim,

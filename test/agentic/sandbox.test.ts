@@ -215,6 +215,13 @@ describe("createSandbox: options, pools and closing", () => {
       const results = await Promise.all(Array.from({ length: 6 }, (_, i) => pool.run<number>(`export default (x) => x * 2`, i)));
       expect(results.map((r) => r.value)).toEqual([0, 2, 4, 6, 8, 10]);
       expect(pool.processesStarted).toBe(2);
+      const startups = pool.startups();
+      expect(startups).toHaveLength(2);
+      for (const s of startups) {
+        expect(s.childCpuMs).toBeGreaterThan(0);
+        expect(s.hostMs).toBeGreaterThan(0);
+        expect(["hit", "miss"]).toContain(s.codeCache);
+      }
     } finally {
       await pool.close();
     }

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { CrystallizeError, ValidationError } from "../../errors.js";
 import { BoundedExecutionError } from "../errors.js";
 import { childLaunchArgs } from "./child-bundle.js";
-import { ProcessPool } from "./pool.js";
+import { ProcessPool, type StartupReport } from "./pool.js";
 import { createPreparer, type PreparedCode } from "./prepare.js";
 import { addressSpaceLimitsAvailable } from "./process.js";
 
@@ -73,6 +73,8 @@ export interface Sandbox {
   };
   /** Processes started so far, replacements included. */
   readonly processesStarted: number;
+  /** How the recent processes started (most recent last). */
+  startups(): readonly StartupReport[];
 }
 
 export const SANDBOX_DEFAULTS = Object.freeze({
@@ -210,5 +212,6 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     get processesStarted() {
       return pool.spawned;
     },
+    startups: () => [...pool.startups],
   };
 }

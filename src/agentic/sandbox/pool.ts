@@ -26,6 +26,17 @@ interface QueuedJob {
 
 const MAX_CONSECUTIVE_BOOT_FAILURES = 3;
 
+/** How one sandbox process started. */
+export interface StartupReport {
+  /** Spawn to ready (limits applied), as the host saw it. */
+  readonly hostMs: number;
+  /** Process start to ready, as the child saw it. */
+  readonly childMs: number;
+  /** CPU time (user + system) the child used to get ready: insensitive to machine load. */
+  readonly childCpuMs: number;
+  readonly codeCache: "hit" | "miss" | "off";
+}
+
 export class ProcessPool {
   private readonly workers: SandboxProcess[] = [];
   private spare: SandboxProcess | undefined;
@@ -35,6 +46,8 @@ export class ProcessPool {
   private bootFailures = 0;
   /** Processes started so far (for tests and benchmarks). */
   spawned = 0;
+  /** Start-ups seen, most recent last (at most 32). */
+  readonly startups: StartupReport[] = [];
 
   private spec: ProcessSpec | undefined;
   private readonly specReady: Promise<void>;
@@ -60,6 +73,14 @@ export class ProcessPool {
     p.ready.then(
       () => {
         this.bootFailures = 0;
+        const r = p.readyReport;
+        this.startups.push({
+          hostMs: p.readyAfterMs ?? NaN,
+          childMs: r?.bootMs ?? NaN,
+          childCpuMs: r?.cpuMs ?? NaN,
+          codeCache: r?.codeCache ?? "off",
+        });
+        if (this.startups.length > 32) this.startups.shift();
         this.dispatch();
       },
       (error: Error) => {

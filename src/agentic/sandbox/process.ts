@@ -11,7 +11,7 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { BoundedExecutionError, type SandboxFailureReason } from "../errors.js";
-import type { ChildConfig, ChildMessage, JobDone, JobFailed, JobMessage } from "./protocol.js";
+import type { ChildConfig, ChildMessage, JobDone, JobFailed, JobMessage, ReadyMessage } from "./protocol.js";
 
 export interface ProcessSpec {
   /** Node arguments that start the child, before its configuration (see child-bundle.ts). */
@@ -67,6 +67,8 @@ export class SandboxProcess {
   readonly ready: Promise<void>;
   /** Milliseconds from spawn to ready, as the host saw it. */
   readyAfterMs: number | undefined;
+  /** What the child reported when it became ready (boot phases, CPU time, code cache). */
+  readyReport: ReadyMessage | undefined;
   readonly spawnedAt = performance.now();
 
   private readonly child: ChildProcess;
@@ -121,6 +123,7 @@ export class SandboxProcess {
               if (this.state !== "starting") return reject(new Error("the sandbox process died while starting"));
               this.state = "ready";
               this.readyAfterMs = performance.now() - this.spawnedAt;
+              this.readyReport = message;
               this.child.on("message", (m: ChildMessage) => this.handleMessage(m));
               resolve();
             },
