@@ -5,7 +5,7 @@ import { mean, sumAbs, sumOfSquares } from "./descriptive.js";
 import { normalCdf, normalQuantile } from "./distributions.js";
 import { cohensDUnchecked } from "./effect-size.js";
 import { makeResult } from "./result.js";
-import { createRandomInt32, isSeed, UINT32_SCALE, type Seed } from "./rng.js";
+import { createIndexStream, isSeed, type Seed } from "./rng.js";
 import { checkSamples, describeValue } from "./samples.js";
 import { defineVerifier, readOptions, throwIfProblems, type DefinedVerifier } from "./verifier.js";
 
@@ -99,16 +99,9 @@ export function permutationCounts(
     }
   } else {
     total = permutations;
-    const next = createRandomInt32(seed);
+    const stream = createIndexStream(seed);
     for (let p = 0; p < permutations; p++) {
-      let s = 0;
-      for (let i = 0; i < k; i++) {
-        const j = i + Math.floor((next() >>> 0) * ((n - i) * UINT32_SCALE));
-        const v = pool[j] as number;
-        pool[j] = pool[i] as number;
-        pool[i] = v;
-        s += v;
-      }
+      const s = stream.shuffleSum(pool, k);
       if (s <= low) atMost++;
       if (s >= high) atLeast++;
     }
@@ -209,19 +202,15 @@ export function bootstrapDistribution(
   resamples: number,
   seed: Seed,
 ): Float64Array {
-  const next = createRandomInt32(seed);
+  const stream = createIndexStream(seed);
   const x = Float64Array.from(treatment);
   const y = Float64Array.from(baseline);
   const n = x.length;
   const m = y.length;
-  const scaleX = n * UINT32_SCALE;
-  const scaleY = m * UINT32_SCALE;
   const out = new Float64Array(resamples);
   for (let r = 0; r < resamples; r++) {
-    let sx = 0;
-    for (let i = 0; i < n; i++) sx += x[Math.floor((next() >>> 0) * scaleX)] as number;
-    let sy = 0;
-    for (let i = 0; i < m; i++) sy += y[Math.floor((next() >>> 0) * scaleY)] as number;
+    const sx = stream.sampleSum(x, n);
+    const sy = stream.sampleSum(y, m);
     out[r] = sx / n - sy / m;
   }
   return out.sort();

@@ -10,7 +10,7 @@ import {
   quantileSorted,
   summariseBootstrap,
 } from "../../src/stats/resampling.js";
-import { createRandomInt32, UINT32_SCALE } from "../../src/stats/rng.js";
+import { createIndexStream, indexStreamFrom } from "../../src/stats/rng.js";
 import { expectClose, extra, sharedCase, TOL } from "./helpers.js";
 
 const alternatives = ["two-sided", "greater", "less"] as const;
@@ -62,21 +62,18 @@ describe("permutationTest: random permutations", () => {
     expect(perm.significant).toBe(true);
   });
 
-  it("random p-values converge to the exact ones (Monte Carlo error within 4 standard errors)", () => {
-    for (const c of extra.permutationExact) {
-      const budget = 20_000;
+  it("random p-values agree with the exact ones within Monte Carlo error (4 standard errors)", () => {
+    const big = extra.permutationExact.filter((c) => c.combinations >= 200);
+    expect(big.length).toBeGreaterThanOrEqual(4);
+    for (const c of big) {
+      const n = c.combinations - 1; // one split short of enumerating: random draws
       for (const alternative of alternatives) {
         const exact = c[alternative].p;
-        // More splits than the budget is impossible here, so force random draws by a tiny budget
-        // and compare averages over many draws instead.
-        const small = Math.max(1, c.combinations - 1);
-        const estimate = permutationTest({ permutations: Math.min(small, budget), seed: 3, alternative }).test({
-          treatment: c.a,
-          baseline: c.b,
-        }).pValue;
-        const n = Math.min(small, budget);
-        const se = Math.sqrt((Math.min(exact, 1 - exact) + 1 / n) / n) * (alternative === "two-sided" ? 2 : 1);
-        expect(Math.abs(estimate - exact)).toBeLessThan(4 * se + 2 / n);
+        const r = permutationTest({ permutations: n, seed: 3, alternative }).test({ treatment: c.a, baseline: c.b });
+        expect(r.method).toBe(`Permutation test (${n} random permutations)`);
+        const q = alternative === "two-sided" ? exact / 2 : exact;
+        const se = Math.sqrt((q * (1 - q)) / n) * (alternative === "two-sided" ? 2 : 1);
+        expect(Math.abs(r.pValue - exact), `${c.a.length} vs ${c.b.length} ${alternative}`).toBeLessThan(4 * se + 2 / n);
       }
     }
   });
@@ -252,27 +249,112 @@ describe("resampling options are validated", () => {
   });
 });
 
-describe("the seeded generator", () => {
-  it("is deterministic, uniform on [0, 1) once scaled, and numbers equal their strings", () => {
-    const a = createRandomInt32(42);
-    const b = createRandomInt32("42");
-    const ints = Array.from({ length: 10_000 }, () => a());
-    expect(Array.from({ length: 10_000 }, () => b())).toEqual(ints);
-    expect(createRandomInt32(43)()).not.toBe(createRandomInt32(42)());
-    const xs = ints.map((v) => (v >>> 0) * UINT32_SCALE);
-    expect(Math.min(...xs)).toBeGreaterThanOrEqual(0);
-    expect(Math.max(...xs)).toBeLessThan(1);
-    const m = xs.reduce((s, v) => s + v, 0) / xs.length;
-    expect(m).toBeCloseTo(0.5, 1);
-    const buckets = new Array<number>(10).fill(0);
-    for (const x of xs) buckets[Math.floor(x * 10)]!++;
-    for (const count of buckets) expect(Math.abs(count - 1000)).toBeLessThan(150);
+describe("the seeded index stream", () => {
+  it("is deterministic, and numbers equal their strings", () => {
+    const draw = (seed: number | string) => {
+      const s = createIndexStream(seed);
+      const values = Float64Array.from({ length: 1000 }, (_, i) => i);
+      const draws = Array.from({ length: 2500 }, () => s.sampleSum(values, 1));
+      const pool = Float64Array.from({ length: 3000 }, (_, i) => i);
+      const sum = s.shuffleSum(pool, 2500);
+      return [...draws, s.sampleSum(values, 999), ...pool, sum];
+    };
+    expect(draw(42)).toEqual(draw(42));
+    expect(draw("42")).toEqual(draw(42));
+    expect(draw(43)).not.toEqual(draw(42));
   });
 
-  it("scaled indices stay below n even for the largest draw", () => {
-    for (const n of [1, 2, 7, 1000, 2 ** 21 - 1, 2 ** 21, 2 ** 31 + 5, 2 ** 32 - 1]) {
-      expect(Math.floor(0xffffffff * (n * UINT32_SCALE))).toBeLessThan(n);
-      expect(Math.floor(0 * (n * UINT32_SCALE))).toBe(0);
+  it("is exactly uniform: every 16-bit half accepted yields each index equally often (Lemire)", () => {
+    for (const n of [1, 3, 7, 1000, 1023, 40_000, 65_536]) {
+      let t = 0;
+      // 2^15 words whose halves are every 16-bit value exactly once
+      const words = () => {
+        if (t >= 32_768) throw new Error("source exhausted");
+        const w = (t | ((t + 32_768) << 16)) >>> 0;
+        t++;
+        return w | 0;
+      };
+      const per = Math.floor(65_536 / n);
+      const stream = indexStreamFrom(words);
+      const values = Float64Array.from({ length: n }, (_, i) => i);
+      const counts = new Array<number>(n).fill(0);
+      for (let draw = 0; draw < n * per; draw++) counts[stream.sampleSum(values, 1)]!++;
+      expect(counts.every((c) => c === per), `n = ${n}`).toBe(true);
     }
+  });
+
+  it("shuffle steps are exactly uniform too", () => {
+    for (const n of [3, 1000, 40_000]) {
+      let t = 0;
+      const words = () => {
+        if (t >= 32_768) throw new Error("source exhausted");
+        const w = (t | ((t + 32_768) << 16)) >>> 0;
+        t++;
+        return w | 0;
+      };
+      const stream = indexStreamFrom(words);
+      const per = Math.floor(65_536 / n);
+      const counts = new Array<number>(n).fill(0);
+      const pool = new Float64Array(n);
+      for (let draw = 0; draw < n * per; draw++) {
+        for (let i = 0; i < n; i++) pool[i] = i;
+        counts[stream.shuffleSum(pool, 1)]!++;
+      }
+      expect(counts.every((c) => c === per), `n = ${n}`).toBe(true);
+    }
+  });
+
+  it("indices stay in range on every path (16-bit, 32-bit and 53-bit)", () => {
+    const s = createIndexStream(7);
+    for (const n of [1, 2, 999, 65_536, 65_537, 2_097_152, 2_097_153, 5_000_000]) {
+      const values = Float64Array.from({ length: n }, (_, i) => i);
+      for (let d = 0; d < 300; d++) {
+        const v = s.sampleSum(values, 1);
+        if (!(v >= 0 && v < n && Number.isInteger(v))) expect.fail(`index ${v} for n = ${n}`);
+      }
+      // several draws at once: the sum of indices, within bounds
+      const many = s.sampleSum(values, 500);
+      expect(many).toBeGreaterThanOrEqual(0);
+      expect(many).toBeLessThanOrEqual(500 * (n - 1));
+    }
+    expect(() => s.sampleSum(new Float64Array(0), 1)).toThrow(RangeError);
+  });
+
+  it("shuffleSum draws a k-subset in place and returns its sum, for small and huge pools", () => {
+    const s = createIndexStream(7);
+    for (const n of [1, 5, 1000, 65_536, 70_000]) {
+      const pool = Float64Array.from({ length: n }, (_, i) => i);
+      const k = Math.min(n, 3000);
+      const sum = s.shuffleSum(pool, k);
+      let expected = 0;
+      for (let i = 0; i < k; i++) expected += pool[i] as number;
+      expect(sum).toBe(expected);
+      // still a permutation of 0..n-1
+      expect([...pool].sort((a, b) => a - b).every((v, i) => v === i), `pool ${n}`).toBe(true);
+    }
+    expect(() => s.shuffleSum(new Float64Array(3), 4)).toThrow(RangeError);
+  });
+
+  it("uniform in distribution: indices (chi-square) and shuffles (all 24 orders of 4 items)", () => {
+    const s = createIndexStream("uniformity");
+    const n = 10;
+    const draws = 100_000;
+    const values = Float64Array.from({ length: n }, (_, i) => i);
+    const counts = new Array<number>(n).fill(0);
+    for (let d = 0; d < draws; d++) counts[s.sampleSum(values, 1)]!++;
+    const chi = counts.reduce((acc, c) => acc + (c - draws / n) ** 2 / (draws / n), 0);
+    expect(chi).toBeLessThan(27.88); // 99.9th percentile of chi-square with 9 df
+
+    const orders = new Map<string, number>();
+    const rounds = 48_000;
+    for (let r = 0; r < rounds; r++) {
+      const items = Float64Array.of(0, 1, 2, 3);
+      s.shuffleSum(items, 4);
+      const key = items.join("");
+      orders.set(key, (orders.get(key) ?? 0) + 1);
+    }
+    expect(orders.size).toBe(24);
+    const chi24 = [...orders.values()].reduce((acc, c) => acc + (c - rounds / 24) ** 2 / (rounds / 24), 0);
+    expect(chi24).toBeLessThan(49.73); // 99.9th percentile, 23 df
   });
 });
