@@ -52,14 +52,17 @@ export async function runTask(env: TaskEnvironment, ref: TaskRef, data?: { value
   const provenance: ProvenanceRecord[] = [];
   let failure: TaskFailure | undefined;
   let output: unknown;
-  let taskCtx: StepContext | undefined;
+  // Each plugin's per-replicate hooks get their own context: its artifacts are stored under
+  // `plugin.<name>` (like a step's under the step name) and it draws from its own stream.
+  let hookParams: Readonly<Record<string, unknown>> = EMPTY_PARAMS;
+  const hookCtx = (p: { readonly name: string }) => new StepContext(state, `plugin.${p.name}`, `plugin:${p.name}`, hookParams);
   try {
     const params = resolveTaskParams(plan, ref, seed, state);
     if (plan.beforeReplicate.length || plan.afterReplicate.length) {
-      taskCtx = new StepContext(state, `replicate:${ref.condition}`, "plugins", conditionValues(plan, ref.condition, params));
+      hookParams = conditionValues(plan, ref.condition, params);
       for (const p of plan.beforeReplicate) {
         try {
-          await p.beforeReplicate!(taskCtx);
+          await p.beforeReplicate!(hookCtx(p));
         } catch (e) {
           throw new TaskFailure(e, undefined, `plugin:${p.name}`);
         }
@@ -88,10 +91,9 @@ export async function runTask(env: TaskEnvironment, ref: TaskRef, data?: { value
 
   let outcome = buildOutcome(ref, seed, state, provenance, failure);
   if (plan.afterReplicate.length) {
-    const ctx = taskCtx ?? new StepContext(state, `replicate:${ref.condition}`, "plugins", EMPTY_PARAMS);
     for (const p of plan.afterReplicate) {
       try {
-        await p.afterReplicate!(ctx, outcome);
+        await p.afterReplicate!(hookCtx(p), outcome);
       } catch (e) {
         if (!failure) {
           failure = new TaskFailure(e, undefined, `plugin:${p.name}`);

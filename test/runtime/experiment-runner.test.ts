@@ -265,3 +265,29 @@ describe("experiment.apply()", () => {
     await expect(demo().apply(undefined, { treatment: "tripled" as "doubled" })).rejects.toThrow(/"tripled" is not a treatment/);
   });
 });
+
+describe("plugin hook contexts", () => {
+  it("give each plugin its own artifact folder and random stream", async () => {
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const outDir = mkdtempSync(join(tmpdir(), "cry-hooks-"));
+    try {
+      const draws: number[] = [];
+      const tracer: Plugin = {
+        name: "tracer",
+        beforeReplicate: (ctx) => void draws.push(ctx.random()),
+        afterReplicate: (ctx, outcome) => ctx.artifacts.write("trace.json", { status: outcome.status }),
+      };
+      const r = await experiment("hook-art", { source: numbers, pipeline: pipeline(summarize), plugins: [tracer], replicates: 2 }).run({ outDir, cache: false });
+      expect(r.errors).toEqual([]);
+      expect(r.artifacts.map((a) => [a.step, a.artifact, a.replicate])).toEqual([
+        ["plugin.tracer", "trace.json", 0],
+        ["plugin.tracer", "trace.json", 1],
+      ]);
+      expect(new Set(draws).size).toBe(2);
+    } finally {
+      rmSync(outDir, { recursive: true, force: true });
+    }
+  });
+});
