@@ -127,24 +127,34 @@ export async function compile(options: CompileOptions = {}): Promise<CompileResu
   }
   const { loaded } = load;
   const outDir = defaultOutDir(loaded.root, options.outDir, options.cwd);
+  // The DSL analysis first, so that esbuild builds the runners in its own process while this
+  // thread runs TypeScript's type check; the runners are written only if both are clean.
   let analysis: Analysis;
   try {
-    analysis = analyze(loaded);
+    analysis = analyze(loaded, { tsDiagnostics: [] });
   } catch (err) {
     return { ok: false, diagnostics: [internalError(err, loaded.tsconfig)], manifest: undefined, analysis: undefined, root: loaded.root, tsconfig: loaded.tsconfig, outDir, written: [] };
   }
-  const diagnostics = [...analysis.diagnostics];
+  const emitting = options.emit !== false && !hasErrors(analysis.diagnostics);
+  const pending = emitting ? new Emitter(loaded.root, loaded.tsconfig, outDir).start(analysis.manifest, runnerPlans(analysis)) : undefined;
+  let tsDiagnostics: Diagnostic[];
+  try {
+    tsDiagnostics = typeScriptDiagnostics(analysis.host.program);
+  } catch (err) {
+    tsDiagnostics = [internalError(err, loaded.tsconfig)];
+  }
+  const diagnostics = sortDiagnostics(dedupe([...tsDiagnostics, ...analysis.diagnostics]));
+  analysis = { ...analysis, diagnostics };
   let written: string[] = [];
-  if (options.emit !== false && !hasErrors(diagnostics)) {
-    const emitter = new Emitter(loaded.root, loaded.tsconfig, outDir);
+  if (pending && !hasErrors(diagnostics)) {
     try {
-      const r = await emitter.emit(analysis.manifest, runnerPlans(analysis));
+      const r = await pending.finish();
       written = r.written;
       diagnostics.push(...r.diagnostics);
     } catch (err) {
       diagnostics.push(internalError(err, loaded.tsconfig));
     }
-  }
+  } else await pending?.discard();
   return {
     ok: !hasErrors(diagnostics),
     diagnostics: sortDiagnostics(diagnostics),

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { BuildOptions, Plugin } from "esbuild";
+import type { BuildOptions } from "esbuild";
 import { diagnosticOf, type Diagnostic } from "./diagnostics.js";
 import { MANIFEST_VERSION, serializeManifest, stepHashesOf, type Manifest, type ManifestExperiment } from "./manifest.js";
 import { HASH_SCHEMA_VERSION } from "./hash.js";
@@ -52,27 +52,16 @@ export interface RunnerPlan {
   readonly moduleFile: string;
 }
 
-const RUNNER_NS = "crystallize-runner";
-
-function runnerPlugin(sources: Map<string, string>, root: string): Plugin {
+export function runnerBuildOptions(root: string, tsconfig: string, outFile: string, source: string, name: string): BuildOptions {
   return {
-    name: "crystallize-runners",
-    setup(build) {
-      build.onResolve({ filter: /^crystallize-runner:/ }, (args) => ({ path: args.path.slice(RUNNER_NS.length + 1), namespace: RUNNER_NS }));
-      build.onLoad({ filter: /.*/, namespace: RUNNER_NS }, (args) => ({ contents: sources.get(args.path) ?? "", loader: "js", resolveDir: root }));
-    },
-  };
-}
-
-export function runnerBuildOptions(root: string, tsconfig: string, outDir: string, sources: Map<string, string>): BuildOptions {
-  return {
-    entryPoints: Object.fromEntries([...sources.keys()].map((name) => [name, `${RUNNER_NS}:${name}`])),
+    // stdin, not a plugin: the build then needs no JavaScript callbacks and runs in esbuild's own
+    // process while this thread type-checks.
+    stdin: { contents: source, resolveDir: root, sourcefile: `crystallize-runner-${name}.mjs`, loader: "js" },
     bundle: true,
     platform: "node",
     format: "esm",
     target: "node20",
-    outdir: join(outDir, "runners"),
-    outExtension: { ".js": ".mjs" },
+    outfile: outFile,
     external: ["crystallize", "crystallize/*"],
     packages: "external",
     tsconfig,
@@ -80,7 +69,6 @@ export function runnerBuildOptions(root: string, tsconfig: string, outDir: strin
     write: false,
     logLevel: "silent",
     legalComments: "none",
-    plugins: [runnerPlugin(sources, root)],
   };
 }
 
@@ -106,6 +94,15 @@ export interface EmitResult {
   readonly diagnostics: Diagnostic[];
 }
 
+export interface PendingEmit {
+  /** Writes the manifest and the runners built (call only when the compile has no errors). */
+  finish(): Promise<EmitResult>;
+  /** Drops the builds' results without writing anything. */
+  discard(): Promise<void>;
+}
+
+type Built = { name: string; file: string; bytes: Uint8Array } | { name: string; diagnostics: Diagnostic[] };
+
 /** Writes the manifest and the runners. */
 export class Emitter {
   constructor(
@@ -116,46 +113,63 @@ export class Emitter {
 
   /** `only`: names of the experiments whose runners must be rebuilt (default: all). */
   async emit(manifest: Manifest, plans: readonly RunnerPlan[], only?: ReadonlySet<string>): Promise<EmitResult> {
-    const written: string[] = [];
-    const diagnostics: Diagnostic[] = [];
-    const manifestFile = join(this.outDir, "manifest.json");
-    if (writeIfChanged(manifestFile, serializeManifest(manifest))) written.push(manifestFile);
-    const all = new Set(plans.map((p) => p.entry.name));
+    return this.start(manifest, plans, only).finish();
+  }
+
+  /** Starts building the runners (in esbuild's process) and returns a handle to write them later. */
+  start(manifest: Manifest, plans: readonly RunnerPlan[], only?: ReadonlySet<string>): PendingEmit {
     const runnersDir = join(this.outDir, "runners");
-    // Runners of experiments that no longer exist.
-    if (existsSync(runnersDir)) {
-      for (const f of readdirSync(runnersDir)) {
-        if (f.endsWith(".mjs") && !all.has(f.slice(0, -4))) rmSync(join(runnersDir, f), { force: true });
-      }
-    }
-    const sources = new Map<string, string>();
-    for (const p of plans) {
-      if (!only || only.has(p.entry.name) || !existsSync(join(runnersDir, `${p.entry.name}.mjs`))) sources.set(p.entry.name, runnerSource(p.entry, p.moduleFile));
-    }
-    if (sources.size === 0) return { written, diagnostics };
-    const esbuild = await import("esbuild");
-    try {
-      const result = await esbuild.build(runnerBuildOptions(this.root, this.tsconfig, this.outDir, sources));
-      for (const out of result.outputFiles ?? []) {
-        if (writeIfChanged(out.path, out.contents)) written.push(out.path);
-      }
-    } catch (err) {
-      const errors = (err as { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] }).errors;
-      if (errors?.length) {
-        for (const e of errors) {
-          diagnostics.push({
-            file: e.location ? resolve(this.root, e.location.file) : undefined,
-            line: e.location?.line ?? 1,
-            column: (e.location?.column ?? 0) + 1,
-            code: "CRY4006",
-            severity: "error",
-            message: `a runner could not be built: ${e.text}; fix the import (runners bundle the project's code and keep packages external)`,
-          });
+    const todo = plans.filter((p) => !only || only.has(p.entry.name) || !existsSync(join(runnersDir, `${p.entry.name}.mjs`)));
+    const builds: Promise<Built[]> = todo.length
+      ? import("esbuild").then((esbuild) =>
+          Promise.all(
+            todo.map(async (p): Promise<Built> => {
+              const file = join(runnersDir, `${p.entry.name}.mjs`);
+              try {
+                const r = await esbuild.build(runnerBuildOptions(this.root, this.tsconfig, file, runnerSource(p.entry, p.moduleFile), p.entry.name));
+                return { name: p.entry.name, file, bytes: r.outputFiles![0]!.contents };
+              } catch (err) {
+                return { name: p.entry.name, diagnostics: this.buildErrors(err) };
+              }
+            }),
+          ),
+        )
+      : Promise.resolve([]);
+    builds.catch(() => undefined);
+    return {
+      finish: async () => {
+        const written: string[] = [];
+        const diagnostics: Diagnostic[] = [];
+        const manifestFile = join(this.outDir, "manifest.json");
+        if (writeIfChanged(manifestFile, serializeManifest(manifest))) written.push(manifestFile);
+        const all = new Set(plans.map((p) => p.entry.name));
+        if (existsSync(runnersDir)) {
+          for (const f of readdirSync(runnersDir)) {
+            if (f.endsWith(".mjs") && !all.has(f.slice(0, -4))) rmSync(join(runnersDir, f), { force: true });
+          }
         }
-      } else {
-        diagnostics.push(diagnosticOf(undefined, "CRY4006", `the runners could not be built: ${err instanceof Error ? err.message : String(err)}`));
-      }
-    }
-    return { written, diagnostics };
+        for (const b of await builds) {
+          if ("diagnostics" in b) diagnostics.push(...b.diagnostics);
+          else if (writeIfChanged(b.file, b.bytes)) written.push(b.file);
+        }
+        return { written, diagnostics };
+      },
+      discard: async () => {
+        await builds.catch(() => undefined);
+      },
+    };
+  }
+
+  private buildErrors(err: unknown): Diagnostic[] {
+    const errors = (err as { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] }).errors;
+    if (!errors?.length) return [diagnosticOf(undefined, "CRY4006", `a runner could not be built: ${err instanceof Error ? err.message : String(err)}`)];
+    return errors.map((e) => ({
+      file: e.location ? resolve(this.root, e.location.file) : undefined,
+      line: e.location?.line ?? 1,
+      column: (e.location?.column ?? 0) + 1,
+      code: "CRY4006",
+      severity: "error" as const,
+      message: `a runner could not be built: ${e.text}; fix the import (runners bundle the project's code and keep packages external)`,
+    }));
   }
 }

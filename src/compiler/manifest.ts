@@ -90,11 +90,20 @@ function rel(root: string, file: string): string {
   return relative(root, file).split(sep).join("/");
 }
 
+// Types are interned by the checker (many steps share number[]), so their text is cached per type.
+const typeTexts = new WeakMap<ts.TypeChecker, WeakMap<ts.Type, string>>();
+
 function typeArgs(host: AnalysisHost, node: ts.Node): (string | null)[] {
   try {
     const t = host.checker.getTypeAtLocation(node);
     if (!(t.flags & ts.TypeFlags.Object) || !((t as ts.ObjectType).objectFlags & ts.ObjectFlags.Reference)) return [];
-    return host.checker.getTypeArguments(t as ts.TypeReference).map((a) => host.checker.typeToString(a, undefined, ts.TypeFormatFlags.NoTruncation));
+    let cache = typeTexts.get(host.checker);
+    if (!cache) typeTexts.set(host.checker, (cache = new WeakMap()));
+    return host.checker.getTypeArguments(t as ts.TypeReference).map((a) => {
+      let text = cache!.get(a);
+      if (text === undefined) cache!.set(a, (text = host.checker.typeToString(a, undefined, ts.TypeFormatFlags.NoTruncation)));
+      return text;
+    });
   } catch {
     return [];
   }
