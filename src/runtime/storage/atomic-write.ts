@@ -74,6 +74,28 @@ export async function writeFileAtomic(
   data: Uint8Array | string | readonly Uint8Array[],
   options: AtomicWriteOptions = {},
 ): Promise<void> {
+  await (await stageFileAtomic(path, data, options)).commit();
+}
+
+/** A temporary file holding the new contents of `path`, not yet renamed into place. */
+export interface StagedFile {
+  readonly path: string;
+  /** Renames the temporary file into place. */
+  commit(): Promise<void>;
+  /** Removes the temporary file; `path` keeps its old contents. */
+  discard(): Promise<void>;
+}
+
+/**
+ * The first half of an atomic write: the data goes to a temporary file next to `path` (flushed to
+ * disk unless `fsync: false`); `commit()` renames it into place. Lets a caller order the rename
+ * after something else (the run's metadata after its journal is on disk) while the flushes overlap.
+ */
+export async function stageFileAtomic(
+  path: string,
+  data: Uint8Array | string | readonly Uint8Array[],
+  options: AtomicWriteOptions = {},
+): Promise<StagedFile> {
   const fs = options.fs ?? realFs;
   const chunks = typeof data === "string" ? [Buffer.from(data, "utf8")] : data instanceof Uint8Array ? [data] : data;
   if (options.mkdir !== false) {
@@ -97,12 +119,30 @@ export async function writeFileAtomic(
     if (options.fsync !== false) await handle.sync();
     await handle.close();
     handle = undefined;
-    await fs.rename(temp, path);
   } catch (e) {
     if (handle !== undefined) await handle.close().catch(() => undefined);
     await fs.rm(temp, { force: true }).catch(() => undefined);
     throw storageError(path, "write", e);
   }
+  let settled = false;
+  return {
+    path,
+    async commit() {
+      if (settled) return;
+      settled = true;
+      try {
+        await fs.rename(temp, path);
+      } catch (e) {
+        await fs.rm(temp, { force: true }).catch(() => undefined);
+        throw storageError(path, "write", e);
+      }
+    },
+    async discard() {
+      if (settled) return;
+      settled = true;
+      await fs.rm(temp, { force: true }).catch(() => undefined);
+    },
+  };
 }
 
 /** Reads a file, or returns undefined when it does not exist. Other failures name the path. */

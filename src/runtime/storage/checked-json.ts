@@ -8,7 +8,7 @@
 // `{"$number": "NaN"}`, `{"$bigint": "12"}`, so metrics survive a round trip exactly.
 import { createHash } from "node:crypto";
 import { StorageError } from "../../errors.js";
-import { readFileIfExists, writeFileAtomic, type AtomicWriteOptions } from "./atomic-write.js";
+import { readFileIfExists, stageFileAtomic, writeFileAtomic, type AtomicWriteOptions, type StagedFile } from "./atomic-write.js";
 
 const TAGS = new Set(["$number", "$bigint", "$literal"]);
 
@@ -64,9 +64,52 @@ function restoreFields(o: Record<string, unknown>): Record<string, unknown> {
 
 /** Plain JSON text for `value`, keeping NaN, ±Infinity, -0 and bigints. */
 export function toStorableJson(value: unknown, indent?: number): string {
-  const text = JSON.stringify(value, storableReplacer, indent);
+  // A replacer makes JSON.stringify several times slower; most values need none.
+  const text = indent === undefined && plainSafe(value, 0) ? JSON.stringify(value) : JSON.stringify(value, storableReplacer, indent);
   if (text === undefined) throw new TypeError("the value has no JSON representation");
   return text;
+}
+
+/** Frozen values found plain-safe, with everything they hold (which can't change): not walked again. */
+const safeFrozen = new WeakSet<object>();
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/**
+ * True when storableReplacer would change nothing in `v`, so plain JSON.stringify gives the same
+ * text: no NaN, ±Infinity, -0 or bigint, no key that could make an object look like a tag, no
+ * toJSON method (whose result the replacer would see). False also when unsure (great depth, a
+ * cycle): the caller then takes the replacer's path, which is always right.
+ */
+function plainSafe(v: unknown, depth: number): boolean {
+  if (typeof v === "number") return v - v === 0 && (v !== 0 || 1 / v > 0);
+  if (typeof v !== "object" || v === null) return typeof v !== "bigint";
+  if (safeFrozen.has(v)) return true;
+  if (depth > 64) return false;
+  // Memoised only when frozen with data properties all the way down (checked as we go).
+  let memo = Object.isFrozen(v);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (!plainSafe(x, depth + 1)) return false;
+      if (memo && typeof x === "object" && x !== null && !safeFrozen.has(x)) memo = false;
+    }
+  } else {
+    if (typeof (v as { toJSON?: unknown }).toJSON === "function") return false;
+    for (const k in v) {
+      // "$number", "$bigint", "$literal": an object with one such key must be wrapped.
+      if (k.charCodeAt(0) === 36) return false;
+      const x = (v as Record<string, unknown>)[k];
+      if (!plainSafe(x, depth + 1)) return false;
+      if (memo && ((typeof x === "object" && x !== null && !safeFrozen.has(x)) || !hasOwn.call(v, k))) memo = false;
+    }
+  }
+  if (memo && !hasAccessor(v)) safeFrozen.add(v);
+  return true;
+}
+
+function hasAccessor(v: object): boolean {
+  for (const d of Object.values(Object.getOwnPropertyDescriptors(v))) if (!("value" in d)) return true;
+  return false;
 }
 
 export function fromStorableJson(text: string): unknown {
@@ -77,28 +120,55 @@ function sha256(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
+export interface CheckedJsonOptions {
+  /**
+   * Indented for people (default true). false: one line, which is much cheaper for large files
+   * (no second serialisation); readers accept both.
+   */
+  readonly pretty?: boolean;
+}
+
 /** The text of a checksummed JSON file for `fields` (an object). */
-export function checkedJsonText(fields: Readonly<Record<string, unknown>>): string {
+export function checkedJsonText(fields: Readonly<Record<string, unknown>>, options: CheckedJsonOptions = {}): string {
   // Normalise first (drop undefined, run toJSON, tag numbers), so the checksum is over exactly
-  // what a reader will parse back.
-  const plain = JSON.parse(toStorableJson(fields)) as Record<string, unknown>;
+  // what a reader will parse back. The compact text of a JSON value is a fixed point of
+  // parse-then-stringify, so it is what a reader recomputes the checksum over.
+  const compact = toStorableJson(fields);
+  if (compact.charCodeAt(0) !== 123) throw new TypeError("a checked JSON file holds an object");
+  if (options.pretty === false) {
+    if (Object.prototype.hasOwnProperty.call(fields, "checksum")) throw new TypeError('a checked JSON file cannot have its own "checksum" field');
+    const head = `{"checksum":"sha256:${sha256(compact)}"`;
+    return (compact === "{}" ? `${head}}` : `${head},${compact.slice(1)}`) + "\n";
+  }
+  const plain = JSON.parse(compact) as Record<string, unknown>;
   if ("checksum" in plain) throw new TypeError('a checked JSON file cannot have its own "checksum" field');
-  const checksum = `sha256:${sha256(JSON.stringify(plain))}`;
+  const checksum = `sha256:${sha256(compact)}`;
   return JSON.stringify({ checksum, ...plain }, null, 2) + "\n";
 }
 
 export async function writeCheckedJson(
   path: string,
   fields: Readonly<Record<string, unknown>>,
-  options?: AtomicWriteOptions,
+  options?: AtomicWriteOptions & CheckedJsonOptions,
 ): Promise<void> {
-  let text: string;
+  await writeFileAtomic(path, checkedTextFor(path, fields, options), options);
+}
+
+/** Like writeCheckedJson, but leaves the file staged: see stageFileAtomic. */
+export async function stageCheckedJson(
+  path: string,
+  fields: Readonly<Record<string, unknown>>,
+  options?: AtomicWriteOptions & CheckedJsonOptions,
+): Promise<StagedFile> {
+  return stageFileAtomic(path, checkedTextFor(path, fields, options), options);
+}
+
+function checkedTextFor(path: string, fields: Readonly<Record<string, unknown>>, options?: CheckedJsonOptions): string {
   try {
-    text = checkedJsonText(fields);
+    return checkedJsonText(fields, options);
   } catch (e) {
     throw new StorageError(path, `Could not write "${path}": ${(e as Error).message}.`, e);
   }
-  await writeFileAtomic(path, text, options);
 }
 
 /** Why `text` is not a whole checked JSON file, or undefined when it is. */

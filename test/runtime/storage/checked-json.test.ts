@@ -10,6 +10,7 @@ import {
   checkedJsonText,
   fromStorableJson,
   readCheckedJson,
+  storableReplacer,
   toStorableJson,
   writeCheckedJson,
 } from "../../../src/runtime/storage/checked-json.js";
@@ -45,6 +46,67 @@ describe("storable JSON", () => {
     );
   });
 });
+
+describe("the fast path (plain JSON.stringify when nothing needs a tag)", () => {
+  const slow = (v: unknown) => JSON.stringify(v, storableReplacer);
+  const awkward = fc.oneof(
+    fc.constantFrom(NaN, Infinity, -Infinity, -0, 0, 12n, undefined, null, "$number", { $number: "NaN" }, { $bigint: "1" }, { $literal: 2 }),
+    fc.constantFrom(new Date(0), { toJSON: () => NaN }, { toJSON: () => ({ $number: "x" }) }, () => 1),
+  );
+  const value = fc.letrec((tie) => ({
+    v: fc.oneof({ depthSize: "small" }, fc.jsonValue(), fc.double(), awkward, fc.array(tie("v")), fc.dictionary(fc.string(), tie("v"))),
+  })).v;
+
+  it("gives exactly the replacer's text for any value (property)", () => {
+    fc.assert(
+      fc.property(value, fc.boolean(), (v, freeze) => {
+        const x = freeze ? deepFreeze(structuredCloneish(v)) : v;
+        expect(toStorableJson({ x })).toBe(slow({ x }));
+        // A second time (frozen values are memoised).
+        expect(toStorableJson({ x })).toBe(slow({ x }));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("notices a NaN that appears later inside a frozen object's unfrozen array", () => {
+    const inner: number[] = [1, 2];
+    const params = Object.freeze({ xs: inner });
+    expect(toStorableJson(params)).toBe('{"xs":[1,2]}');
+    inner.push(NaN, -0);
+    expect(toStorableJson(params)).toBe('{"xs":[1,2,{"$number":"NaN"},{"$number":"-0"}]}');
+  });
+
+  it("a frozen object with a getter is not memoised", () => {
+    let n = 1;
+    const o = Object.freeze(Object.defineProperty({}, "v", { get: () => n, enumerable: true }));
+    expect(toStorableJson(o)).toBe('{"v":1}');
+    n = NaN;
+    expect(toStorableJson(o)).toBe('{"v":{"$number":"NaN"}}');
+  });
+
+  it("cycles still fail as JSON.stringify does", () => {
+    const a: Record<string, unknown> = {};
+    a.self = a;
+    expect(() => toStorableJson(a)).toThrow(TypeError);
+  });
+});
+
+function structuredCloneish(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(structuredCloneish);
+  if (v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, structuredCloneish(x)]));
+  }
+  return v;
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {
+    for (const x of Object.values(v)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
+}
 
 describe("checked JSON files", () => {
   it("write and read back, with a checksum, readable as plain JSON", async () => {
@@ -84,5 +146,20 @@ describe("checked JSON files", () => {
 
   it("refuse a field named checksum", () => {
     expect(() => checkedJsonText({ checksum: 1 })).toThrow(/checksum/);
+    expect(() => checkedJsonText({ checksum: 1 }, { pretty: false })).toThrow(/checksum/);
+  });
+
+  it("compact files (one line) carry the same checksum and read back the same (property)", () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue()), fc.double(), (o, x) => {
+        fc.pre(!("checksum" in o));
+        const fields = { ...o, x, "10": 1, "2": 2 };
+        const compact = checkedJsonText(fields, { pretty: false });
+        expect(compact.split("\n")).toHaveLength(2);
+        expect(checkedJsonProblem(compact)).toBeUndefined();
+        expect(JSON.parse(compact).checksum).toBe(JSON.parse(checkedJsonText(fields)).checksum);
+      }),
+    );
+    expect(checkedJsonText({}, { pretty: false })).toMatch(/^\{"checksum":"sha256:[0-9a-f]{64}"\}\n$/);
   });
 });
