@@ -1,9 +1,10 @@
 // artifacts({ root?, versioned? = true, resume? }): persists what a run produces.
 // Each run gets a version folder under <root>/<experiment>/ (root defaults to <outDir>/artifacts,
 // i.e. ".crystallize/artifacts"); each finished task's artifacts are written there, followed by
-// a completion marker; at the end, per-condition results.json and the version's metadata.json.
-// With resume, the latest version is continued: completed tasks are not run again.
-// See src/runtime/storage/run-store.ts for the layout.
+// its line in the version's task journal (tasks.jsonl); at the end, per-condition results.json
+// and the version's metadata.json. With resume, the latest version is continued: completed tasks
+// are not run again. See src/runtime/storage/run-store.ts for the layout, docs/caching.md for
+// what `fsync` buys.
 import { join } from "node:path";
 import type { Plugin } from "../dsl/plugin.js";
 import type { RunInfo } from "../runtime/records.js";
@@ -17,9 +18,16 @@ export interface ArtifactsOptions {
   readonly versioned?: boolean;
   /** Continue the latest version (as the run option `resume: true` does). */
   readonly resume?: boolean;
-  /** Flush each file to disk before renaming it into place (default true). */
+  /**
+   * Per-task durability against power loss (default false). false: nothing is flushed to disk
+   * during the run, and at its end the journal and metadata.json are; a killed process still
+   * loses nothing, since every file is renamed into place whole and every journal line is handed
+   * to the kernel whole. true: every artifact file and every task's journal line is flushed to
+   * disk before the task counts as stored (tasks finishing together share one flush), so a power
+   * failure loses at most the tasks still running. Costs a disk flush per task.
+   */
   readonly fsync?: boolean;
-  /** Where warnings go (a resume that cannot continue a version, a damaged marker). Default: stderr. */
+  /** Where warnings go (a resume that cannot continue a version, a damaged journal line or artifact). Default: stderr. */
   readonly log?: { warn(message: string): void };
 }
 

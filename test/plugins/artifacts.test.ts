@@ -1,5 +1,6 @@
 // The artifacts plugin with real experiments: layout, result.artifacts, resume, and the
 // end-to-end cache guarantees (params in the key; a hit replays metrics, ctx writes, artifacts).
+import { createHash } from "node:crypto";
 import * as fsp from "node:fs/promises";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,6 +20,8 @@ import {
 import { artifacts } from "../../src/plugins/artifacts.js";
 import { welchTTest } from "../../src/stats/index.js";
 import { checkedJsonProblem, readCheckedJson } from "../../src/runtime/storage/checked-json.js";
+import { JOURNAL_FILE } from "../../src/runtime/storage/run-store.js";
+import { parseJournal } from "../../src/runtime/storage/task-journal.js";
 
 let dir: string;
 beforeEach(() => {
@@ -121,14 +124,43 @@ describe("artifacts() with real runs", () => {
     expect(full.artifacts).toHaveLength(24);
   });
 
-  it("every file it wrote is whole (checked JSON verifies; artifacts match their markers)", async () => {
+  it("every file it wrote is whole (checked JSON verifies; journal lines verify; artifacts match their lines)", async () => {
     await run(counted({ n: 0 }, 2));
     const v0 = join(dir, ".crystallize", "artifacts", "counted", "v0");
     const files = (await fsp.readdir(v0, { recursive: true, withFileTypes: true })).filter((f) => f.isFile());
     expect(files.some((f) => f.name.endsWith(".tmp"))).toBe(false);
-    for (const f of files.filter((f) => f.name === ".complete.json" || f.name.endsWith("results.json") || f.name === "metadata.json")) {
+    for (const f of files.filter((f) => f.name === ".complete.json" || f.name.endsWith("results.json") || f.name === "metadata.json" || f.name === "result.json")) {
       expect(checkedJsonProblem(readFileSync(join(f.parentPath ?? (f as unknown as { path: string }).path, f.name), "utf8"))).toBeUndefined();
     }
+    const journal = parseJournal(readFileSync(join(v0, JOURNAL_FILE)));
+    expect(journal).toMatchObject({ damaged: [], tornBytes: 0 });
+    expect(journal.tasks.map((t) => `${t.condition}/${t.replicate}`).sort()).toEqual(["baseline/0", "baseline/1", "up/0", "up/1"]);
+    for (const t of journal.tasks) {
+      expect(t.artifacts.map((a) => a.artifact).sort()).toEqual(["model.json", "notes.txt"]);
+      for (const a of t.artifacts) {
+        const bytes = readFileSync(join(v0, a.path));
+        expect(createHash("sha256").update(bytes).digest("hex")).toBe(a.sha256);
+      }
+    }
+  });
+
+  it("tasks that write no artifacts leave no per-task files: one journal line each", async () => {
+    const numbers = source("numbers", (ctx) => [ctx.random()]);
+    const exp = experiment("plain", {
+      source: numbers,
+      pipeline: pipeline(step("m", { metrics: ["x"] }, (xs: number[], ctx) => (ctx.record("x", xs[0]!), xs))),
+      replicates: 3,
+      seed: 2,
+    });
+    const r = await exp.run({ outDir: join(dir, ".crystallize"), cache: false, plugins: [artifacts({ fsync: false })] });
+    const v0 = join(dir, ".crystallize", "artifacts", "plain", "v0");
+    const files = (await fsp.readdir(v0, { recursive: true })).sort();
+    expect(files).toEqual(["baseline", "baseline/results.json", "metadata.json", "result.json", "tasks.jsonl"]);
+    const journal = parseJournal(readFileSync(join(v0, JOURNAL_FILE)));
+    expect(journal.tasks.map((t) => t.metrics.x![0])).toEqual(r.metrics.baseline.x);
+    const resumed = await exp.run({ outDir: join(dir, ".crystallize"), cache: false, plugins: [artifacts({ fsync: false, resume: true })] });
+    expect(resumed.run.resumedTasks).toBe(3);
+    expect(resumed.toJSON()).toEqual(r.toJSON());
   });
 });
 

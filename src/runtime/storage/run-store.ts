@@ -2,15 +2,27 @@
 //
 //   <root>/<experiment>/v<N>/
 //     metadata.json                                   the version's facts and status (checked JSON)
-//     result.json                                     the run's result.toJSON() (checked JSON)
+//     tasks.jsonl                                     the task journal: one line per completed task
+//     result.json                                     the run's result.toJSON() (checked JSON, one line)
 //     <condition>/results.json                        per condition: metrics and hypotheses
 //     replicate_<r>/<condition>/<step>/<artifact>     what a step wrote (the codec's bytes)
-//     replicate_<r>/<condition>/.complete.json        completion marker (checked JSON), written last
+//     replicate_<r>/<condition>/.complete.json        artifact index of a task that wrote artifacts
 //
-// A task is complete when its marker exists: the marker holds the task's whole outcome (metrics,
-// provenance, seed, and each artifact's size and sha256), so a resumed run rebuilds its result
-// from markers without running those tasks again. Markers are written after the task's
-// artifacts; every file is written atomically, so a crash leaves whole files only.
+// A task is complete when the journal has a whole line for it (see task-journal.ts): the line
+// holds the task's whole outcome (metrics, provenance, seed, and each artifact's size and sha256),
+// so a resumed run rebuilds its result from the journal without running those tasks again. The
+// line is appended after the task's artifact files are in place; artifact and JSON files are
+// written atomically (temporary file, rename) and lines are appended whole, so a crash leaves
+// whole files and whole lines only (a line cut short by the kernel is detected and dropped).
+//
+// Durability (see docs/caching.md): by default nothing is flushed to disk during a run; at finish
+// the journal and metadata.json are (a killed process loses nothing it handed to write(); a power
+// failure can lose what the disk had not stored yet, which a resume detects and runs again).
+// `fsync: true` flushes every artifact and every journal line before saveTask resolves.
+//
+// `.complete.json` is the former per-task marker, kept (smaller, only for tasks that wrote
+// artifacts) because src/runtime/input-resolver.ts reads it to find a stored producer's artifacts.
+// Resume does not read it. It goes once input-resolver reads the journal (readStoredTasks below).
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as fsp from "node:fs/promises";
@@ -20,11 +32,15 @@ import { ArtifactError, StorageError } from "../../errors.js";
 import type { ArtifactRecord, RunInfo, TaskOutcome } from "../records.js";
 import type { RunStorage, RunSummary, StoredTask } from "../services.js";
 import { removeStaleTempFiles, storageError, writeFileAtomic } from "./atomic-write.js";
-import { readCheckedJson, writeCheckedJson } from "./checked-json.js";
+import { readCheckedJson, stageCheckedJson, toStorableJson, writeCheckedJson } from "./checked-json.js";
+import { JOURNAL_FILE, JOURNAL_SCHEMA, JournalWriter, readJournal, type JournalArtifact, type JournalTask, type ParsedJournal } from "./task-journal.js";
 import { claimVersion, latestVersion, versionDirName } from "./versions.js";
 
-export const STORE_SCHEMA = 1;
+/** 2: the task journal replaced per-task markers. Versions of another schema are not resumed. */
+export const STORE_SCHEMA = 2;
 export const COMPLETE_MARKER = ".complete.json";
+export { JOURNAL_FILE } from "./task-journal.js";
+export type { JournalArtifact, JournalTask } from "./task-journal.js";
 
 export type { StoredTask } from "../services.js";
 
@@ -37,17 +53,12 @@ export interface RunStoreOptions {
   readonly versioned?: boolean;
   readonly resume?: boolean;
   readonly log?: { warn(message: string): void };
-  /** Flush files to disk before renaming them into place (default true). */
+  /**
+   * Per-task durability (default false). true: every artifact file and every journal line is
+   * flushed to disk before saveTask resolves (lines of tasks finishing together share one flush),
+   * and so is every JSON file. false: only the journal and metadata.json, at finish.
+   */
   readonly fsync?: boolean;
-}
-
-interface MarkerArtifact {
-  readonly artifact: string;
-  readonly step: string;
-  readonly codec: string;
-  readonly path: string;
-  readonly bytes: number;
-  readonly sha256: string;
 }
 
 interface Session {
@@ -72,7 +83,7 @@ function crystallizeVersion(): string {
   return packageVersion;
 }
 
-const RESERVED_CONDITION = /^(replicate_\d+|metadata\.json|result\.json)$/;
+const RESERVED_CONDITION = /^(replicate_\d+|metadata\.json|result\.json|tasks\.jsonl)$/;
 
 function checkSegment(kind: string, name: string, path: string): void {
   const why = unsafeSegmentReason(name);
@@ -83,10 +94,19 @@ function toPosix(p: string): string {
   return sep === "/" ? p : p.split(sep).join("/");
 }
 
+const NONE: readonly never[] = Object.freeze([]);
+
+/** The key of a task in maps of tasks. */
+const taskKey = (condition: string, replicate: number) => `${replicate}\u0000${condition}`;
+
 export class RunStore implements RunStorage {
-  private readonly saved = new Map<string, StoredTask>();
+  /** Tasks saved by this run: what finish() needs of them (metrics by replicate). */
+  private readonly saved = new Map<string, Pick<TaskOutcome, "replicate" | "metrics">>();
   private previous = new Map<string, StoredTask>();
   private tasksRun = 0;
+  private readonly durable: boolean;
+  /** JSON text of this run's id, for journal lines. */
+  private readonly runIdJson: string;
 
   private constructor(
     private readonly run: RunInfo,
@@ -98,7 +118,13 @@ export class RunStore implements RunStorage {
     private readonly resumed: boolean,
     private readonly sessions: readonly Session[],
     private readonly firstStartedAt: string,
-  ) {}
+    private readonly journal: JournalWriter,
+    /** What the journal held when a resumed run opened it (released by completed()). */
+    private stored: ParsedJournal | undefined,
+  ) {
+    this.durable = options.fsync === true;
+    this.runIdJson = JSON.stringify(run.id);
+  }
 
   static async open(run: RunInfo, options: RunStoreOptions): Promise<RunStore> {
     const root = resolve(options.root);
@@ -116,6 +142,7 @@ export class RunStore implements RunStorage {
     let sessions: Session[] = [];
     let firstStartedAt = run.startedAt;
     let resumed = false;
+    let refused = false;
 
     if (options.resume) {
       const latest = await latestVersion(expDir);
@@ -130,6 +157,7 @@ export class RunStore implements RunStorage {
           if (typeof meta?.startedAt === "string") firstStartedAt = meta.startedAt;
           await removeStaleTempFiles(dir);
         } else {
+          refused = true;
           log?.warn(`Not resuming ${dir}: ${why}. Starting a new version.`);
         }
       }
@@ -138,7 +166,8 @@ export class RunStore implements RunStorage {
       if (options.versioned === false) {
         version = 0;
         const dir = join(expDir, versionDirName(0));
-        if (options.resume) {
+        if (options.resume && !refused) {
+          // Nothing to continue yet (a compatible v0 was taken above).
           resumed = true;
         } else {
           await fsp.rm(dir, { recursive: true, force: true }).catch((e: unknown) => {
@@ -153,8 +182,30 @@ export class RunStore implements RunStorage {
       }
     }
     const dir = join(expDir, versionDirName(version));
-    const store = new RunStore(run, options, version, dir, outDir, resumed, sessions, firstStartedAt);
-    await store.writeMetadata("running");
+    const journalPath = join(dir, JOURNAL_FILE);
+    let stored: ParsedJournal | undefined;
+    if (resumed) {
+      stored = await readJournal(journalPath);
+      for (const d of stored?.damaged ?? []) {
+        log?.warn(`Line ${d.line} of ${journalPath} is damaged (${d.problem}); it is ignored, and its task runs again.`);
+      }
+      if (stored !== undefined && stored.tornBytes > 0) {
+        log?.warn(
+          `${journalPath} ends with a partial line (${stored.tornBytes} bytes; the run writing it was killed mid-write); it is ignored and removed, and its task runs again.`,
+        );
+      }
+    }
+    const journal = JournalWriter.open(journalPath, {
+      durable: options.fsync === true,
+      ...(stored !== undefined && stored.tornBytes > 0 ? { truncateTo: stored.wholeBytes } : {}),
+    });
+    const store = new RunStore(run, options, version, dir, outDir, resumed, sessions, firstStartedAt, journal, stored);
+    try {
+      await writeCheckedJson(join(dir, "metadata.json"), store.metadataFields("running"), { fsync: store.durable });
+    } catch (e) {
+      await journal.close(false).catch(() => undefined);
+      throw e;
+    }
     return store;
   }
 
@@ -181,40 +232,47 @@ export class RunStore implements RunStorage {
   }
 
   async completed(): Promise<readonly StoredTask[]> {
-    if (!this.resumed) return [];
+    const journal = this.stored;
+    this.stored = undefined;
+    if (!this.resumed || journal === undefined) return [];
+    // The last whole line of each task of this run wins.
+    const conditions = new Set(this.run.conditions);
+    const last = new Map<string, JournalTask>();
+    for (const t of journal.tasks) {
+      if (t.replicate < this.run.replicates && conditions.has(t.condition)) last.set(taskKey(t.condition, t.replicate), t);
+    }
     const out: StoredTask[] = [];
     for (let r = 0; r < this.run.replicates; r++) {
       for (const condition of this.run.conditions) {
-        const task = await this.readMarker(condition, r);
+        const key = taskKey(condition, r);
+        const line = last.get(key);
+        if (line === undefined) continue;
+        const task = await this.restore(line);
         if (task !== undefined) {
           out.push(task);
-          this.previous.set(`${r}\u0000${condition}`, task);
+          this.previous.set(key, task);
         }
       }
     }
     return out;
   }
 
-  private async readMarker(condition: string, replicate: number): Promise<StoredTask | undefined> {
-    const path = join(this.taskDir(condition, replicate), COMPLETE_MARKER);
-    let m: Record<string, unknown> | undefined;
-    try {
-      m = await readCheckedJson(path);
-    } catch (e) {
-      this.options.log?.warn(`${(e as Error).message} The task (${condition}, replicate ${replicate}) runs again.`);
-      await fsp.rm(path, { force: true }).catch(() => undefined);
-      return undefined;
-    }
-    if (m === undefined) return undefined;
-    if (m.condition !== condition || m.replicate !== replicate || m.status !== "ok") return undefined;
+  /** A journaled task, once its artifact files are found intact; undefined (with a warning) if not. */
+  private async restore(t: JournalTask): Promise<StoredTask | undefined> {
+    const { condition, replicate } = t;
     const stored: ArtifactRecord[] = [];
-    for (const a of (m.artifacts ?? []) as MarkerArtifact[]) {
+    for (const a of t.artifacts) {
       const abs = join(this.dir, ...a.path.split("/"));
-      const st = await fsp.stat(abs).catch(() => undefined);
-      if (st === undefined || st.size !== a.bytes) {
-        this.options.log?.warn(
-          `Artifact ${abs} of a completed task is ${st === undefined ? "missing" : "of the wrong size"}; the task (${condition}, replicate ${replicate}) runs again.`,
-        );
+      let problem: string | undefined;
+      if (a.path.split("/").some((s) => s === ".." || s === "") || !abs.startsWith(this.dir + sep)) problem = "outside the version folder";
+      else {
+        const bytes = await fsp.readFile(abs).catch(() => undefined);
+        if (bytes === undefined) problem = "missing";
+        else if (bytes.byteLength !== a.bytes) problem = `${bytes.byteLength} bytes, not the ${a.bytes} recorded`;
+        else if (createHash("sha256").update(bytes).digest("hex") !== a.sha256) problem = "not what was written (its sha256 differs)";
+      }
+      if (problem !== undefined) {
+        this.options.log?.warn(`Artifact ${abs} of a completed task is ${problem}; the task (${condition}, replicate ${replicate}) runs again.`);
         return undefined;
       }
       stored.push(this.record(a, condition, replicate, abs, a.bytes));
@@ -223,9 +281,9 @@ export class RunStore implements RunStorage {
       condition,
       replicate,
       status: "ok",
-      seed: m.seed as number,
-      metrics: m.metrics as TaskOutcome["metrics"],
-      provenance: m.provenance as TaskOutcome["provenance"],
+      seed: t.seed,
+      metrics: t.metrics,
+      provenance: t.provenance as TaskOutcome["provenance"],
       artifacts: [],
       stored,
     };
@@ -234,12 +292,42 @@ export class RunStore implements RunStorage {
   async saveTask(outcome: TaskOutcome): Promise<readonly ArtifactRecord[]> {
     this.tasksRun++;
     // A failed task is not marked complete: a resumed run tries it again.
-    if (outcome.status !== "ok") return [];
+    if (outcome.status !== "ok") return NONE;
     const { condition, replicate } = outcome;
-    const dir = this.taskDir(condition, replicate);
+    let records: readonly ArtifactRecord[] = NONE;
+    let written: readonly JournalArtifact[] = NONE;
+    if (outcome.artifacts.length > 0) [records, written] = await this.writeArtifacts(outcome);
+    let text: string;
+    try {
+      text = toStorableJson({
+        schema: JOURNAL_SCHEMA,
+        condition,
+        replicate,
+        status: "ok",
+        seed: outcome.seed,
+        runId: this.run.id,
+        metrics: outcome.metrics,
+        provenance: outcome.provenance,
+        artifacts: written,
+      });
+    } catch (e) {
+      throw new StorageError(
+        join(this.dir, JOURNAL_FILE),
+        `Could not record the task (${condition}, replicate ${replicate}) in the journal: ${(e as Error).message}.`,
+        e,
+      );
+    }
+    // Last: the line that says the task is complete (queued; written with the next batch).
+    const seq = this.journal.append(text);
+    this.saved.set(taskKey(condition, replicate), outcome);
+    if (this.durable) await this.journal.durable(seq);
+    return records;
+  }
+
+  /** Checks every artifact's names, then writes each file atomically. */
+  private async writeArtifacts(outcome: TaskOutcome): Promise<[ArtifactRecord[], JournalArtifact[]]> {
+    const { condition, replicate } = outcome;
     const seen = new Set<string>();
-    const records: ArtifactRecord[] = [];
-    const markerArtifacts: MarkerArtifact[] = [];
     for (const a of outcome.artifacts) {
       for (const [kind, name] of [
         ["artifact", a.artifact],
@@ -258,10 +346,15 @@ export class RunStore implements RunStorage {
         throw new ArtifactError(a.artifact, `Step "${a.step}" wrote artifact "${a.artifact}" twice in (${condition}, replicate ${replicate}); write each artifact once.`);
       }
       seen.add(id);
+    }
+    const dir = this.taskDir(condition, replicate);
+    const records: ArtifactRecord[] = [];
+    const written: JournalArtifact[] = [];
+    for (const a of outcome.artifacts) {
       const abs = join(dir, a.step, a.artifact);
-      await writeFileAtomic(abs, a.bytes, { fsync: this.options.fsync ?? true });
+      await writeFileAtomic(abs, a.bytes, { fsync: this.durable });
       records.push(this.record(a, condition, replicate, abs, a.bytes.byteLength));
-      markerArtifacts.push({
+      written.push({
         artifact: a.artifact,
         step: a.step,
         codec: a.codec,
@@ -270,29 +363,51 @@ export class RunStore implements RunStorage {
         sha256: createHash("sha256").update(a.bytes).digest("hex"),
       });
     }
-    // Last: the marker that says the task is complete.
+    // The index input-resolver reads (see the header); not used by resume.
     await writeCheckedJson(
       join(dir, COMPLETE_MARKER),
-      {
-        schema: STORE_SCHEMA,
-        experiment: this.run.experiment,
-        version: this.version,
-        runId: this.run.id,
-        condition,
-        replicate,
-        status: outcome.status,
-        seed: outcome.seed,
-        metrics: outcome.metrics,
-        provenance: outcome.provenance,
-        artifacts: markerArtifacts,
-      },
-      { fsync: this.options.fsync ?? true },
+      { schema: STORE_SCHEMA, experiment: this.run.experiment, version: this.version, runId: this.run.id, condition, replicate, status: "ok", artifacts: written },
+      { fsync: this.durable, pretty: false },
     );
-    this.saved.set(`${replicate}\u0000${condition}`, { ...outcome, artifacts: [], stored: records });
-    return records;
+    return [records, written];
   }
 
   async finish(summary: RunSummary): Promise<void> {
+    // The journal's last batch is written now and flushed to disk while the other files are
+    // prepared; metadata.json (flushed too) is renamed into place only once the journal is on disk.
+    const journalDone = this.journal.close(true).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    let failure: unknown;
+    try {
+      await this.writeResults(summary);
+    } catch (e) {
+      failure = e;
+    }
+    let staged: Awaited<ReturnType<typeof stageCheckedJson>> | undefined;
+    try {
+      staged = await stageCheckedJson(join(this.dir, "metadata.json"), this.metadataFields(summary.status, summary.endedAt), { fsync: true });
+    } catch (e) {
+      failure ??= e;
+    }
+    const journalError = await journalDone;
+    if (journalError === undefined) {
+      try {
+        await staged?.commit();
+      } catch (e) {
+        failure ??= e;
+      }
+    } else {
+      // Tasks this run reported complete may be missing from the journal: the version failed.
+      await staged?.discard();
+      await writeCheckedJson(join(this.dir, "metadata.json"), this.metadataFields("failed", summary.endedAt), { fsync: true }).catch(() => undefined);
+      failure = journalError;
+    }
+    if (failure !== undefined) throw failure;
+  }
+
+  private async writeResults(summary: RunSummary): Promise<void> {
     const json = (summary.json ?? {}) as {
       hypotheses?: ReadonlyArray<{
         name?: string;
@@ -303,9 +418,9 @@ export class RunStore implements RunStorage {
       }>;
     };
     for (const condition of this.run.conditions) {
-      const tasks: StoredTask[] = [];
+      const tasks: Array<Pick<TaskOutcome, "replicate" | "metrics">> = [];
       for (let r = 0; r < this.run.replicates; r++) {
-        const key = `${r}\u0000${condition}`;
+        const key = taskKey(condition, r);
         const t = this.saved.get(key) ?? this.previous.get(key);
         if (t !== undefined) tasks.push(t);
       }
@@ -336,21 +451,21 @@ export class RunStore implements RunStorage {
           metrics,
           hypotheses,
         },
-        { fsync: this.options.fsync ?? true },
+        { fsync: this.durable },
       );
     }
-    await writeCheckedJson(join(this.dir, "result.json"), { result: summary.json ?? null }, { fsync: this.options.fsync ?? true });
-    await this.writeMetadata(summary.status, summary.endedAt);
+    // One line: the whole result is large, and indenting it would serialise it twice.
+    await writeCheckedJson(join(this.dir, "result.json"), { result: summary.json ?? null }, { fsync: this.durable, pretty: false });
   }
 
-  private missing(tasks: readonly StoredTask[]): number[] {
+  private missing(tasks: ReadonlyArray<{ readonly replicate: number }>): number[] {
     const have = new Set(tasks.map((t) => t.replicate));
     const out: number[] = [];
     for (let r = 0; r < this.run.replicates; r++) if (!have.has(r)) out.push(r);
     return out;
   }
 
-  private async writeMetadata(status: string, endedAt?: string): Promise<void> {
+  private metadataFields(status: string, endedAt?: string): Record<string, unknown> {
     const run = this.run;
     const session: Session = {
       runId: run.id,
@@ -360,28 +475,42 @@ export class RunStore implements RunStorage {
       resumed: this.resumed,
       ...(endedAt === undefined ? {} : { tasksRun: this.tasksRun }),
     };
-    await writeCheckedJson(
-      join(this.dir, "metadata.json"),
-      {
-        schema: STORE_SCHEMA,
-        experiment: run.experiment,
-        version: this.version,
-        runId: run.id,
-        status,
-        seed: run.seed,
-        replicates: run.replicates,
-        conditions: run.conditions,
-        treatments: run.treatments,
-        startedAt: this.firstStartedAt,
-        endedAt: endedAt ?? null,
-        stepHashes: run.stepHashes,
-        strategy: run.strategy,
-        packages: { crystallize: crystallizeVersion(), node: process.versions.node },
-        sessions: [...this.sessions, session],
-      },
-      { fsync: this.options.fsync ?? true },
-    );
+    return {
+      schema: STORE_SCHEMA,
+      experiment: run.experiment,
+      version: this.version,
+      runId: run.id,
+      status,
+      seed: run.seed,
+      replicates: run.replicates,
+      conditions: run.conditions,
+      treatments: run.treatments,
+      startedAt: this.firstStartedAt,
+      endedAt: endedAt ?? null,
+      stepHashes: run.stepHashes,
+      strategy: run.strategy,
+      durability: this.durable ? "task" : "run",
+      packages: { crystallize: crystallizeVersion(), node: process.versions.node },
+      sessions: [...this.sessions, session],
+    };
   }
+}
+
+/**
+ * The completed tasks of a stored version, read from its journal: the last whole line of each
+ * task, keyed by storedTaskKey(condition, replicate). Damaged lines and a torn last line are
+ * skipped. For readers of stored runs (a consumer's artifact inputs); artifact files are not
+ * checked here: compare their sha256 with the line's.
+ */
+export async function readStoredTasks(versionDir: string): Promise<ReadonlyMap<string, JournalTask>> {
+  const parsed = await readJournal(join(versionDir, JOURNAL_FILE));
+  const out = new Map<string, JournalTask>();
+  for (const t of parsed?.tasks ?? []) out.set(storedTaskKey(t.condition, t.replicate), t);
+  return out;
+}
+
+export function storedTaskKey(condition: string, replicate: number): string {
+  return taskKey(condition, replicate);
 }
 
 /** Why the stored version at `dir` cannot be continued by `run`, or undefined when it can. */
@@ -393,6 +522,7 @@ async function incompatibility(run: RunInfo, dir: string): Promise<string | unde
     return (e as Error).message;
   }
   if (meta === undefined) return "it has no metadata.json";
+  if (meta.schema !== STORE_SCHEMA) return `it was written by another version of the store (schema ${String(meta.schema)}, this one writes ${STORE_SCHEMA})`;
   if (meta.experiment !== run.experiment) return `it belongs to experiment "${String(meta.experiment)}"`;
   if (meta.seed !== run.seed) return `it was run with seed ${String(meta.seed)}, this run uses seed ${run.seed}`;
   const before = (meta.stepHashes ?? {}) as Record<string, unknown>;
