@@ -1,6 +1,7 @@
 // A child process for the SIGKILL reliability test: runs a small experiment with many short
 // replicates that write artifacts and use the cache. argv: outDir, "fresh" | "resume".
-// Prints "started" when the run begins, and the result's toJSON() metrics when it ends.
+// Prints "started" when the run begins, and the result's toJSON() metrics (and how many tasks a
+// resume took from storage) when it ends.
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -48,4 +49,4 @@ const exp = experiment("crashy", {
 
 process.stdout.write("started\n");
 const result = await exp.run({ outDir, resume: mode === "resume", plugins: [artifacts()] });
-process.stdout.write(JSON.stringify({ metrics: result.toJSON().metrics, hypotheses: result.toJSON().hypotheses }) + "\n");
+process.stdout.write(JSON.stringify({ metrics: result.toJSON().metrics, hypotheses: result.toJSON().hypotheses, resumedTasks: result.run.resumedTasks }) + "\n");
