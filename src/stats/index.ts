@@ -18,7 +18,7 @@ export {
 export {
   verifier,
   type DefinedVerifier,
-  type ResolvedOptions,
+  type ResolvedVerifierOptions,
   type VerifierContext,
   type VerifierFunction,
   type CustomVerifierOutput,

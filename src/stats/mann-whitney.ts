@@ -7,7 +7,7 @@ import { normalSf } from "./distributions.js";
 import { cohensDUnchecked } from "./effect-size.js";
 import { makeResult } from "./result.js";
 import { checkSamples, describeValue } from "./samples.js";
-import { defineVerifier, readOptions, throwIfProblems, type DefinedVerifier, type ResolvedOptions } from "./verifier.js";
+import { defineVerifier, readOptions, throwIfProblems, type DefinedVerifier, type ResolvedVerifierOptions } from "./verifier.js";
 
 export type MannWhitneyMethod = "auto" | "exact" | "asymptotic";
 
@@ -119,7 +119,7 @@ function pValue(r: RankSums, m: number, n: number, alternative: Alternative, exa
  * The Mann–Whitney U test. statistic = the treatment's U; effectSize = Cohen's d; no df or ci.
  * `method` in the result says which distribution was used.
  */
-export function mannWhitneyU(options?: MannWhitneyOptions): DefinedVerifier<ResolvedOptions & { method: MannWhitneyMethod }> {
+export function mannWhitneyU(options?: MannWhitneyOptions): DefinedVerifier<ResolvedVerifierOptions & { method: MannWhitneyMethod }> {
   const problems: string[] = [];
   const resolved = readOptions(options, ["method"], problems);
   const choice = (resolved.raw.method ?? "auto") as MannWhitneyMethod;

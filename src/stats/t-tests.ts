@@ -5,7 +5,7 @@ import { tCdf, tQuantile, tSf, tTwoSided } from "./distributions.js";
 import { cohensDUnchecked } from "./effect-size.js";
 import { makeResult } from "./result.js";
 import { checkSamples, pairValues } from "./samples.js";
-import { defineVerifier, readOptions, throwIfProblems, type DefinedVerifier, type ResolvedOptions } from "./verifier.js";
+import { defineVerifier, readOptions, throwIfProblems, type DefinedVerifier, type ResolvedVerifierOptions } from "./verifier.js";
 
 /** Options of the t-tests: `{ alpha? = 0.05, alternative? = "two-sided" }`. */
 export type TTestOptions = VerifierOptions;
@@ -72,7 +72,7 @@ export function pairedT(a: readonly number[], b: readonly number[]): TwoSampleT 
 
 function tResult(
   r: TwoSampleT,
-  options: ResolvedOptions,
+  options: ResolvedVerifierOptions,
   effectSize: number,
   method: string,
 ): VerifierResult {
@@ -92,13 +92,13 @@ function tResult(
 function tFactory(
   factory: string,
   method: string,
-  compute: (samples: VerifierSamples, options: ResolvedOptions) => VerifierResult,
+  compute: (samples: VerifierSamples, options: ResolvedVerifierOptions) => VerifierResult,
   options: TTestOptions | undefined,
-): DefinedVerifier<ResolvedOptions> {
+): DefinedVerifier<ResolvedVerifierOptions> {
   const problems: string[] = [];
   const resolved = readOptions(options, [], problems);
   throwIfProblems(factory, problems);
-  const opts: ResolvedOptions = { alpha: resolved.alpha, alternative: resolved.alternative };
+  const opts: ResolvedVerifierOptions = { alpha: resolved.alpha, alternative: resolved.alternative };
   return defineVerifier(factory, opts, opts, (samples) => {
     checkSamples(method, samples);
     return compute(samples, opts);
@@ -109,7 +109,7 @@ function tFactory(
  * Welch's unequal-variance t-test (scipy `ttest_ind(t, b, equal_var=False)`). statistic = t,
  * df = Welch–Satterthwaite, ci = (1 - alpha) interval of mean(t) - mean(b), effectSize = Cohen's d.
  */
-export function welchTTest(options?: TTestOptions): DefinedVerifier<ResolvedOptions> {
+export function welchTTest(options?: TTestOptions): DefinedVerifier<ResolvedVerifierOptions> {
   return tFactory(
     "welchTTest",
     "Welch's t-test",
@@ -119,7 +119,7 @@ export function welchTTest(options?: TTestOptions): DefinedVerifier<ResolvedOpti
 }
 
 /** Student's pooled-variance t-test (scipy `ttest_ind(t, b)`), df = n1 + n2 - 2. */
-export function studentTTest(options?: TTestOptions): DefinedVerifier<ResolvedOptions> {
+export function studentTTest(options?: TTestOptions): DefinedVerifier<ResolvedVerifierOptions> {
   return tFactory(
     "studentTTest",
     "Student's t-test",
@@ -134,7 +134,7 @@ export function studentTTest(options?: TTestOptions): DefinedVerifier<ResolvedOp
  * (positionally when no replicate indices are given). Unpaired values are an error.
  * effectSize = Cohen's d (pooled SD) of the paired values; `cohensDz` gives d_z.
  */
-export function pairedTTest(options?: TTestOptions): DefinedVerifier<ResolvedOptions> {
+export function pairedTTest(options?: TTestOptions): DefinedVerifier<ResolvedVerifierOptions> {
   return tFactory(
     "pairedTTest",
     "Paired t-test",

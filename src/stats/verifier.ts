@@ -9,7 +9,7 @@ import { checkSamples, describeValue } from "./samples.js";
 
 export const ALTERNATIVES: readonly Alternative[] = Object.freeze(["two-sided", "greater", "less"]);
 
-export interface ResolvedOptions {
+export interface ResolvedVerifierOptions {
   readonly alpha: number;
   readonly alternative: Alternative;
 }
@@ -24,7 +24,7 @@ export function readOptions(
   allowed: readonly string[],
   problems: string[],
   defaults: { alpha?: number } = {},
-): ResolvedOptions & { raw: Record<string, unknown> } {
+): ResolvedVerifierOptions & { raw: Record<string, unknown> } {
   let raw: Record<string, unknown> = {};
   if (options !== undefined) {
     if (options === null || typeof options !== "object" || Array.isArray(options)) {
@@ -71,7 +71,7 @@ export interface DefinedVerifier<O> extends Verifier {
 
 export function defineVerifier<O extends object>(
   name: string,
-  resolved: ResolvedOptions,
+  resolved: ResolvedVerifierOptions,
   options: O,
   test: (samples: VerifierSamples) => VerifierResult,
 ): DefinedVerifier<O> {
@@ -122,7 +122,7 @@ function isNumber(v: unknown): v is number {
  * each side). Missing fields are filled in: statistic = difference of means, effectSize = Cohen's
  * d, method = `name`; `significant` is always `pValue < alpha` (whatever fn says).
  */
-export function verifier(name: string, fn: VerifierFunction, options?: VerifierOptions): DefinedVerifier<ResolvedOptions> {
+export function verifier(name: string, fn: VerifierFunction, options?: VerifierOptions): DefinedVerifier<ResolvedVerifierOptions> {
   const problems: string[] = [];
   if (typeof name !== "string" || name.trim() === "") {
     problems.push(`name must be a non-empty string (got ${describeValue(name)})`);
