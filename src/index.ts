@@ -32,3 +32,4 @@ export { replicateSeed, streamSeed, fallbackStepHash, formatResult, createFileCa
 export type { StepCache, StepCacheRequest, CachedStep, RunStorage, RunSummary, StoragePlugin, StoredTask } from "./runtime/index.js";
 export { canonicalHash, createCanonicalHasher, canonicalValue, UnhashableValueError, type CanonicalHasher } from "./runtime/canonical-hash.js";
 export { renderGraph, describeGraph, type GraphDescription, type GraphFormat } from "./runtime/graph-render.js";
+export * from "./stats/index.js";
