@@ -373,11 +373,16 @@ export class RunStore implements RunStorage {
   }
 
   async finish(summary: RunSummary): Promise<void> {
-    // The journal's last batch is written now and flushed to disk while the other files are
-    // prepared; metadata.json (flushed too) is renamed into place only once the journal is on disk.
+    // The journal's last batch is written now; the journal and the new metadata.json (a temporary
+    // file until renamed) are flushed to disk while the results are written; metadata.json is
+    // renamed into place last, once the journal is on disk.
     const journalDone = this.journal.close(true).then(
       () => undefined,
       (e: unknown) => e,
+    );
+    const staging = stageCheckedJson(join(this.dir, "metadata.json"), this.metadataFields(summary.status, summary.endedAt), { fsync: true }).then(
+      (file) => ({ file }),
+      (error: unknown) => ({ error }),
     );
     let failure: unknown;
     try {
@@ -385,12 +390,9 @@ export class RunStore implements RunStorage {
     } catch (e) {
       failure = e;
     }
-    let staged: Awaited<ReturnType<typeof stageCheckedJson>> | undefined;
-    try {
-      staged = await stageCheckedJson(join(this.dir, "metadata.json"), this.metadataFields(summary.status, summary.endedAt), { fsync: true });
-    } catch (e) {
-      failure ??= e;
-    }
+    const stagedOrError = await staging;
+    const staged = "file" in stagedOrError ? stagedOrError.file : undefined;
+    if ("error" in stagedOrError) failure ??= stagedOrError.error;
     const journalError = await journalDone;
     if (journalError === undefined) {
       try {
