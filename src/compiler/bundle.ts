@@ -8,6 +8,7 @@ import { compile, type CompileOptions } from "./compile.js";
 import { diagnosticOf, type Diagnostic } from "./diagnostics.js";
 import { runnerSource, WORKER_ENTRY_SPECIFIER, writeIfChanged } from "./emit.js";
 import { findExperiment } from "./lookup.js";
+import { stepHashesOf } from "./manifest.js";
 
 export interface BundleOptions extends CompileOptions {
   /** The experiment's name. */
@@ -65,7 +66,7 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
   const esbuild = await import("esbuild");
   try {
     const result = await esbuild.build({
-      stdin: { contents: runnerSource(entry, moduleFile, { bundle: true }), resolveDir: compiled.root, sourcefile: `crystallize-runner-${entry.name}.mjs`, loader: "js" },
+      stdin: { contents: runnerSource(entry, moduleFile, { bundle: true, hashes: stepHashesOf(entry) }), resolveDir: compiled.root, sourcefile: `crystallize-runner-${entry.name}.mjs`, loader: "js" },
       bundle: true,
       platform: "node",
       format: "esm",

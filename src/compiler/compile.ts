@@ -1,11 +1,12 @@
 // One compile: load (project) → TypeScript diagnostics → discover → rules → hash → manifest → emit.
 // Never runs user code; every failure is a diagnostic.
-import { join, resolve } from "node:path";
-import ts from "typescript";
+import { join, relative, resolve, sep } from "node:path";
+import type * as TS from "typescript";
+import ts from "./typescript.js";
 import { diagnosticOf, hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
 import { fromTs } from "./ts-diagnostics.js";
 import { discover, Tracer, type AnalysisHost, type ConstructionCache, type Discovered, type Discovery, type ExperimentInfo } from "./discover.js";
-import { Emitter, type RunnerPlan } from "./emit.js";
+import { Emitter, type PendingEmit, type RunnerPlan } from "./emit.js";
 import { Hasher } from "./hash.js";
 import { buildManifest, type Manifest, type ManifestExperiment } from "./manifest.js";
 import { hostOf, loadProject, projectFiles, type LoadedProject, type ProjectOptions } from "./project.js";
@@ -48,9 +49,9 @@ function internalError(err: unknown, where: string | undefined): Diagnostic {
 }
 
 /** TypeScript's diagnostics for the whole program (what `tsc --noEmit` reports), or for some files. */
-export function typeScriptDiagnostics(program: ts.Program, files?: readonly ts.SourceFile[]): Diagnostic[] {
+export function typeScriptDiagnostics(program: TS.Program, files?: readonly TS.SourceFile[]): Diagnostic[] {
   if (!files) return ts.getPreEmitDiagnostics(program).map(fromTs);
-  const out: ts.Diagnostic[] = [...program.getConfigFileParsingDiagnostics(), ...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()];
+  const out: TS.Diagnostic[] = [...program.getConfigFileParsingDiagnostics(), ...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()];
   for (const sf of files) out.push(...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf));
   return out.map(fromTs);
 }
@@ -111,8 +112,17 @@ function dedupe(list: Diagnostic[]): Diagnostic[] {
 }
 
 export function runnerPlans(a: Analysis): RunnerPlan[] {
-  const byName = new Map(a.discovery.experiments.map((d) => [d.info.name, d]));
-  return a.manifest.experiments.map((entry) => ({ entry, moduleFile: byName.get(entry.name)!.addresses[0]!.file.fileName }));
+  return plansOf(a.discovery, a.loaded.root);
+}
+
+/** The runners to build for the discovered experiments (those with a static name). */
+export function plansOf(discovery: Discovery, root: string): RunnerPlan[] {
+  return discovery.experiments.flatMap((d) => {
+    const name = d.info.name;
+    if (name === undefined) return [];
+    const a = d.addresses[0]!;
+    return [{ entry: { name, file: relative(root, a.file.fileName).split(sep).join("/"), export: a.exportName, runner: `runners/${name}.mjs` }, moduleFile: a.file.fileName }];
+  });
 }
 
 export function defaultOutDir(root: string, outDir?: string, cwd: string = process.cwd()): string {
@@ -130,13 +140,21 @@ export async function compile(options: CompileOptions = {}): Promise<CompileResu
   // The DSL analysis first, so that esbuild builds the runners in its own process while this
   // thread runs TypeScript's type check; the runners are written only if both are clean.
   let analysis: Analysis;
+  let pending: PendingEmit | undefined;
   try {
-    analysis = analyze(loaded, { tsDiagnostics: [] });
+    const host = loaded.host();
+    const tracer = new Tracer(host);
+    const constructions: ConstructionCache = new Map();
+    if (options.emit !== false) {
+      // Discovery alone tells which runners to build: start esbuild now (hashes are filled in later).
+      const early = discover(host, projectFiles(host), tracer, constructions);
+      pending = new Emitter(loaded.root, loaded.tsconfig, outDir).start(plansOf(early, loaded.root));
+    }
+    analysis = analyze(loaded, { tsDiagnostics: [], tracer, constructions });
   } catch (err) {
+    await pending?.discard();
     return { ok: false, diagnostics: [internalError(err, loaded.tsconfig)], manifest: undefined, analysis: undefined, root: loaded.root, tsconfig: loaded.tsconfig, outDir, written: [] };
   }
-  const emitting = options.emit !== false && !hasErrors(analysis.diagnostics);
-  const pending = emitting ? new Emitter(loaded.root, loaded.tsconfig, outDir).start(analysis.manifest, runnerPlans(analysis)) : undefined;
   let tsDiagnostics: Diagnostic[];
   try {
     tsDiagnostics = typeScriptDiagnostics(analysis.host.program);
@@ -148,7 +166,7 @@ export async function compile(options: CompileOptions = {}): Promise<CompileResu
   let written: string[] = [];
   if (pending && !hasErrors(diagnostics)) {
     try {
-      const r = await pending.finish();
+      const r = await pending.finish(analysis.manifest);
       written = r.written;
       diagnostics.push(...r.diagnostics);
     } catch (err) {

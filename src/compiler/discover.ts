@@ -3,7 +3,8 @@
 // calls statically through consts, imports, aliases, re-exports and the builder form. Works on
 // the raw TypeScript AST and one TypeChecker, so that the CLI and an editor plugin share it.
 import { relative, sep } from "node:path";
-import ts from "typescript";
+import type * as TS from "typescript";
+import ts from "./typescript.js";
 import { constInitializer, evaluate, propertyKey, skipOuter, UNKNOWN, type Static } from "./evaluate.js";
 
 export type DslName = "step" | "source" | "pipeline" | "treatment" | "hypothesis" | "experiment" | "artifact" | "input" | "graph" | "resource";
@@ -14,93 +15,93 @@ const DSL_NAMES: ReadonlySet<string> = new Set<DslName>([
 export interface Named {
   /** The statically known name, or undefined when it is not a literal. */
   readonly name: string | undefined;
-  readonly nameNode: ts.Node;
+  readonly nameNode: TS.Node;
 }
 
 export interface StepInfo extends Named {
   readonly kind: "step";
-  readonly node: ts.Expression;
-  readonly options: ts.ObjectLiteralExpression | undefined;
-  readonly paramsNode: ts.Expression | undefined;
+  readonly node: TS.Expression;
+  readonly options: TS.ObjectLiteralExpression | undefined;
+  readonly paramsNode: TS.Expression | undefined;
   readonly params: Static;
-  readonly metrics: readonly { readonly name: string; readonly node: ts.Node }[];
-  readonly metricsNode: ts.Expression | undefined;
+  readonly metrics: readonly { readonly name: string; readonly node: TS.Node }[];
+  readonly metricsNode: TS.Expression | undefined;
   /** false when the metrics list could not be read statically. */
   readonly metricsKnown: boolean;
   readonly cacheable: boolean;
-  readonly run: ts.Expression | undefined;
+  readonly run: TS.Expression | undefined;
 }
 export interface SourceInfo extends Named {
   readonly kind: "source";
-  readonly node: ts.Expression;
-  readonly fetch: ts.Expression | undefined;
+  readonly node: TS.Expression;
+  readonly fetch: TS.Expression | undefined;
 }
 export interface TreatmentInfo extends Named {
   readonly kind: "treatment";
-  readonly node: ts.Expression;
+  readonly node: TS.Expression;
   /** Fixed values (undefined for computed treatments or values the compiler cannot read). */
-  readonly keys: readonly { readonly key: string; readonly node: ts.Node; readonly value: Static; readonly valueNode: ts.Expression | undefined }[] | undefined;
+  readonly keys: readonly { readonly key: string; readonly node: TS.Node; readonly value: Static; readonly valueNode: TS.Expression | undefined }[] | undefined;
   readonly computed: boolean;
 }
 export interface HypothesisInfo extends Named {
   readonly kind: "hypothesis";
-  readonly node: ts.Expression;
-  readonly metrics: readonly { readonly name: string; readonly node: ts.Node }[] | undefined;
+  readonly node: TS.Expression;
+  readonly metrics: readonly { readonly name: string; readonly node: TS.Node }[] | undefined;
 }
 export interface ArtifactInfo extends Named {
   readonly kind: "artifact";
-  readonly node: ts.Expression;
+  readonly node: TS.Expression;
 }
 export interface InputInfo {
   readonly kind: "input";
-  readonly node: ts.Expression;
-  readonly entries: readonly { readonly key: string; readonly node: ts.Node; readonly value: Value }[];
+  readonly node: TS.Expression;
+  readonly entries: readonly { readonly key: string; readonly node: TS.Node; readonly value: Value }[];
 }
 export interface OutputRefInfo {
   readonly kind: "output-ref";
-  readonly node: ts.CallExpression;
+  readonly node: TS.CallExpression;
   readonly experiment: Value;
   readonly artifact: Value;
-  readonly artifactNode: ts.Expression;
+  readonly artifactNode: TS.Expression;
 }
 export interface PipelineInfo {
   readonly kind: "pipeline";
-  readonly node: ts.Expression;
+  readonly node: TS.Expression;
   readonly steps: readonly Value[];
   /** Where each step is used (the argument), parallel to `steps`. */
-  readonly uses: readonly ts.Node[];
+  readonly uses: readonly TS.Node[];
 }
 export interface ArrayInfo {
   readonly kind: "array";
-  readonly node: ts.Expression;
+  readonly node: TS.Expression;
   readonly elements: readonly Value[];
   /** Where each element is written, parallel to `elements`. */
-  readonly uses: readonly ts.Node[];
+  readonly uses: readonly TS.Node[];
 }
 export interface UnknownInfo {
   readonly kind: "unknown";
-  readonly node: ts.Node;
+  readonly node: TS.Node;
 }
 export interface Setting {
   readonly value: Static;
-  readonly node: ts.Expression;
+  readonly node: TS.Expression;
 }
 export interface ExperimentInfo extends Named {
   readonly kind: "experiment";
   /** The construction: the experiment(...) call or the builder's .build() call. */
-  readonly node: ts.CallExpression;
+  readonly node: TS.CallExpression;
   readonly form: "call" | "builder";
-  readonly file: ts.SourceFile;
+  readonly file: TS.SourceFile;
   readonly source: Value | undefined;
-  readonly sourceNode: ts.Expression | undefined;
+  readonly sourceNode: TS.Expression | undefined;
   /** In order; undefined when the pipeline could not be followed. */
   readonly steps: readonly Value[] | undefined;
   /** Where each step, treatment, hypothesis and output is used, parallel to the lists. */
-  readonly stepUses: readonly ts.Node[];
-  readonly treatmentUses: readonly ts.Node[];
-  readonly hypothesisUses: readonly ts.Node[];
-  readonly outputUses: readonly ts.Node[];
-  readonly pipelineNode: ts.Node | undefined;
+  readonly stepUses: readonly TS.Node[];
+  readonly treatmentUses: readonly TS.Node[];
+  readonly hypothesisUses: readonly TS.Node[];
+  readonly outputUses: readonly TS.Node[];
+  readonly pipelineNode: TS.Node | undefined;
   readonly treatments: readonly Value[] | undefined;
   readonly hypotheses: readonly Value[] | undefined;
   readonly outputs: readonly Value[] | undefined;
@@ -109,11 +110,11 @@ export interface ExperimentInfo extends Named {
 }
 export interface GraphInfo extends Named {
   readonly kind: "graph";
-  readonly node: ts.CallExpression;
-  readonly file: ts.SourceFile;
+  readonly node: TS.CallExpression;
+  readonly file: TS.SourceFile;
   readonly members: readonly Value[] | undefined;
-  readonly memberUses: readonly ts.Node[];
-  readonly membersNode: ts.Expression | undefined;
+  readonly memberUses: readonly TS.Node[];
+  readonly membersNode: TS.Expression | undefined;
 }
 
 export type Value =
@@ -132,10 +133,10 @@ export type Value =
 
 /** Where an experiment or graph can be imported from. */
 export interface Address {
-  readonly file: ts.SourceFile;
+  readonly file: TS.SourceFile;
   /** The export name ("default" for a default export). */
   readonly exportName: string;
-  readonly declaration: ts.Declaration;
+  readonly declaration: TS.Declaration;
 }
 
 export interface Discovered<T> {
@@ -150,20 +151,20 @@ export interface Discovery {
   /** Constructions that no export leads to (for the portability rules). */
   readonly unexported: readonly (ExperimentInfo | GraphInfo)[];
   /** Exports whose type is an experiment or graph but whose definition could not be followed. */
-  readonly opaque: readonly { readonly file: ts.SourceFile; readonly exportName: string; readonly node: ts.Node; readonly kind: "experiment" | "graph" }[];
+  readonly opaque: readonly { readonly file: TS.SourceFile; readonly exportName: string; readonly node: TS.Node; readonly kind: "experiment" | "graph" }[];
   /** Exports that are neither (for "did you mean" messages). */
-  readonly otherExports: readonly { readonly file: ts.SourceFile; readonly exportName: string }[];
+  readonly otherExports: readonly { readonly file: TS.SourceFile; readonly exportName: string }[];
 }
 
 export interface AnalysisHost {
-  readonly program: ts.Program;
-  readonly checker: ts.TypeChecker;
+  readonly program: TS.Program;
+  readonly checker: TS.TypeChecker;
   /** The project's directory (the tsconfig's). */
   readonly root: string;
 }
 
 /** A file whose code belongs to the project: not a declaration file, not a package, under the root. */
-export function isProjectFile(host: Pick<AnalysisHost, "root">, sf: ts.SourceFile): boolean {
+export function isProjectFile(host: Pick<AnalysisHost, "root">, sf: TS.SourceFile): boolean {
   if (sf.isDeclarationFile) return false;
   const f = sf.fileName;
   if (/[\\/]node_modules[\\/]/.test(f)) return false;
@@ -171,15 +172,15 @@ export function isProjectFile(host: Pick<AnalysisHost, "root">, sf: ts.SourceFil
   return rel !== "" && !rel.startsWith("..") && !rel.startsWith(sep) && !/^[a-zA-Z]:/.test(rel);
 }
 
-function isDslFile(host: AnalysisHost, sf: ts.SourceFile): boolean {
+function isDslFile(host: AnalysisHost, sf: TS.SourceFile): boolean {
   if (isProjectFile(host, sf)) return false;
   return /[\\/]dsl[\\/][^\\/]+$/.test(sf.fileName) || /[\\/]node_modules[\\/]crystallize[\\/]/.test(sf.fileName);
 }
 
 /** The DSL function a callee refers to ("step", ...), through imports and aliases. */
-export function dslFunctionOf(host: AnalysisHost, callee: ts.Expression): DslName | undefined {
+export function dslFunctionOf(host: AnalysisHost, callee: TS.Expression): DslName | undefined {
   const c = skipOuter(callee);
-  let sym: ts.Symbol | undefined;
+  let sym: TS.Symbol | undefined;
   try {
     sym = host.checker.getSymbolAtLocation(ts.isPropertyAccessExpression(c) ? c.name : c);
     if (sym && sym.flags & ts.SymbolFlags.Alias) sym = host.checker.getAliasedSymbol(sym);
@@ -192,7 +193,7 @@ export function dslFunctionOf(host: AnalysisHost, callee: ts.Expression): DslNam
   return sym.name as DslName;
 }
 
-function nameOf(host: AnalysisHost, node: ts.Expression | undefined, fallback: ts.Node): Named {
+function nameOf(host: AnalysisHost, node: TS.Expression | undefined, fallback: TS.Node): Named {
   if (!node) return { name: undefined, nameNode: fallback };
   const v = evaluate(host.checker, node);
   return { name: typeof v === "string" ? v : undefined, nameNode: node };
@@ -200,7 +201,7 @@ function nameOf(host: AnalysisHost, node: ts.Expression | undefined, fallback: t
 
 /** Follows expressions to the DSL nodes they build. Memoized per node; cycle-safe. */
 export class Tracer {
-  private readonly memo = new Map<ts.Node, Value>();
+  private readonly memo = new Map<TS.Node, Value>();
   constructor(public host: AnalysisHost) {}
 
   /**
@@ -212,7 +213,7 @@ export class Tracer {
     for (const node of [...this.memo.keys()]) if (affectedFiles.has(node.getSourceFile().fileName)) this.memo.delete(node);
   }
 
-  trace(expr: ts.Expression | undefined, depth = 0): Value {
+  trace(expr: TS.Expression | undefined, depth = 0): Value {
     if (!expr) return { kind: "unknown", node: this.host.program.getSourceFiles()[0]! };
     const e = skipOuter(expr);
     if (depth > 40) return { kind: "unknown", node: e };
@@ -229,7 +230,7 @@ export class Tracer {
     return v;
   }
 
-  private compute(e: ts.Expression, depth: number): Value {
+  private compute(e: TS.Expression, depth: number): Value {
     if (ts.isIdentifier(e)) {
       const init = constInitializer(this.host.checker, e) ?? letInitializer(this.host.checker, e);
       return init ? this.trace(init, depth + 1) : { kind: "unknown", node: e };
@@ -242,7 +243,7 @@ export class Tracer {
     return { kind: "unknown", node: e };
   }
 
-  private call(e: ts.CallExpression, depth: number): Value {
+  private call(e: TS.CallExpression, depth: number): Value {
     const callee = skipOuter(e.expression);
     if (ts.isPropertyAccessExpression(callee) && callee.name.text === "build" && e.arguments.length === 0) {
       return this.builder(e, depth) ?? { kind: "unknown", node: e };
@@ -292,9 +293,9 @@ export class Tracer {
     }
   }
 
-  private spreadList(args: ts.NodeArray<ts.Expression>, depth: number): [Value[], ts.Node[]] {
+  private spreadList(args: TS.NodeArray<TS.Expression>, depth: number): [Value[], TS.Node[]] {
     const out: Value[] = [];
-    const uses: ts.Node[] = [];
+    const uses: TS.Node[] = [];
     for (const a of args) {
       if (ts.isSpreadElement(a)) {
         const inner = this.trace(a.expression, depth + 1);
@@ -313,7 +314,7 @@ export class Tracer {
     return [out, uses];
   }
 
-  private step(e: ts.CallExpression, args: ts.NodeArray<ts.Expression>): StepInfo {
+  private step(e: TS.CallExpression, args: TS.NodeArray<TS.Expression>): StepInfo {
     const named = nameOf(this.host, args[0], e);
     const hasOptions = args.length >= 3;
     const optionsExpr = hasOptions ? args[1] : undefined;
@@ -322,13 +323,13 @@ export class Tracer {
     const paramsNode = prop("params");
     const metricsNode = prop("metrics");
     const cacheableNode = prop("cacheable");
-    const metrics: { name: string; node: ts.Node }[] = [];
+    const metrics: { name: string; node: TS.Node }[] = [];
     let metricsKnown = !optionsExpr || !!options;
     if (metricsNode) {
       const list = arrayLiteralOf(this.host.checker, metricsNode);
       if (list) {
         for (const el of list.elements) {
-          const v = evaluate(this.host.checker, el as ts.Expression);
+          const v = evaluate(this.host.checker, el as TS.Expression);
           if (typeof v === "string") metrics.push({ name: v, node: el });
           else metricsKnown = false;
         }
@@ -350,12 +351,12 @@ export class Tracer {
     };
   }
 
-  private treatment(e: ts.CallExpression, args: ts.NodeArray<ts.Expression>): TreatmentInfo {
+  private treatment(e: TS.CallExpression, args: TS.NodeArray<TS.Expression>): TreatmentInfo {
     const named = nameOf(this.host, args[0], e);
     const valuesExpr = args[1] ? skipOuter(args[1]) : undefined;
     const computed = !!valuesExpr && (ts.isArrowFunction(valuesExpr) || ts.isFunctionExpression(valuesExpr));
     const obj = valuesExpr && !computed ? objectLiteralOf(this.host.checker, valuesExpr) : undefined;
-    let keys: { key: string; node: ts.Node; value: Static; valueNode: ts.Expression | undefined }[] | undefined;
+    let keys: { key: string; node: TS.Node; value: Static; valueNode: TS.Expression | undefined }[] | undefined;
     if (obj) {
       keys = [];
       for (const p of obj.properties) {
@@ -373,17 +374,17 @@ export class Tracer {
     return { kind: "treatment", node: e, ...named, keys, computed };
   }
 
-  private hypothesis(e: ts.CallExpression, args: ts.NodeArray<ts.Expression>): HypothesisInfo {
+  private hypothesis(e: TS.CallExpression, args: TS.NodeArray<TS.Expression>): HypothesisInfo {
     const named = nameOf(this.host, args[0], e);
     const obj = args[1] ? objectLiteralOf(this.host.checker, args[1]) : undefined;
     const metricNode = obj ? propertyOf(this.host.checker, obj, "metric") : undefined;
-    let metrics: { name: string; node: ts.Node }[] | undefined;
+    let metrics: { name: string; node: TS.Node }[] | undefined;
     if (metricNode) {
       const list = arrayLiteralOf(this.host.checker, metricNode);
       const nodes = list ? [...list.elements] : [metricNode];
       metrics = [];
       for (const n of nodes) {
-        const v = evaluate(this.host.checker, n as ts.Expression);
+        const v = evaluate(this.host.checker, n as TS.Expression);
         if (typeof v === "string") metrics.push({ name: v, node: n });
         else {
           metrics = undefined;
@@ -394,9 +395,9 @@ export class Tracer {
     return { kind: "hypothesis", node: e, ...named, metrics };
   }
 
-  private input(e: ts.CallExpression, args: ts.NodeArray<ts.Expression>, depth: number): InputInfo {
+  private input(e: TS.CallExpression, args: TS.NodeArray<TS.Expression>, depth: number): InputInfo {
     const obj = args[0] ? objectLiteralOf(this.host.checker, args[0]) : undefined;
-    const entries: { key: string; node: ts.Node; value: Value }[] = [];
+    const entries: { key: string; node: TS.Node; value: Value }[] = [];
     if (obj) {
       for (const p of obj.properties) {
         if (ts.isPropertyAssignment(p)) {
@@ -409,13 +410,13 @@ export class Tracer {
     return { kind: "input", node: e, entries };
   }
 
-  private list(expr: ts.Expression | undefined, depth: number): ArrayInfo | undefined {
-    if (!expr) return { kind: "array", node: expr as unknown as ts.Expression, elements: [], uses: [] };
+  private list(expr: TS.Expression | undefined, depth: number): ArrayInfo | undefined {
+    if (!expr) return { kind: "array", node: expr as unknown as TS.Expression, elements: [], uses: [] };
     const v = this.trace(expr, depth + 1);
     return v.kind === "array" ? v : undefined;
   }
 
-  private experimentCall(e: ts.CallExpression, args: ts.NodeArray<ts.Expression>, depth: number): ExperimentInfo {
+  private experimentCall(e: TS.CallExpression, args: TS.NodeArray<TS.Expression>, depth: number): ExperimentInfo {
     const named = nameOf(this.host, args[0], e);
     const def = args[1] ? objectLiteralOf(this.host.checker, args[1]) : undefined;
     const prop = (n: string) => (def ? propertyOf(this.host.checker, def, n) : undefined);
@@ -453,10 +454,10 @@ export class Tracer {
   }
 
   /** `experiment.builder(name).source(s).step(a)...build()`, through consts holding partial chains. */
-  private builder(build: ts.CallExpression, depth: number): ExperimentInfo | undefined {
-    const calls: ts.CallExpression[] = [];
-    let cur: ts.Expression = skipOuter((build.expression as ts.PropertyAccessExpression).expression);
-    let root: ts.CallExpression | undefined;
+  private builder(build: TS.CallExpression, depth: number): ExperimentInfo | undefined {
+    const calls: TS.CallExpression[] = [];
+    let cur: TS.Expression = skipOuter((build.expression as TS.PropertyAccessExpression).expression);
+    let root: TS.CallExpression | undefined;
     for (let guard = 0; guard < 500; guard++) {
       if (ts.isIdentifier(cur)) {
         const init = constInitializer(this.host.checker, cur);
@@ -476,24 +477,24 @@ export class Tracer {
     }
     if (!root) return undefined;
     let source: Value | undefined;
-    let sourceNode: ts.Expression | undefined;
+    let sourceNode: TS.Expression | undefined;
     const steps: Value[] = [];
-    const stepUses: ts.Node[] = [];
+    const stepUses: TS.Node[] = [];
     let treatments: Value[] | undefined = [];
     let hypotheses: Value[] | undefined = [];
     let outputs: Value[] | undefined = [];
-    const treatmentUses: ts.Node[] = [];
-    const hypothesisUses: ts.Node[] = [];
-    const outputUses: ts.Node[] = [];
+    const treatmentUses: TS.Node[] = [];
+    const hypothesisUses: TS.Node[] = [];
+    const outputUses: TS.Node[] = [];
     let replicates: Setting | undefined;
     let seed: Setting | undefined;
-    const append = (list: Value[] | undefined, uses: ts.Node[], arg: ts.Expression | undefined) => {
+    const append = (list: Value[] | undefined, uses: TS.Node[], arg: TS.Expression | undefined) => {
       const items = this.list(arg, depth);
       if (items) uses.push(...items.uses);
       return list && items ? [...list, ...items.elements] : undefined;
     };
     for (const c of calls) {
-      const method = (skipOuter(c.expression) as ts.PropertyAccessExpression).name.text;
+      const method = (skipOuter(c.expression) as TS.PropertyAccessExpression).name.text;
       const arg = c.arguments[0];
       switch (method) {
         case "source":
@@ -546,8 +547,8 @@ export class Tracer {
   }
 }
 
-function letInitializer(checker: ts.TypeChecker, id: ts.Identifier): ts.Expression | undefined {
-  let sym: ts.Symbol | undefined;
+function letInitializer(checker: TS.TypeChecker, id: TS.Identifier): TS.Expression | undefined {
+  let sym: TS.Symbol | undefined;
   try {
     sym = checker.getSymbolAtLocation(id);
     if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
@@ -558,7 +559,7 @@ function letInitializer(checker: ts.TypeChecker, id: ts.Identifier): ts.Expressi
   return decl && ts.isVariableDeclaration(decl) ? decl.initializer : undefined;
 }
 
-export function objectLiteralOf(checker: ts.TypeChecker, expr: ts.Expression, depth = 0): ts.ObjectLiteralExpression | undefined {
+export function objectLiteralOf(checker: TS.TypeChecker, expr: TS.Expression, depth = 0): TS.ObjectLiteralExpression | undefined {
   const e = skipOuter(expr);
   if (ts.isObjectLiteralExpression(e)) return e;
   if (ts.isIdentifier(e) && depth < 10) {
@@ -568,7 +569,7 @@ export function objectLiteralOf(checker: ts.TypeChecker, expr: ts.Expression, de
   return undefined;
 }
 
-export function arrayLiteralOf(checker: ts.TypeChecker, expr: ts.Expression, depth = 0): ts.ArrayLiteralExpression | undefined {
+export function arrayLiteralOf(checker: TS.TypeChecker, expr: TS.Expression, depth = 0): TS.ArrayLiteralExpression | undefined {
   const e = skipOuter(expr);
   if (ts.isArrayLiteralExpression(e)) return e;
   if (ts.isIdentifier(e) && depth < 10) {
@@ -579,8 +580,8 @@ export function arrayLiteralOf(checker: ts.TypeChecker, expr: ts.Expression, dep
 }
 
 /** The value expression of property `name` of an object literal (last one wins, like JS). */
-export function propertyOf(checker: ts.TypeChecker, obj: ts.ObjectLiteralExpression, name: string): ts.Expression | undefined {
-  let found: ts.Expression | undefined;
+export function propertyOf(checker: TS.TypeChecker, obj: TS.ObjectLiteralExpression, name: string): TS.Expression | undefined {
+  let found: TS.Expression | undefined;
   for (const p of obj.properties) {
     if (ts.isPropertyAssignment(p) && propertyKey(checker, p.name) === name) found = p.initializer;
     else if (ts.isShorthandPropertyAssignment(p) && p.name.text === name) found = p.name;
@@ -589,12 +590,12 @@ export function propertyOf(checker: ts.TypeChecker, obj: ts.ObjectLiteralExpress
 }
 
 /** Finds the experiment and graph constructions in a project file (including unexported ones). */
-function constructionsIn(host: AnalysisHost, tracer: Tracer, sf: ts.SourceFile): (ExperimentInfo | GraphInfo)[] {
+function constructionsIn(host: AnalysisHost, tracer: Tracer, sf: TS.SourceFile): (ExperimentInfo | GraphInfo)[] {
   // Local names bound to the DSL's experiment/graph functions (through imports and aliases).
   const found: (ExperimentInfo | GraphInfo)[] = [];
   const text = sf.text;
   if (!text.includes("experiment") && !text.includes("graph") && !text.includes("build")) return found;
-  const visit = (node: ts.Node): void => {
+  const visit = (node: TS.Node): void => {
     if (ts.isCallExpression(node)) {
       const callee = skipOuter(node.expression);
       let candidate = false;
@@ -614,14 +615,14 @@ function constructionsIn(host: AnalysisHost, tracer: Tracer, sf: ts.SourceFile):
   return found;
 }
 
-function exportedDeclarationValue(tracer: Tracer, decl: ts.Declaration): Value | undefined {
+function exportedDeclarationValue(tracer: Tracer, decl: TS.Declaration): Value | undefined {
   if (ts.isVariableDeclaration(decl)) return decl.initializer ? tracer.trace(decl.initializer) : undefined;
   if (ts.isExportAssignment(decl)) return tracer.trace(decl.expression);
   return undefined;
 }
 
 /** Reads the `kind` tag of a DSL node's type ("experiment", "graph", ...), if it has one. */
-export function kindTagOf(checker: ts.TypeChecker, type: ts.Type): string | undefined {
+export function kindTagOf(checker: TS.TypeChecker, type: TS.Type): string | undefined {
   const prop = type.getProperty("kind");
   if (!prop) return undefined;
   const t = checker.getTypeOfSymbol(prop);
@@ -629,25 +630,25 @@ export function kindTagOf(checker: ts.TypeChecker, type: ts.Type): string | unde
 }
 
 /** Per-file construction lists kept between programs (watch mode): valid while the file's node is the same. */
-export type ConstructionCache = Map<string, { readonly sf: ts.SourceFile; readonly list: readonly (ExperimentInfo | GraphInfo)[] }>;
+export type ConstructionCache = Map<string, { readonly sf: TS.SourceFile; readonly list: readonly (ExperimentInfo | GraphInfo)[] }>;
 
 /** Discovers every experiment and graph of the given project files. */
-export function discover(host: AnalysisHost, files: readonly ts.SourceFile[], tracer = new Tracer(host), cache?: ConstructionCache): Discovery {
+export function discover(host: AnalysisHost, files: readonly TS.SourceFile[], tracer = new Tracer(host), cache?: ConstructionCache): Discovery {
   const { checker } = host;
-  const constructions = new Map<ts.Node, ExperimentInfo | GraphInfo>();
+  const constructions = new Map<TS.Node, ExperimentInfo | GraphInfo>();
   for (const sf of files) {
     const hit = cache?.get(sf.fileName);
     const list = hit && hit.sf === sf ? hit.list : constructionsIn(host, tracer, sf);
     cache?.set(sf.fileName, { sf, list });
     for (const c of list) constructions.set(c.node, c);
   }
-  const addresses = new Map<ts.Node, Address[]>();
-  const opaque: { file: ts.SourceFile; exportName: string; node: ts.Node; kind: "experiment" | "graph" }[] = [];
-  const otherExports: { file: ts.SourceFile; exportName: string }[] = [];
+  const addresses = new Map<TS.Node, Address[]>();
+  const opaque: { file: TS.SourceFile; exportName: string; node: TS.Node; kind: "experiment" | "graph" }[] = [];
+  const otherExports: { file: TS.SourceFile; exportName: string }[] = [];
   for (const sf of files) {
     const moduleSymbol = checker.getSymbolAtLocation(sf);
     if (!moduleSymbol) continue;
-    let exports: ts.Symbol[];
+    let exports: TS.Symbol[];
     try {
       exports = checker.getExportsOfModule(moduleSymbol);
     } catch {
@@ -701,7 +702,7 @@ export function discover(host: AnalysisHost, files: readonly ts.SourceFile[], tr
     if (c.kind === "experiment") experiments.push({ info: c, addresses: sorted });
     else graphs.push({ info: c, addresses: sorted });
   }
-  const order = (a: { info: { file: ts.SourceFile; node: ts.Node } }, b: { info: { file: ts.SourceFile; node: ts.Node } }) =>
+  const order = (a: { info: { file: TS.SourceFile; node: TS.Node } }, b: { info: { file: TS.SourceFile; node: TS.Node } }) =>
     a.info.file.fileName.localeCompare(b.info.file.fileName) || a.info.node.pos - b.info.node.pos;
   experiments.sort(order);
   graphs.sort(order);

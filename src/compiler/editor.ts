@@ -3,13 +3,14 @@
 // rules module as the CLI; only the file filter differs. (Packaging it for tsserver, which loads
 // plugins with require(), needs a CommonJS entry: see docs/compiler.md.)
 import { dirname } from "node:path";
-import ts from "typescript";
+import type * as TS from "typescript";
+import ts from "./typescript.js";
 import { discover, isProjectFile, Tracer, type AnalysisHost } from "./discover.js";
 import { Hasher } from "./hash.js";
 import { runRules } from "./rules/index.js";
 
 /** CRY diagnostics of one file, as TypeScript diagnostics (code = the number, source "crystallize"). */
-export function crystallizeDiagnostics(program: ts.Program, fileName: string, root: string): ts.Diagnostic[] {
+export function crystallizeDiagnostics(program: TS.Program, fileName: string, root: string): TS.Diagnostic[] {
   const sf = program.getSourceFile(fileName);
   if (!sf) return [];
   const host: AnalysisHost = { program, checker: program.getTypeChecker(), root };
@@ -33,7 +34,7 @@ export function crystallizeDiagnostics(program: ts.Program, fileName: string, ro
 }
 
 /** Wraps a language service so that getSemanticDiagnostics also returns the CRY rules' findings. */
-export function withCrystallizeRules(ls: ts.LanguageService, root: string): ts.LanguageService {
+export function withCrystallizeRules(ls: TS.LanguageService, root: string): TS.LanguageService {
   return new Proxy(ls, {
     get(target, prop, receiver) {
       if (prop === "getSemanticDiagnostics") {
@@ -49,7 +50,7 @@ export function withCrystallizeRules(ls: ts.LanguageService, root: string): ts.L
 }
 
 /** A tsserver plugin factory: `{ create(info) }` returning the decorated language service. */
-export function editorPlugin(): { create(info: { languageService: ts.LanguageService; project: { getProjectName(): string } }): ts.LanguageService } {
+export function editorPlugin(): { create(info: { languageService: TS.LanguageService; project: { getProjectName(): string } }): TS.LanguageService } {
   return {
     create(info) {
       const name = info.project.getProjectName();

@@ -2,7 +2,7 @@
 // templates/runner.mjs and bundled by esbuild with `crystallize` and packages kept external (so
 // the runtime is shared: instanceof and workers work). Files are rewritten only when they change.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BuildOptions } from "esbuild";
 import { diagnosticOf, type Diagnostic } from "./diagnostics.js";
@@ -22,46 +22,73 @@ function runnerTemplate(): string {
   return template;
 }
 
-/** The source of a runner for one experiment (before bundling). */
 export const WORKER_ENTRY_SPECIFIER = "crystallize/internal-worker-entry";
 
-export function runnerSource(entry: ManifestExperiment, moduleFile: string, options: { bundle?: boolean } = {}): string {
+/** What a runner needs to know about its experiment (known after discovery, before hashing). */
+export interface RunnerTarget {
+  readonly name: string;
+  /** Module file relative to the project, and its export. */
+  readonly file: string;
+  readonly export: string;
+  /** Runner path relative to the output folder. */
+  readonly runner: string;
+}
+
+/** Stands for the step hashes in a runner built before they are known; replaced in the output. */
+export const HASHES_PLACEHOLDER = "@@CRYSTALLIZE_STEP_HASHES@@";
+
+/** The source of a runner for one experiment (before bundling). Without `hashes`, a placeholder. */
+export function runnerSource(
+  target: RunnerTarget,
+  moduleFile: string,
+  options: { bundle?: boolean; hashes?: Readonly<Record<string, unknown>> } = {},
+): string {
   const compiled = {
-    name: entry.name,
-    file: entry.file,
-    export: entry.export,
-    runner: entry.runner,
+    name: target.name,
+    file: target.file,
+    export: target.export,
+    runner: target.runner,
     manifestVersion: MANIFEST_VERSION,
     hashSchema: HASH_SCHEMA_VERSION,
-    stepHashes: stepHashesOf(entry),
   };
   const src = runnerTemplate();
   const a = "/* @crystallize:compiled */ {}";
   const b = '/* @crystallize:module */ "./experiment.js"';
   const c = "/* @crystallize:worker */ null";
-  if (!src.includes(a) || !src.includes(b) || !src.includes(c)) throw new Error("templates/runner.mjs lost its placeholders");
+  const d = '/* @crystallize:hashes */ "{}"';
+  if (![a, b, c, d].every((p) => src.includes(p))) throw new Error("templates/runner.mjs lost its placeholders");
   return src
     .replace(a, () => JSON.stringify(compiled, null, 2))
     .replace(b, () => JSON.stringify(moduleFile.split("\\").join("/")))
-    .replace(c, () => (options.bundle ? `() => import(${JSON.stringify(WORKER_ENTRY_SPECIFIER)})` : "null"));
+    .replace(c, () => (options.bundle ? `() => import(${JSON.stringify(WORKER_ENTRY_SPECIFIER)})` : "null"))
+    .replace(d, () => JSON.stringify(options.hashes ? JSON.stringify(options.hashes) : HASHES_PLACEHOLDER));
+}
+
+/** Puts the step hashes into a runner built with the placeholder. */
+export function fillHashes(output: string, hashes: Readonly<Record<string, unknown>>): string {
+  const literal = JSON.stringify(JSON.stringify(hashes));
+  const out = output.replace(new RegExp(`(["'\`])${HASHES_PLACEHOLDER}\\1`), () => literal);
+  if (out === output) throw new Error("a runner lost its step-hash placeholder");
+  return out;
 }
 
 export interface RunnerPlan {
-  readonly entry: ManifestExperiment;
+  readonly entry: RunnerTarget;
   /** Absolute path of the module that exports the experiment. */
   readonly moduleFile: string;
 }
 
-export function runnerBuildOptions(root: string, tsconfig: string, outFile: string, source: string, name: string): BuildOptions {
+export function runnerBuildOptions(root: string, tsconfig: string, outDir: string, entries: readonly string[]): BuildOptions {
   return {
-    // stdin, not a plugin: the build then needs no JavaScript callbacks and runs in esbuild's own
-    // process while this thread type-checks.
-    stdin: { contents: source, resolveDir: root, sourcefile: `crystallize-runner-${name}.mjs`, loader: "js" },
+    // Entry files on disk, not a plugin: the build then needs no JavaScript callbacks and runs in
+    // esbuild's own process while this thread type-checks.
+    entryPoints: [...entries],
     bundle: true,
     platform: "node",
     format: "esm",
     target: "node20",
-    outfile: outFile,
+    outdir: join(outDir, "runners"),
+    outExtension: { ".js": ".mjs" },
     external: ["crystallize", "crystallize/*"],
     packages: "external",
     tsconfig,
@@ -95,8 +122,8 @@ export interface EmitResult {
 }
 
 export interface PendingEmit {
-  /** Writes the manifest and the runners built (call only when the compile has no errors). */
-  finish(): Promise<EmitResult>;
+  /** Writes the manifest and the runners built, with the manifest's hashes (only when the compile is clean). */
+  finish(manifest: Manifest): Promise<EmitResult>;
   /** Drops the builds' results without writing anything. */
   discard(): Promise<void>;
 }
@@ -113,31 +140,37 @@ export class Emitter {
 
   /** `only`: names of the experiments whose runners must be rebuilt (default: all). */
   async emit(manifest: Manifest, plans: readonly RunnerPlan[], only?: ReadonlySet<string>): Promise<EmitResult> {
-    return this.start(manifest, plans, only).finish();
+    return this.start(plans, only).finish(manifest);
   }
 
-  /** Starts building the runners (in esbuild's process) and returns a handle to write them later. */
-  start(manifest: Manifest, plans: readonly RunnerPlan[], only?: ReadonlySet<string>): PendingEmit {
+  /**
+   * Starts building the runners (in esbuild's process; the step hashes are filled in later) and
+   * returns a handle that writes the manifest and the runners once the compile is known clean.
+   * The generated runner sources live in <out>/runners/.src/.
+   */
+  start(plans: readonly RunnerPlan[], only?: ReadonlySet<string>): PendingEmit {
     const runnersDir = join(this.outDir, "runners");
+    const srcDir = join(runnersDir, ".src");
     const todo = plans.filter((p) => !only || only.has(p.entry.name) || !existsSync(join(runnersDir, `${p.entry.name}.mjs`)));
-    const builds: Promise<Built[]> = todo.length
-      ? import("esbuild").then((esbuild) =>
-          Promise.all(
-            todo.map(async (p): Promise<Built> => {
-              const file = join(runnersDir, `${p.entry.name}.mjs`);
-              try {
-                const r = await esbuild.build(runnerBuildOptions(this.root, this.tsconfig, file, runnerSource(p.entry, p.moduleFile), p.entry.name));
-                return { name: p.entry.name, file, bytes: r.outputFiles![0]!.contents };
-              } catch (err) {
-                return { name: p.entry.name, diagnostics: this.buildErrors(err) };
-              }
-            }),
-          ),
-        )
-      : Promise.resolve([]);
-    builds.catch(() => undefined);
+    let builds: Promise<Built[]> = Promise.resolve([]);
+    if (todo.length) {
+      const entries = todo.map((p) => {
+        const file = join(srcDir, `${p.entry.name}.mjs`);
+        writeIfChanged(file, runnerSource(p.entry, p.moduleFile));
+        return file;
+      });
+      builds = import("esbuild").then(async (esbuild): Promise<Built[]> => {
+        try {
+          const r = await esbuild.build(runnerBuildOptions(this.root, this.tsconfig, this.outDir, entries));
+          return r.outputFiles!.map((f) => ({ name: basename(f.path, ".mjs"), file: f.path, bytes: f.contents }));
+        } catch (err) {
+          return [{ name: "", diagnostics: this.buildErrors(err) }];
+        }
+      });
+      builds.catch(() => undefined);
+    }
     return {
-      finish: async () => {
+      finish: async (manifest: Manifest) => {
         const written: string[] = [];
         const diagnostics: Diagnostic[] = [];
         const manifestFile = join(this.outDir, "manifest.json");
@@ -148,9 +181,16 @@ export class Emitter {
             if (f.endsWith(".mjs") && !all.has(f.slice(0, -4))) rmSync(join(runnersDir, f), { force: true });
           }
         }
+        const byName = new Map(manifest.experiments.map((e) => [e.name, e]));
         for (const b of await builds) {
-          if ("diagnostics" in b) diagnostics.push(...b.diagnostics);
-          else if (writeIfChanged(b.file, b.bytes)) written.push(b.file);
+          if ("diagnostics" in b) {
+            diagnostics.push(...b.diagnostics);
+            continue;
+          }
+          const entry = byName.get(b.name);
+          if (!entry) continue;
+          const text = fillHashes(Buffer.from(b.bytes).toString("utf8"), stepHashesOf(entry));
+          if (writeIfChanged(b.file, text)) written.push(b.file);
         }
         return { written, diagnostics };
       },

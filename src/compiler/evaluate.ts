@@ -2,7 +2,8 @@
 // literals, arrays, object literals, unary minus, template strings without substitutions, and
 // const identifiers that lead to those. It never runs user code. What it cannot see is UNKNOWN;
 // what it sees but JSON cannot hold is a NonJson marker carrying the offending node.
-import ts from "typescript";
+import type * as TS from "typescript";
+import ts from "./typescript.js";
 
 export const UNKNOWN: unique symbol = Symbol("unknown");
 export type Unknown = typeof UNKNOWN;
@@ -10,7 +11,7 @@ export type Unknown = typeof UNKNOWN;
 /** A value JSON cannot represent (a function, a Date, NaN, undefined, a bigint, ...). */
 export class NonJson {
   constructor(
-    readonly node: ts.Node,
+    readonly node: TS.Node,
     readonly what: string,
   ) {}
 }
@@ -18,7 +19,7 @@ export class NonJson {
 export type Static = string | number | boolean | null | Static[] | { [key: string]: Static } | NonJson | Unknown;
 
 /** Strips parentheses and type-only wrappers (`as`, `satisfies`, `!`, `<T>x`). */
-export function skipOuter(node: ts.Expression): ts.Expression {
+export function skipOuter(node: TS.Expression): TS.Expression {
   let n = node;
   for (;;) {
     if (ts.isParenthesizedExpression(n) || ts.isAsExpression(n) || ts.isSatisfiesExpression(n) || ts.isNonNullExpression(n) || ts.isTypeAssertionExpression(n)) {
@@ -28,7 +29,7 @@ export function skipOuter(node: ts.Expression): ts.Expression {
 }
 
 /** The initializer of the const variable `id` names (through imports), if any. */
-export function constInitializer(checker: ts.TypeChecker, id: ts.Identifier): ts.Expression | undefined {
+export function constInitializer(checker: TS.TypeChecker, id: TS.Identifier): TS.Expression | undefined {
   const decl = valueDeclarationOf(checker, id);
   if (decl && ts.isVariableDeclaration(decl) && decl.initializer && ts.isVariableDeclarationList(decl.parent)) {
     if (decl.parent.flags & ts.NodeFlags.Const) return decl.initializer;
@@ -37,8 +38,8 @@ export function constInitializer(checker: ts.TypeChecker, id: ts.Identifier): ts
 }
 
 /** The declaration an identifier refers to, through import aliases. */
-export function valueDeclarationOf(checker: ts.TypeChecker, id: ts.Node): ts.Declaration | undefined {
-  let sym: ts.Symbol | undefined;
+export function valueDeclarationOf(checker: TS.TypeChecker, id: TS.Node): TS.Declaration | undefined {
+  let sym: TS.Symbol | undefined;
   try {
     sym = ts.isShorthandPropertyAssignment(id.parent) && id.parent.name === id
       ? checker.getShorthandAssignmentValueSymbol(id.parent)
@@ -50,15 +51,15 @@ export function valueDeclarationOf(checker: ts.TypeChecker, id: ts.Node): ts.Dec
   return sym?.valueDeclaration ?? sym?.declarations?.[0];
 }
 
-export function evaluate(checker: ts.TypeChecker, expr: ts.Expression, depth = 0): Static {
+export function evaluate(checker: TS.TypeChecker, expr: TS.Expression, depth = 0): Static {
   if (depth > 20) return UNKNOWN;
   const e = skipOuter(expr);
   switch (e.kind) {
     case ts.SyntaxKind.StringLiteral:
     case ts.SyntaxKind.NoSubstitutionTemplateLiteral:
-      return (e as ts.StringLiteral).text;
+      return (e as TS.StringLiteral).text;
     case ts.SyntaxKind.NumericLiteral:
-      return Number((e as ts.NumericLiteral).text);
+      return Number((e as TS.NumericLiteral).text);
     case ts.SyntaxKind.TrueKeyword:
       return true;
     case ts.SyntaxKind.FalseKeyword:
@@ -77,7 +78,7 @@ export function evaluate(checker: ts.TypeChecker, expr: ts.Expression, depth = 0
     case ts.SyntaxKind.VoidExpression:
       return new NonJson(e, "undefined");
     case ts.SyntaxKind.NewExpression: {
-      const callee = (e as ts.NewExpression).expression;
+      const callee = (e as TS.NewExpression).expression;
       return new NonJson(e, `a ${ts.isIdentifier(callee) ? callee.text : "class"} instance`);
     }
   }
@@ -144,7 +145,7 @@ export function evaluate(checker: ts.TypeChecker, expr: ts.Expression, depth = 0
   return UNKNOWN;
 }
 
-export function propertyKey(checker: ts.TypeChecker, name: ts.PropertyName): string | undefined {
+export function propertyKey(checker: TS.TypeChecker, name: TS.PropertyName): string | undefined {
   if (ts.isIdentifier(name) || ts.isStringLiteral(name) || ts.isNumericLiteral(name) || ts.isPrivateIdentifier(name)) {
     return ts.isNumericLiteral(name) ? String(Number(name.text)) : name.text;
   }

@@ -5,7 +5,8 @@
 // walk collects the facts the cache-soundness and portability rules need.
 import { createHash } from "node:crypto";
 import { relative, sep } from "node:path";
-import ts from "typescript";
+import type * as TS from "typescript";
+import ts from "./typescript.js";
 import { isProjectFile, type AnalysisHost, type StepInfo } from "./discover.js";
 import { packageNameOf, packageOfPath, packageVersions, type PackageVersions } from "./lockfile.js";
 import { skipOuter } from "./evaluate.js";
@@ -17,7 +18,7 @@ export type ImpurityKind = "date" | "math-random" | "env" | "mutable-state" | "c
 
 export interface Impurity {
   readonly kind: ImpurityKind;
-  readonly node: ts.Node;
+  readonly node: TS.Node;
   /** What was read, e.g. "Date.now()", "process.env", "let counter". */
   readonly detail: string;
 }
@@ -26,7 +27,7 @@ export interface Impurity {
 export interface UnitFacts {
   readonly id: string;
   readonly local: string;
-  readonly deps: ReadonlySet<ts.Node>;
+  readonly deps: ReadonlySet<TS.Node>;
   readonly externals: ReadonlySet<string>;
   readonly usesRandom: boolean;
   readonly impurities: readonly Impurity[];
@@ -60,7 +61,7 @@ function isLibFile(file: string): boolean {
   return /[\\/]lib\.[\w.]*\.d\.ts$/.test(file);
 }
 
-function isTypeOnlyStatement(n: ts.Node): boolean {
+function isTypeOnlyStatement(n: TS.Node): boolean {
   if (ts.isInterfaceDeclaration(n) || ts.isTypeAliasDeclaration(n)) return true;
   if (ts.isFunctionDeclaration(n) && !n.body) return true;
   if (ts.canHaveModifiers(n) && ts.getModifiers(n)?.some((m) => m.kind === ts.SyntaxKind.DeclareKeyword)) return true;
@@ -68,7 +69,7 @@ function isTypeOnlyStatement(n: ts.Node): boolean {
 }
 
 /** Whether `id` is the name being declared (not a reference). */
-function isDeclarationName(id: ts.Node): boolean {
+function isDeclarationName(id: TS.Node): boolean {
   const p = id.parent;
   if (!p) return false;
   if ((ts.isPropertyAccessExpression(p) && p.name === id) || (ts.isQualifiedName(p) && p.right === id)) return false; // a reference to a member
@@ -78,16 +79,16 @@ function isDeclarationName(id: ts.Node): boolean {
       ts.isPropertyAssignment(p) || ts.isGetAccessorDeclaration(p) || ts.isSetAccessorDeclaration(p) ||
       ts.isEnumDeclaration(p) || ts.isEnumMember(p) || ts.isImportSpecifier(p) || ts.isImportClause(p) ||
       ts.isNamespaceImport(p) || ts.isModuleDeclaration(p) || ts.isPropertySignature(p) || ts.isMethodSignature(p) ||
-      ts.isLabeledStatement(p)) && (p as unknown as { name?: ts.Node }).name === id) ||
+      ts.isLabeledStatement(p)) && (p as unknown as { name?: TS.Node }).name === id) ||
     (ts.isBindingElement(p) && (p.name === id || p.propertyName === id)) ||
     ((ts.isBreakStatement(p) || ts.isContinueStatement(p)) && p.label === id)
   );
 }
 
-function isPropertyNamePosition(node: ts.Node): boolean {
+function isPropertyNamePosition(node: TS.Node): boolean {
   const p = node.parent;
   return !!p && (ts.isPropertyAssignment(p) || ts.isMethodDeclaration(p) || ts.isPropertyDeclaration(p) ||
-    ts.isGetAccessorDeclaration(p) || ts.isSetAccessorDeclaration(p) || ts.isEnumMember(p)) && (p as unknown as { name: ts.Node }).name === node;
+    ts.isGetAccessorDeclaration(p) || ts.isSetAccessorDeclaration(p) || ts.isEnumMember(p)) && (p as unknown as { name: TS.Node }).name === node;
 }
 
 function numericText(text: string): string {
@@ -101,8 +102,8 @@ function sha256(text: string): string {
 }
 
 export class Hasher {
-  private readonly facts = new Map<ts.Node, UnitFacts>();
-  private readonly stepHashes = new Map<ts.Node, StepHash>();
+  private readonly facts = new Map<TS.Node, UnitFacts>();
+  private readonly stepHashes = new Map<TS.Node, StepHash>();
   readonly versions: PackageVersions;
   private readonly header: string;
 
@@ -130,8 +131,8 @@ export class Hasher {
     if (cached) return cached;
     const root = skipOuter(step.run);
     const rootFacts = this.unitFacts(root, step.run);
-    const seen = new Set<ts.Node>([root]);
-    const queue: ts.Node[] = [...rootFacts.deps];
+    const seen = new Set<TS.Node>([root]);
+    const queue: TS.Node[] = [...rootFacts.deps];
     const units: UnitFacts[] = [];
     const externals = new Set(rootFacts.externals);
     const impurities: Impurity[] = [...rootFacts.impurities];
@@ -158,7 +159,7 @@ export class Hasher {
   }
 
   /** Facts of one declaration unit (or a step's function when `rootOf` is given). */
-  unitFacts(unit: ts.Node, rootOf?: ts.Node): UnitFacts {
+  unitFacts(unit: TS.Node, rootOf?: TS.Node): UnitFacts {
     const hit = this.facts.get(unit);
     if (hit) return hit;
     const f = new UnitWalker(this, unit, rootOf !== undefined).run();
@@ -166,14 +167,14 @@ export class Hasher {
     return f;
   }
 
-  relativeFile(sf: ts.SourceFile): string {
+  relativeFile(sf: TS.SourceFile): string {
     return relative(this.host.root, sf.fileName).split(sep).join("/");
   }
 }
 
 /** The top-level declaration unit that holds `decl`, or undefined when it is type-only. */
-export function unitOf(decl: ts.Node): ts.Node | undefined {
-  let n: ts.Node = decl;
+export function unitOf(decl: TS.Node): TS.Node | undefined {
+  let n: TS.Node = decl;
   while (n.parent && !ts.isSourceFile(n.parent)) n = n.parent;
   if (!n.parent) return undefined;
   if (isTypeOnlyStatement(n)) return undefined;
@@ -184,9 +185,9 @@ export function unitOf(decl: ts.Node): ts.Node | undefined {
   return n;
 }
 
-function unitId(hasher: Hasher, unit: ts.Node): string {
+function unitId(hasher: Hasher, unit: TS.Node): string {
   const file = hasher.relativeFile(unit.getSourceFile());
-  const named = (unit as unknown as { name?: ts.Node }).name;
+  const named = (unit as unknown as { name?: TS.Node }).name;
   let name: string;
   if (named && ts.isIdentifier(named)) name = named.text;
   else if (named && (ts.isObjectBindingPattern(named) || ts.isArrayBindingPattern(named))) name = named.getText();
@@ -197,17 +198,17 @@ function unitId(hasher: Hasher, unit: ts.Node): string {
 
 class UnitWalker {
   private readonly out: string[] = [];
-  private readonly deps = new Set<ts.Node>();
+  private readonly deps = new Set<TS.Node>();
   private readonly externals = new Set<string>();
   private readonly impurities: Impurity[] = [];
   private usesRandom = false;
-  private readonly sf: ts.SourceFile;
-  private readonly checker: ts.TypeChecker;
+  private readonly sf: TS.SourceFile;
+  private readonly checker: TS.TypeChecker;
   private readonly ctxName: string | undefined;
 
   constructor(
     private readonly hasher: Hasher,
-    private readonly unit: ts.Node,
+    private readonly unit: TS.Node,
     private readonly isRoot: boolean,
   ) {
     this.sf = unit.getSourceFile();
@@ -234,7 +235,7 @@ class UnitWalker {
     };
   }
 
-  private skip(node: ts.Node): boolean {
+  private skip(node: TS.Node): boolean {
     const k = node.kind;
     if (k === ts.SyntaxKind.ExpressionWithTypeArguments) {
       const p = node.parent;
@@ -248,30 +249,30 @@ class UnitWalker {
       case ts.SyntaxKind.EmptyStatement:
         return true;
       case ts.SyntaxKind.HeritageClause:
-        return (node as ts.HeritageClause).token === ts.SyntaxKind.ImplementsKeyword;
+        return (node as TS.HeritageClause).token === ts.SyntaxKind.ImplementsKeyword;
       case ts.SyntaxKind.QuestionToken:
       case ts.SyntaxKind.ExclamationToken: {
         const p = node.parent;
         return !!p && (ts.isParameter(p) || ts.isPropertyDeclaration(p) || ts.isVariableDeclaration(p) || ts.isMethodDeclaration(p));
       }
       case ts.SyntaxKind.Parameter: {
-        const n = (node as ts.ParameterDeclaration).name;
+        const n = (node as TS.ParameterDeclaration).name;
         return ts.isIdentifier(n) && n.text === "this";
       }
       case ts.SyntaxKind.ImportDeclaration:
-        return !!(node as ts.ImportDeclaration).importClause?.isTypeOnly;
+        return !!(node as TS.ImportDeclaration).importClause?.isTypeOnly;
       case ts.SyntaxKind.FunctionDeclaration:
       case ts.SyntaxKind.MethodDeclaration:
       case ts.SyntaxKind.Constructor:
-        return !(node as ts.FunctionLikeDeclarationBase).body; // overload signatures
+        return !(node as TS.FunctionLikeDeclarationBase).body; // overload signatures
       case ts.SyntaxKind.PropertyDeclaration:
-        return !!ts.getModifiers(node as ts.PropertyDeclaration)?.some((m) => m.kind === ts.SyntaxKind.DeclareKeyword);
+        return !!ts.getModifiers(node as TS.PropertyDeclaration)?.some((m) => m.kind === ts.SyntaxKind.DeclareKeyword);
       default:
-        return TYPE_ONLY_MODIFIERS.has(k) && !!node.parent && ts.canHaveModifiers(node.parent) && !!ts.getModifiers(node.parent)?.includes(node as ts.Modifier);
+        return TYPE_ONLY_MODIFIERS.has(k) && !!node.parent && ts.canHaveModifiers(node.parent) && !!ts.getModifiers(node.parent)?.includes(node as TS.Modifier);
     }
   }
 
-  private visit(node: ts.Node): void {
+  private visit(node: TS.Node): void {
     if (this.skip(node)) return;
     const out = this.out;
     switch (node.kind) {
@@ -282,30 +283,30 @@ class UnitWalker {
       case ts.SyntaxKind.TypeAssertionExpression:
       case ts.SyntaxKind.ExpressionWithTypeArguments:
         if (!(node.parent && ts.isHeritageClause(node.parent))) {
-          this.visit((node as ts.ParenthesizedExpression).expression);
+          this.visit((node as TS.ParenthesizedExpression).expression);
           return;
         }
         break;
       case ts.SyntaxKind.Identifier: {
-        const id = node as ts.Identifier;
+        const id = node as TS.Identifier;
         out.push(isPropertyNamePosition(id) ? `k:${id.text}` : `i:${id.text}`);
         if (!isDeclarationName(id) && !isPropertyNamePosition(id)) this.reference(id);
         return;
       }
       case ts.SyntaxKind.PrivateIdentifier:
-        out.push(`p:${(node as ts.PrivateIdentifier).text}`);
+        out.push(`p:${(node as TS.PrivateIdentifier).text}`);
         return;
       case ts.SyntaxKind.StringLiteral:
       case ts.SyntaxKind.NoSubstitutionTemplateLiteral:
-        out.push(`${isPropertyNamePosition(node) ? "k" : "s"}:${JSON.stringify((node as ts.StringLiteral).text)}`);
+        out.push(`${isPropertyNamePosition(node) ? "k" : "s"}:${JSON.stringify((node as TS.StringLiteral).text)}`);
         return;
       case ts.SyntaxKind.NumericLiteral: {
-        const v = numericText((node as ts.NumericLiteral).text);
+        const v = numericText((node as TS.NumericLiteral).text);
         out.push(isPropertyNamePosition(node) ? `k:${v}` : `n:${v}`);
         return;
       }
       case ts.SyntaxKind.BigIntLiteral: {
-        const t = (node as ts.BigIntLiteral).text.replace(/_/g, "").replace(/n$/, "");
+        const t = (node as TS.BigIntLiteral).text.replace(/_/g, "").replace(/n$/, "");
         let v: string;
         try {
           v = BigInt(t).toString();
@@ -318,42 +319,42 @@ class UnitWalker {
       case ts.SyntaxKind.TemplateHead:
       case ts.SyntaxKind.TemplateMiddle:
       case ts.SyntaxKind.TemplateTail:
-        out.push(`t:${JSON.stringify((node as ts.TemplateLiteralLikeNode).text)}`);
+        out.push(`t:${JSON.stringify((node as TS.TemplateLiteralLikeNode).text)}`);
         return;
       case ts.SyntaxKind.RegularExpressionLiteral:
-        out.push(`r:${(node as ts.RegularExpressionLiteral).text}`);
+        out.push(`r:${(node as TS.RegularExpressionLiteral).text}`);
         return;
       case ts.SyntaxKind.PrefixUnaryExpression:
       case ts.SyntaxKind.PostfixUnaryExpression: {
-        const u = node as ts.PrefixUnaryExpression;
+        const u = node as TS.PrefixUnaryExpression;
         out.push(`(${ts.SyntaxKind[node.kind]} ${ts.SyntaxKind[u.operator]}`);
         this.visit(u.operand);
         out.push(")");
         return;
       }
       case ts.SyntaxKind.PropertyAccessExpression:
-        this.propertyAccessFacts(node as ts.PropertyAccessExpression);
+        this.propertyAccessFacts(node as TS.PropertyAccessExpression);
         break;
       case ts.SyntaxKind.ElementAccessExpression: {
-        const a = node as ts.ElementAccessExpression;
+        const a = node as TS.ElementAccessExpression;
         if (ts.isStringLiteralLike(a.argumentExpression) && a.argumentExpression.text === "random") this.usesRandom = true;
         break;
       }
       case ts.SyntaxKind.BindingElement: {
-        const b = node as ts.BindingElement;
+        const b = node as TS.BindingElement;
         const key = b.propertyName ?? b.name;
         if (ts.isIdentifier(key) && key.text === "random") this.usesRandom = true;
         break;
       }
       case ts.SyntaxKind.NewExpression: {
-        const n = node as ts.NewExpression;
+        const n = node as TS.NewExpression;
         if (ts.isIdentifier(n.expression) && n.expression.text === "Date" && !n.arguments?.length && this.isGlobal(n.expression)) {
           this.impure("date", n, "new Date()");
         }
         break;
       }
       case ts.SyntaxKind.CallExpression:
-        this.callFacts(node as ts.CallExpression);
+        this.callFacts(node as TS.CallExpression);
         break;
       default:
         break;
@@ -373,11 +374,11 @@ class UnitWalker {
     out.push(")");
   }
 
-  private impure(kind: ImpurityKind, node: ts.Node, detail: string): void {
+  private impure(kind: ImpurityKind, node: TS.Node, detail: string): void {
     this.impurities.push({ kind, node, detail });
   }
 
-  private isGlobal(id: ts.Identifier): boolean {
+  private isGlobal(id: TS.Identifier): boolean {
     try {
       const sym = this.checker.getSymbolAtLocation(id);
       if (!sym) return true; // unresolved: treat as the global
@@ -388,7 +389,7 @@ class UnitWalker {
     }
   }
 
-  private propertyAccessFacts(p: ts.PropertyAccessExpression): void {
+  private propertyAccessFacts(p: TS.PropertyAccessExpression): void {
     const name = p.name.text;
     const obj = skipOuter(p.expression);
     if (name === "random") {
@@ -401,7 +402,7 @@ class UnitWalker {
     }
   }
 
-  private callFacts(c: ts.CallExpression): void {
+  private callFacts(c: TS.CallExpression): void {
     const callee = skipOuter(c.expression);
     if (callee.kind === ts.SyntaxKind.ImportKeyword) {
       const arg = c.arguments[0];
@@ -420,7 +421,7 @@ class UnitWalker {
     }
   }
 
-  private resolvesToProject(callee: ts.Expression): boolean {
+  private resolvesToProject(callee: TS.Expression): boolean {
     const id = ts.isPropertyAccessExpression(callee) ? callee.name : callee;
     try {
       let sym = this.checker.getSymbolAtLocation(id);
@@ -432,9 +433,9 @@ class UnitWalker {
     }
   }
 
-  private reference(id: ts.Identifier): void {
+  private reference(id: TS.Identifier): void {
     const checker = this.checker;
-    let sym: ts.Symbol | undefined;
+    let sym: TS.Symbol | undefined;
     try {
       sym = ts.isShorthandPropertyAssignment(id.parent) && id.parent.name === id
         ? checker.getShorthandAssignmentValueSymbol(id.parent)
@@ -451,7 +452,7 @@ class UnitWalker {
     if (sym.flags & ts.SymbolFlags.Alias) {
       const aliasDecl = sym.declarations?.[0];
       const spec = aliasDecl ? moduleSpecifierOf(aliasDecl) : undefined;
-      let target: ts.Symbol | undefined;
+      let target: TS.Symbol | undefined;
       try {
         target = checker.getAliasedSymbol(sym);
       } catch {
@@ -490,11 +491,11 @@ class UnitWalker {
   }
 
   /** Code the hash follows: not a declaration file, not a package. */
-  private isCodeFile(sf: ts.SourceFile): boolean {
+  private isCodeFile(sf: TS.SourceFile): boolean {
     return !sf.isDeclarationFile && !/[\\/]node_modules[\\/]/.test(sf.fileName);
   }
 
-  private externalDecl(d: ts.Declaration): void {
+  private externalDecl(d: TS.Declaration): void {
     const file = d.getSourceFile().fileName;
     if (isLibFile(file)) return;
     const pkg = packageOfPath(file);
@@ -502,11 +503,11 @@ class UnitWalker {
     this.externals.add(this.hasher.versions.versionOf(pkg));
   }
 
-  private inside(d: ts.Node): boolean {
+  private inside(d: TS.Node): boolean {
     return d.getSourceFile() === this.sf && d.pos >= this.unit.pos && d.end <= this.unit.end;
   }
 
-  private addDep(d: ts.Node): void {
+  private addDep(d: TS.Node): void {
     if (this.inside(d)) return;
     let unit = unitOf(d);
     if (!unit) return;
@@ -520,7 +521,7 @@ class UnitWalker {
   }
 
   /** A reference to a module-level `let`/`var`: the step closes over mutable state. */
-  private mutableCheck(id: ts.Identifier, decls: readonly ts.Declaration[]): void {
+  private mutableCheck(id: TS.Identifier, decls: readonly TS.Declaration[]): void {
     for (const d of decls) {
       if (!ts.isVariableDeclaration(d) || !ts.isVariableDeclarationList(d.parent)) continue;
       if (d.parent.flags & (ts.NodeFlags.Const | ts.NodeFlags.Using)) continue;
@@ -533,8 +534,8 @@ class UnitWalker {
   }
 }
 
-function moduleSpecifierOf(aliasDecl: ts.Declaration): string | undefined {
-  let n: ts.Node | undefined = aliasDecl;
+function moduleSpecifierOf(aliasDecl: TS.Declaration): string | undefined {
+  let n: TS.Node | undefined = aliasDecl;
   while (n && !ts.isImportDeclaration(n) && !ts.isExportDeclaration(n) && !ts.isImportEqualsDeclaration(n)) n = n.parent;
   if (!n) return undefined;
   if (ts.isImportEqualsDeclaration(n)) {

@@ -1,7 +1,8 @@
 // The manifest (.crystallize/manifest.json): what the compiler learned, for runners, the CLI and
 // tools. Versioned; documented in docs/compiler.md. Deterministic: the same code gives the same bytes.
 import { relative, sep } from "node:path";
-import ts from "typescript";
+import type * as TS from "typescript";
+import ts from "./typescript.js";
 import { createRequire } from "node:module";
 import { toPlainJson } from "./evaluate.js";
 import type { AnalysisHost, Discovered, ExperimentInfo, GraphInfo, StepInfo } from "./discover.js";
@@ -91,15 +92,15 @@ function rel(root: string, file: string): string {
 }
 
 // Types are interned by the checker (many steps share number[]), so their text is cached per type.
-const typeTexts = new WeakMap<ts.TypeChecker, WeakMap<ts.Type, string>>();
+const typeTexts = new WeakMap<TS.TypeChecker, WeakMap<TS.Type, string>>();
 
-function typeArgs(host: AnalysisHost, node: ts.Node): (string | null)[] {
+function typeArgs(host: AnalysisHost, node: TS.Node): (string | null)[] {
   try {
     const t = host.checker.getTypeAtLocation(node);
-    if (!(t.flags & ts.TypeFlags.Object) || !((t as ts.ObjectType).objectFlags & ts.ObjectFlags.Reference)) return [];
+    if (!(t.flags & ts.TypeFlags.Object) || !((t as TS.ObjectType).objectFlags & ts.ObjectFlags.Reference)) return [];
     let cache = typeTexts.get(host.checker);
     if (!cache) typeTexts.set(host.checker, (cache = new WeakMap()));
-    return host.checker.getTypeArguments(t as ts.TypeReference).map((a) => {
+    return host.checker.getTypeArguments(t as TS.TypeReference).map((a) => {
       let text = cache!.get(a);
       if (text === undefined) cache!.set(a, (text = host.checker.typeToString(a, undefined, ts.TypeFormatFlags.NoTruncation)));
       return text;

@@ -8,7 +8,8 @@
 // changed.
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import ts from "typescript";
+import type * as TS from "typescript";
+import ts from "./typescript.js";
 import { diagnosticOf, displayPath, type Diagnostic } from "./diagnostics.js";
 import { isProjectFile, type AnalysisHost } from "./discover.js";
 
@@ -29,30 +30,30 @@ export function resolveTsconfig(options: ProjectOptions = {}): string {
 }
 
 interface CachedFile {
-  readonly sf: ts.SourceFile;
+  readonly sf: TS.SourceFile;
   readonly mtimeMs: number;
-  readonly format: ts.ResolutionMode;
+  readonly format: TS.ResolutionMode;
 }
 
 export class LoadedProject {
   /** The project's directory (the tsconfig's). */
   readonly root: string;
-  options!: ts.CompilerOptions;
+  options!: TS.CompilerOptions;
   fileNames!: string[];
-  configErrors!: readonly ts.Diagnostic[];
+  configErrors!: readonly TS.Diagnostic[];
   private readonly files = new Map<string, CachedFile>();
-  private readonly compilerHost: ts.CompilerHost;
-  private program: ts.Program | undefined;
+  private readonly compilerHost: TS.CompilerHost;
+  private program: TS.Program | undefined;
   private stale = true;
 
   constructor(
     /** Absolute path of the tsconfig. */
     readonly tsconfig: string,
-    parsed: ts.ParsedCommandLine,
+    parsed: TS.ParsedCommandLine,
   ) {
     this.root = dirname(tsconfig);
     this.applyConfig(parsed);
-    const base = ts.createCompilerHost(this.options, true);
+    const base = ts.createCompilerHost(this.options);
     this.compilerHost = {
       ...base,
       getSourceFile: (fileName, languageVersionOrOptions, onError) => {
@@ -72,14 +73,14 @@ export class LoadedProject {
     };
   }
 
-  private applyConfig(parsed: ts.ParsedCommandLine): void {
+  private applyConfig(parsed: TS.ParsedCommandLine): void {
     this.options = { ...parsed.options, noEmit: true };
     this.fileNames = parsed.fileNames;
     this.configErrors = parsed.errors;
   }
 
   /** The current program (created on first use and after changes, reusing the previous one). */
-  getProgram(): ts.Program {
+  getProgram(): TS.Program {
     if (!this.program || this.stale) {
       this.program = ts.createProgram({
         rootNames: this.fileNames,
@@ -132,13 +133,13 @@ export class LoadedProject {
   }
 }
 
-type ParseResult = { ok: true; parsed: ts.ParsedCommandLine } | { ok: false; diagnostics: Diagnostic[] };
+type ParseResult = { ok: true; parsed: TS.ParsedCommandLine } | { ok: false; diagnostics: Diagnostic[] };
 
 function parseConfig(tsconfig: string): ParseResult {
   // A syntax error in the JSON is fatal here (TypeScript would carry on with what it could read).
   const read = ts.readConfigFile(tsconfig, ts.sys.readFile);
   if (read.error) return { ok: false, diagnostics: [fromConfigError(read.error, tsconfig)] };
-  let fatal: ts.Diagnostic | undefined;
+  let fatal: TS.Diagnostic | undefined;
   const parsed = ts.getParsedCommandLineOfConfigFile(tsconfig, { noEmit: true }, {
     ...ts.sys,
     onUnRecoverableConfigFileDiagnostic: (d) => {
@@ -171,7 +172,7 @@ export function loadProject(options: ProjectOptions = {}): LoadResult {
   return { ok: true, loaded: new LoadedProject(tsconfig, parsed.parsed) };
 }
 
-function fromConfigError(d: ts.Diagnostic | undefined, tsconfig: string): Diagnostic {
+function fromConfigError(d: TS.Diagnostic | undefined, tsconfig: string): Diagnostic {
   if (!d) return diagnosticOf(tsconfig, "CRY0002", "the tsconfig cannot be read; fix it");
   const message = ts.flattenDiagnosticMessageText(d.messageText, "\n");
   if (d.file && d.start !== undefined) {
@@ -187,6 +188,6 @@ export function hostOf(loaded: LoadedProject): AnalysisHost {
 }
 
 /** The project's own source files (not declarations, not packages, under the tsconfig's folder). */
-export function projectFiles(host: AnalysisHost): ts.SourceFile[] {
+export function projectFiles(host: AnalysisHost): TS.SourceFile[] {
   return host.program.getSourceFiles().filter((sf) => isProjectFile(host, sf));
 }

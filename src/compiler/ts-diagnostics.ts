@@ -1,9 +1,10 @@
 // TypeScript's own diagnostics in the compiler's shape (they keep their TSnnnn code).
-import ts from "typescript";
+import type * as TS from "typescript";
+import ts from "./typescript.js";
 import type { Diagnostic, Severity } from "./diagnostics.js";
 
 /** Converts one of TypeScript's diagnostics. */
-export function fromTs(d: ts.Diagnostic): Diagnostic {
+export function fromTs(d: TS.Diagnostic): Diagnostic {
   const message = ts.flattenDiagnosticMessageText(d.messageText, "\n");
   const severity: Severity = d.category === ts.DiagnosticCategory.Error ? "error" : "warning";
   if (d.file && d.start !== undefined) {

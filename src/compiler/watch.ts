@@ -3,7 +3,8 @@
 // changed files only, re-checks them and the files that import them, and re-emits.
 import { watch as fsWatch, type FSWatcher } from "node:fs";
 import { relative, resolve, sep } from "node:path";
-import ts from "typescript";
+import type * as TS from "typescript";
+import ts from "./typescript.js";
 import { analyze, defaultOutDir, runnerPlans, type Analysis, type CompileOptions } from "./compile.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
 import { fromTs } from "./ts-diagnostics.js";
@@ -61,7 +62,7 @@ function affectedFiles(host: AnalysisHost, changed: ReadonlySet<string>): Set<st
 export class Watcher {
   private analysis: Analysis | undefined;
   private readonly tsByFile = new Map<string, Diagnostic[]>();
-  private readonly entries = new Map<ts.Node, { entry: ManifestExperiment | undefined; files: Set<string> }>();
+  private readonly entries = new Map<TS.Node, { entry: ManifestExperiment | undefined; files: Set<string> }>();
   private hasher: Hasher | undefined;
   private tracer: Tracer | undefined;
   private readonly constructions: ConstructionCache = new Map();
@@ -106,7 +107,7 @@ export class Watcher {
     const files = projectFiles(host);
     const changedSet = new Set(changedFiles.map((f) => resolve(f)));
     const affected = first ? new Set(program.getSourceFiles().map((f) => f.fileName)) : affectedFiles(host, new Set(files.filter((f) => changedSet.has(resolve(f.fileName))).map((f) => f.fileName)));
-    const outsideCode = (f: string) => !/\.(c|m)?tsx?$/.test(f) || !isProjectFile(host, { fileName: f, isDeclarationFile: /\.d\.(c|m)?ts$/.test(f) } as ts.SourceFile);
+    const outsideCode = (f: string) => !/\.(c|m)?tsx?$/.test(f) || !isProjectFile(host, { fileName: f, isDeclarationFile: /\.d\.(c|m)?ts$/.test(f) } as TS.SourceFile);
     if (first || changedFiles.some(outsideCode)) {
       // A change outside the project's code (a declaration file, the lockfile): start over.
       this.tsByFile.clear();

@@ -1,6 +1,7 @@
 // CRY2xxx: graphs and artifacts. Experiments linked through `input({ a: exp.output(art) })` or a
 // bare artifact inside `graph(name, [...])`; cycles, missing outputs and mismatched types.
-import ts from "typescript";
+import type * as TS from "typescript";
+import ts from "../typescript.js";
 import type { ArtifactInfo, ExperimentInfo, GraphInfo, InputInfo, Value } from "../discover.js";
 import { quoteList } from "../suggest.js";
 import type { Rule, RuleContext } from "./rule.js";
@@ -12,16 +13,16 @@ export interface Edge {
   readonly artifact: string | undefined;
   /** The input key of the consumer. */
   readonly key: string;
-  readonly node: ts.Node;
+  readonly node: TS.Node;
 }
 
 export interface InputLink {
   readonly consumer: ExperimentInfo;
   readonly key: string;
-  readonly node: ts.Node;
+  readonly node: TS.Node;
   readonly producer: ExperimentInfo | undefined;
   readonly artifact: ArtifactInfo | undefined;
-  readonly artifactNode: ts.Node;
+  readonly artifactNode: TS.Node;
   readonly via: "output" | "artifact";
 }
 
@@ -107,7 +108,7 @@ export function findCycle(nodes: readonly ExperimentInfo[], edges: readonly Edge
 function artifactType(ctx: RuleContext, a: ArtifactInfo): string | undefined {
   try {
     const t = ctx.host.checker.getTypeAtLocation(a.node);
-    const args = (t as ts.TypeReference).target ? ctx.host.checker.getTypeArguments(t as ts.TypeReference) : undefined;
+    const args = (t as TS.TypeReference).target ? ctx.host.checker.getTypeArguments(t as TS.TypeReference) : undefined;
     const inner = args?.[0];
     return inner ? ctx.host.checker.typeToString(inner, undefined, ts.TypeFormatFlags.NoTruncation) : undefined;
   } catch {
@@ -151,7 +152,7 @@ export const graphRules: Rule[] = [
     summary: "An input reads exp.output(art), but exp does not list art in its outputs.",
     fix: "Add the artifact to the producer's outputs, or read one it lists.",
     check(ctx, report) {
-      const seen = new Set<ts.Node>();
+      const seen = new Set<TS.Node>();
       for (const e of allExperiments(ctx)) {
         for (const l of inputLinks(e)) {
           if (l.via !== "output" || !l.producer || !l.producer.outputs || seen.has(l.artifactNode)) continue;
@@ -182,7 +183,7 @@ export const graphRules: Rule[] = [
           report(l.artifactNode, `artifact "${l.artifact.name ?? "?"}" is written by ${label(l.producer)} as ${produced} but read here as ${consumed}; import the producer's artifact declaration so both sides share one type`);
         }
       };
-      const seen = new Set<ts.Node>();
+      const seen = new Set<TS.Node>();
       for (const g of graphs(ctx)) {
         const members = graphMembers(g);
         for (const m of members) for (const l of inputLinks(m, members)) if (!seen.has(l.artifactNode)) {
@@ -241,7 +242,7 @@ export const graphRules: Rule[] = [
     check(ctx, report) {
       for (const g of graphs(ctx)) {
         const seen = new Set<string>();
-        const nodes = new Set<ts.Node>();
+        const nodes = new Set<TS.Node>();
         (g.members ?? []).forEach((m, i) => {
           if (m.kind !== "experiment") return;
           const use = g.memberUses[i] ?? m.node;

@@ -1,26 +1,27 @@
 // CRY4xxx: portability. Workers import an experiment by (module URL, export name), and bundles
 // inline everything statically reachable; both need experiments as exported top-level consts and
 // step code without CommonJS globals or computed imports.
-import ts from "typescript";
+import type * as TS from "typescript";
+import ts from "../typescript.js";
 import { knownSteps, type ExperimentInfo, type GraphInfo, type StepInfo } from "../discover.js";
 import type { ImpurityKind } from "../hash.js";
 import type { Rule, RuleContext } from "./rule.js";
 
-function insideFunction(node: ts.Node): boolean {
+function insideFunction(node: TS.Node): boolean {
   for (let n = node.parent; n && !ts.isSourceFile(n); n = n.parent) {
     if (ts.isFunctionLike(n) || ts.isClassLike(n)) return true;
   }
   return false;
 }
 
-function holder(node: ts.Node): ts.VariableDeclaration | undefined {
+function holder(node: TS.Node): TS.VariableDeclaration | undefined {
   let n = node.parent;
   while (n && (ts.isParenthesizedExpression(n) || ts.isAsExpression(n) || ts.isSatisfiesExpression(n) || ts.isNonNullExpression(n))) n = n.parent;
   return n && ts.isVariableDeclaration(n) ? n : undefined;
 }
 
 function allSteps(ctx: RuleContext): StepInfo[] {
-  const seen = new Set<ts.Node>();
+  const seen = new Set<TS.Node>();
   const out: StepInfo[] = [];
   for (const e of [...ctx.discovery.experiments.map((x) => x.info), ...ctx.discovery.unexported.flatMap((u) => (u.kind === "experiment" ? [u] : []))]) {
     for (const s of knownSteps(e)) if (!seen.has(s.node)) {
@@ -39,7 +40,7 @@ function stepImpurityRule(code: string, name: string, kind: ImpurityKind, summar
     summary,
     fix,
     check(ctx, report) {
-      const byNode = new Map<ts.Node, { detail: string; steps: string[] }>();
+      const byNode = new Map<TS.Node, { detail: string; steps: string[] }>();
       for (const s of allSteps(ctx)) {
         for (const imp of ctx.hasher.hashStep(s)?.impurities ?? []) {
           if (imp.kind !== kind) continue;

@@ -1,12 +1,13 @@
 // CRY1xxx: DSL wiring. The types catch most of these in typed code; these rules also catch code
 // that escaped the types (through `any`, casts or plain JavaScript) before anything runs.
-import ts from "typescript";
+import type * as TS from "typescript";
+import ts from "../typescript.js";
 import { findNonJson, NonJson, UNKNOWN, type Static } from "../evaluate.js";
 import { isProjectFile, knownSteps, type ExperimentInfo, type HypothesisInfo, type Named, type StepInfo, type TreatmentInfo, type Value } from "../discover.js";
 import { didYouMean, quoteList } from "../suggest.js";
 import type { Rule, RuleContext } from "./rule.js";
 
-function where(node: ts.Node): string {
+function where(node: TS.Node): string {
   const sf = node.getSourceFile();
   const { line, character } = sf.getLineAndCharacterOfPosition(node.getStart(sf));
   return `${sf.fileName.split(/[\\/]/).pop()}(${line + 1},${character + 1})`;
@@ -37,10 +38,10 @@ export function declaredMetrics(e: ExperimentInfo): Set<string> | undefined {
   return new Set(knownSteps(e).flatMap((s) => s.metrics.map((m) => m.name)));
 }
 
-function treatmentsOf(e: ExperimentInfo): { t: TreatmentInfo; use: ts.Node }[] {
+function treatmentsOf(e: ExperimentInfo): { t: TreatmentInfo; use: TS.Node }[] {
   return (e.treatments ?? []).flatMap((t, i) => (t.kind === "treatment" ? [{ t, use: e.treatmentUses[i] ?? t.node }] : []));
 }
-function hypothesesOf(e: ExperimentInfo): { h: HypothesisInfo; use: ts.Node }[] {
+function hypothesesOf(e: ExperimentInfo): { h: HypothesisInfo; use: TS.Node }[] {
   return (e.hypotheses ?? []).flatMap((h, i) => (h.kind === "hypothesis" ? [{ h, use: e.hypothesisUses[i] ?? h.node }] : []));
 }
 
@@ -65,9 +66,9 @@ function nameProblem(name: string): string | undefined {
   return name.length > 200 ? "it is longer than 200 characters" : undefined;
 }
 
-function namedNodes(ctx: RuleContext): { what: string; n: Named & { node: ts.Node } }[] {
-  const out: { what: string; n: Named & { node: ts.Node } }[] = [];
-  const seen = new Set<ts.Node>();
+function namedNodes(ctx: RuleContext): { what: string; n: Named & { node: TS.Node } }[] {
+  const out: { what: string; n: Named & { node: TS.Node } }[] = [];
+  const seen = new Set<TS.Node>();
   const add = (what: string, v: Value | undefined) => {
     if (!v || seen.has(v.node)) return;
     if (v.kind === "step" || v.kind === "source" || v.kind === "treatment" || v.kind === "hypothesis" || v.kind === "experiment") {
@@ -86,7 +87,7 @@ function namedNodes(ctx: RuleContext): { what: string; n: Named & { node: ts.Nod
 }
 
 /** A pipeline element built by a package's function (a library step factory): nothing to fix in the project. */
-function fromPackage(ctx: RuleContext, node: ts.Node): boolean {
+function fromPackage(ctx: RuleContext, node: TS.Node): boolean {
   if (!ts.isCallExpression(node)) return false;
   const callee = ts.isPropertyAccessExpression(node.expression) ? node.expression.name : node.expression;
   try {
@@ -200,7 +201,7 @@ export const wiringRules: Rule[] = [
     summary: "A param default or a treatment value is not JSON-serialisable.",
     fix: "Use numbers, strings, booleans, null, arrays and plain objects; build other values inside the step from them.",
     check(ctx, report) {
-      const seen = new Set<ts.Node>();
+      const seen = new Set<TS.Node>();
       for (const e of allExperiments(ctx)) {
         for (const s of knownSteps(e)) {
           if (seen.has(s.node)) continue;
@@ -277,7 +278,7 @@ export const wiringRules: Rule[] = [
     summary: 'A treatment is named "baseline", the name of the untreated condition.',
     fix: 'Choose another name; "baseline" always means the step defaults.',
     check(ctx, report) {
-      const seen = new Set<ts.Node>();
+      const seen = new Set<TS.Node>();
       for (const e of allExperiments(ctx)) {
         for (const { t } of treatmentsOf(e)) {
           if (t.name === "baseline" && !seen.has(t.node)) {
@@ -295,7 +296,7 @@ export const wiringRules: Rule[] = [
     summary: "A step declares the same metric twice.",
     fix: "Remove the repeated name from the step's metrics.",
     check(ctx, report) {
-      const seen = new Set<ts.Node>();
+      const seen = new Set<TS.Node>();
       for (const e of allExperiments(ctx)) {
         for (const s of knownSteps(e)) {
           if (seen.has(s.node)) continue;
@@ -330,7 +331,7 @@ export const wiringRules: Rule[] = [
     summary: "An experiment or step name is not a string the compiler can read.",
     fix: "Write the name as a string literal (or a const holding one).",
     check(ctx, report) {
-      const factoryMade = new Set<ts.Node>(ctx.discovery.unexported.map((u) => u.node));
+      const factoryMade = new Set<TS.Node>(ctx.discovery.unexported.map((u) => u.node));
       for (const { what, n } of namedNodes(ctx)) {
         if (what === "experiment" && factoryMade.has(n.node)) continue; // reported as CRY4001/CRY4003
         if ((what === "experiment" || what === "step") && n.name === undefined) {
