@@ -145,6 +145,23 @@ export async function stageFileAtomic(
   };
 }
 
+/**
+ * Flushes a folder to disk, making the creation and renaming of its entries durable. Where
+ * folders cannot be flushed (Windows, some file systems) this does nothing.
+ */
+export async function syncDirectory(dir: string): Promise<void> {
+  let handle: fsp.FileHandle | undefined;
+  try {
+    handle = await fsp.open(dir, "r");
+    await handle.sync();
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (!["EISDIR", "EINVAL", "EPERM", "EACCES", "ENOTSUP", "EBADF"].includes(String(code))) throw storageError(dir, "flush", e);
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
 /** Reads a file, or returns undefined when it does not exist. Other failures name the path. */
 export async function readFileIfExists(path: string): Promise<Buffer | undefined> {
   try {

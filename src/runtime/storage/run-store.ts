@@ -31,7 +31,7 @@ import { unsafeSegmentReason } from "../../dsl/artifact.js";
 import { ArtifactError, StorageError } from "../../errors.js";
 import type { ArtifactRecord, RunInfo, TaskOutcome } from "../records.js";
 import type { RunStorage, RunSummary, StoredTask } from "../services.js";
-import { removeStaleTempFiles, storageError, writeFileAtomic } from "./atomic-write.js";
+import { removeStaleTempFiles, storageError, syncDirectory, writeFileAtomic } from "./atomic-write.js";
 import { readCheckedJson, stageCheckedJson, toStorableJson, writeCheckedJson } from "./checked-json.js";
 import { JOURNAL_FILE, JOURNAL_SCHEMA, JournalWriter, readJournal, type JournalArtifact, type JournalTask, type ParsedJournal } from "./task-journal.js";
 import { claimVersion, latestVersion, versionDirName } from "./versions.js";
@@ -375,7 +375,7 @@ export class RunStore implements RunStorage {
   async finish(summary: RunSummary): Promise<void> {
     // The journal's last batch is written now; the journal and the new metadata.json (a temporary
     // file until renamed) are flushed to disk while the results are written; metadata.json is
-    // renamed into place last, once the journal is on disk.
+    // renamed into place last, once the journal is on disk, and the folder is flushed.
     const journalDone = this.journal.close(true).then(
       () => undefined,
       (e: unknown) => e,
@@ -397,6 +397,8 @@ export class RunStore implements RunStorage {
     if (journalError === undefined) {
       try {
         await staged?.commit();
+        // Makes the rename durable (and, on ext4 and XFS, every earlier creation and rename).
+        await syncDirectory(this.dir);
       } catch (e) {
         failure ??= e;
       }

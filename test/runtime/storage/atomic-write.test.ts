@@ -9,6 +9,8 @@ import {
   isTempFile,
   readFileIfExists,
   removeStaleTempFiles,
+  stageFileAtomic,
+  syncDirectory,
   tempPathFor,
   writeFileAtomic,
   type AtomicFs,
@@ -144,5 +146,29 @@ describe("temporary files", () => {
     expect(await readFileIfExists(join(dir, "nope"))).toBeUndefined();
     writeFileSync(join(dir, "yes"), "1");
     expect((await readFileIfExists(join(dir, "yes")))?.toString()).toBe("1");
+  });
+});
+
+describe("staged writes and folder flushes", () => {
+  it("stageFileAtomic leaves the old contents until commit; discard removes the temporary file", async () => {
+    const p = join(dir, "metadata.json");
+    writeFileSync(p, "old");
+    const staged = await stageFileAtomic(p, "new", { fsync: true });
+    expect(readFileSync(p, "utf8")).toBe("old");
+    expect(readdirSync(dir).filter((f) => isTempFile(f))).toHaveLength(1);
+    await staged.commit();
+    expect(readFileSync(p, "utf8")).toBe("new");
+    const dropped = await stageFileAtomic(p, "newer", { fsync: false });
+    await dropped.discard();
+    await dropped.commit(); // settled: does nothing
+    expect(readFileSync(p, "utf8")).toBe("new");
+    expect(readdirSync(dir)).toEqual(["metadata.json"]);
+  });
+
+  it("syncDirectory flushes a folder, and names a folder it cannot open", async () => {
+    await syncDirectory(dir);
+    const err = await syncDirectory(join(dir, "missing")).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StorageError);
+    expect((err as StorageError).path).toBe(join(dir, "missing"));
   });
 });
