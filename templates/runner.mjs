@@ -6,9 +6,10 @@ import { isMainThread, workerData } from "node:worker_threads";
 import { realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
-/** What the compiler checked and hashed (a slice of .crystallize/manifest.json). */
+/** Which experiment this runs (a slice of .crystallize/manifest.json). */
 export const compiled = /* @crystallize:compiled */ {};
-export const stepHashes = compiled.stepHashes;
+/** The manifest's structural step hashes, by step name: the run's cache keys use them. */
+export const stepHashes = JSON.parse(/* @crystallize:hashes */ "{}");
 
 /** In a bundle: the runtime's worker entry, inlined, so that parallel() workers can start from this one file. */
 const workerEntry = /* @crystallize:worker */ null;
