@@ -53,6 +53,14 @@ describe("crystallize init", () => {
     expect(result.hypotheses[0].name).toBe("mean_up");
   }, 240_000);
 
+  it("compiles and runs the repository's examples (the quickstart command)", () => {
+    const compiled = cli(["compile", "--project", "examples/tsconfig.json"], repo);
+    expect(compiled.code, compiled.stderr).toBe(0);
+    const run = cli(["run", "quickstart", "--project", "examples/tsconfig.json", "--replicates", "2", "--no-cache", "--json"], repo);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ experiment: "quickstart", replicates: 2 });
+  }, 240_000);
+
   it("refuses a folder that is not empty", () => {
     const dir = join(tmp, "busy");
     mkdirSync(dir);
