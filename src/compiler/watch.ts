@@ -121,6 +121,7 @@ export class Watcher {
       this.tracer!.retarget(host, affected);
       for (const f of affected) this.constructions.delete(f);
     }
+    phase("affected");
     // TypeScript: re-check the affected files, reuse the rest.
     const tsDiagnostics: Diagnostic[] = [...program.getConfigFileParsingDiagnostics(), ...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()].map(fromTs);
     const live = new Set<string>();

@@ -53,7 +53,7 @@ describe("Watcher", () => {
       expect(stepHash(second, "summarize")).not.toBe(stepHash(first, "summarize"));
       expect(stepHash(second, "scale")).toBe(stepHash(first, "scale"));
       expect(readFileSync(runner, "utf8")).not.toBe(runnerBefore);
-      expect(Object.keys(second.phases)).toEqual(["program", "typecheck", "analyze", "emit"]);
+      expect(Object.keys(second.phases)).toEqual(["program", "affected", "typecheck", "analyze", "emit"]);
 
       writeFileSync(demo, original.replace("replicates: 5", 'replicates: "five"'));
       const broken = await w.update([demo]);
