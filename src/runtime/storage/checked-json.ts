@@ -8,7 +8,7 @@
 // `{"$number": "NaN"}`, `{"$bigint": "12"}`, so metrics survive a round trip exactly.
 import { createHash } from "node:crypto";
 import { StorageError } from "../../errors.js";
-import { readFileIfExists, stageFileAtomic, writeFileAtomic, type AtomicWriteOptions, type StagedFile } from "./atomic-write.js";
+import { readFileIfExists, stageFileAtomic, writeFileAtomic, writeFileAtomicSync, type AtomicWriteOptions, type StagedFile } from "./atomic-write.js";
 
 const TAGS = new Set(["$number", "$bigint", "$literal"]);
 
@@ -152,6 +152,15 @@ export async function writeCheckedJson(
   options?: AtomicWriteOptions & CheckedJsonOptions,
 ): Promise<void> {
   await writeFileAtomic(path, checkedTextFor(path, fields, options), options);
+}
+
+/** writeCheckedJson with synchronous calls: see writeFileAtomicSync. */
+export function writeCheckedJsonSync(
+  path: string,
+  fields: Readonly<Record<string, unknown>>,
+  options?: Omit<AtomicWriteOptions, "fs"> & CheckedJsonOptions,
+): void {
+  writeFileAtomicSync(path, checkedTextFor(path, fields, options), options);
 }
 
 /** Like writeCheckedJson, but leaves the file staged: see stageFileAtomic. */

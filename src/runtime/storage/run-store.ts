@@ -32,7 +32,7 @@ import { ArtifactError, StorageError } from "../../errors.js";
 import type { ArtifactRecord, RunInfo, TaskOutcome } from "../records.js";
 import type { RunStorage, RunSummary, StoredTask } from "../services.js";
 import { removeStaleTempFiles, storageError, syncDirectory, writeFileAtomic } from "./atomic-write.js";
-import { readCheckedJson, stageCheckedJson, toStorableJson, writeCheckedJson } from "./checked-json.js";
+import { readCheckedJson, stageCheckedJson, toStorableJson, writeCheckedJson, writeCheckedJsonSync } from "./checked-json.js";
 import { JOURNAL_FILE, JOURNAL_SCHEMA, JournalWriter, readJournal, type JournalArtifact, type JournalTask, type ParsedJournal } from "./task-journal.js";
 import { claimVersion, latestVersion, versionDirName } from "./versions.js";
 
@@ -201,7 +201,7 @@ export class RunStore implements RunStorage {
     });
     const store = new RunStore(run, options, version, dir, outDir, resumed, sessions, firstStartedAt, journal, stored);
     try {
-      await writeCheckedJson(join(dir, "metadata.json"), store.metadataFields("running"), { fsync: store.durable });
+      await store.writeJson(join(dir, "metadata.json"), store.metadataFields("running"), { mkdir: false });
     } catch (e) {
       await journal.close(false).catch(() => undefined);
       throw e;
@@ -364,10 +364,10 @@ export class RunStore implements RunStorage {
       });
     }
     // The index input-resolver reads (see the header); not used by resume.
-    await writeCheckedJson(
+    await this.writeJson(
       join(dir, COMPLETE_MARKER),
       { schema: STORE_SCHEMA, experiment: this.run.experiment, version: this.version, runId: this.run.id, condition, replicate, status: "ok", artifacts: written },
-      { fsync: this.durable, pretty: false },
+      { pretty: false, mkdir: false },
     );
     return [records, written];
   }
@@ -421,6 +421,7 @@ export class RunStore implements RunStorage {
         ranking?: readonly string[];
       }>;
     };
+    const writes: Array<Promise<void> | void> = [];
     for (const condition of this.run.conditions) {
       const tasks: Array<Pick<TaskOutcome, "replicate" | "metrics">> = [];
       for (let r = 0; r < this.run.replicates; r++) {
@@ -442,24 +443,45 @@ export class RunStore implements RunStorage {
               byMetric: Object.fromEntries(Object.entries(h.byMetric ?? {}).map(([m, r]) => [m, r[condition] ?? null])),
               rank: h.ranking === undefined ? null : h.ranking.indexOf(condition) + 1 || null,
             }));
-      await writeCheckedJson(
-        join(this.dir, condition, "results.json"),
-        {
-          schema: STORE_SCHEMA,
-          experiment: this.run.experiment,
-          version: this.version,
-          condition,
-          status: summary.status,
-          replicates: tasks.map((t) => t.replicate),
-          missing: this.missing(tasks),
-          metrics,
-          hypotheses,
-        },
-        { fsync: this.durable },
+      writes.push(
+        this.writeJson(
+          join(this.dir, condition, "results.json"),
+          {
+            schema: STORE_SCHEMA,
+            experiment: this.run.experiment,
+            version: this.version,
+            condition,
+            status: summary.status,
+            replicates: tasks.map((t) => t.replicate),
+            missing: this.missing(tasks),
+            metrics,
+            hypotheses,
+          },
+          {},
+        ),
       );
     }
     // One line: the whole result is large, and indenting it would serialise it twice.
-    await writeCheckedJson(join(this.dir, "result.json"), { result: summary.json ?? null }, { fsync: this.durable, pretty: false });
+    writes.push(this.writeJson(join(this.dir, "result.json"), { result: summary.json ?? null }, { pretty: false, mkdir: false }));
+    // Written at the same time; the first failure is reported once all have settled.
+    const settled = await Promise.allSettled(writes);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed !== undefined) throw failed.reason;
+  }
+
+  /**
+   * Writes a checked JSON file atomically, flushed when the run is durable. Unflushed files are
+   * small, so they are written with synchronous calls (no thread-pool round trips); a failure is
+   * a rejected promise either way.
+   */
+  private writeJson(path: string, fields: Readonly<Record<string, unknown>>, options: { pretty?: boolean; mkdir?: boolean }): Promise<void> {
+    if (this.durable) return writeCheckedJson(path, fields, { ...options, fsync: true });
+    try {
+      writeCheckedJsonSync(path, fields, { ...options, fsync: false });
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   private missing(tasks: ReadonlyArray<{ readonly replicate: number }>): number[] {

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import * as fsp from "node:fs/promises";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -13,6 +13,7 @@ import {
   syncDirectory,
   tempPathFor,
   writeFileAtomic,
+  writeFileAtomicSync,
   type AtomicFs,
 } from "../../../src/runtime/storage/atomic-write.js";
 
@@ -170,5 +171,31 @@ describe("staged writes and folder flushes", () => {
     const err = await syncDirectory(join(dir, "missing")).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StorageError);
     expect((err as StorageError).path).toBe(join(dir, "missing"));
+  });
+});
+
+describe("writeFileAtomicSync", () => {
+  it("writes atomically like writeFileAtomic, and on failure names the path and leaves no temporary file", () => {
+    const p = join(dir, "sub", "results.json");
+    writeFileAtomicSync(p, "one", { fsync: false });
+    writeFileAtomicSync(p, new TextEncoder().encode("two"), { fsync: true });
+    expect(readFileSync(p, "utf8")).toBe("two");
+    expect(readdirSync(join(dir, "sub"))).toEqual(["results.json"]);
+    writeFileSync(join(dir, "file"), "in the way");
+    const target = join(dir, "file", "x.json");
+    let err: unknown;
+    try {
+      writeFileAtomicSync(target, "x");
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(StorageError);
+    expect((err as StorageError).path).toBe(target);
+    expect((err as Error).message).toMatch(/not a folder|a file is in the way/);
+    // A write that fails after the temporary file exists (the target is a folder) removes it.
+    const folder = join(dir, "folder.json");
+    mkdirSync(folder);
+    expect(() => writeFileAtomicSync(folder, "x", { fsync: false })).toThrow(StorageError);
+    expect(readdirSync(dir).filter((f) => isTempFile(f))).toEqual([]);
   });
 });
