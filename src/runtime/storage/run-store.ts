@@ -105,8 +105,6 @@ export class RunStore implements RunStorage {
   private previous = new Map<string, StoredTask>();
   private tasksRun = 0;
   private readonly durable: boolean;
-  /** JSON text of this run's id, for journal lines. */
-  private readonly runIdJson: string;
 
   private constructor(
     private readonly run: RunInfo,
@@ -123,7 +121,6 @@ export class RunStore implements RunStorage {
     private stored: ParsedJournal | undefined,
   ) {
     this.durable = options.fsync === true;
-    this.runIdJson = JSON.stringify(run.id);
   }
 
   static async open(run: RunInfo, options: RunStoreOptions): Promise<RunStore> {
@@ -187,7 +184,7 @@ export class RunStore implements RunStorage {
     if (resumed) {
       stored = await readJournal(journalPath);
       for (const d of stored?.damaged ?? []) {
-        log?.warn(`Line ${d.line} of ${journalPath} is damaged (${d.problem}); it is ignored, and its task runs again.`);
+        log?.warn(`Line ${d.line} of ${journalPath} is damaged (${d.problem}); it is ignored, and its task runs again unless another line holds it.`);
       }
       if (stored !== undefined && stored.tornBytes > 0) {
         log?.warn(
