@@ -120,6 +120,8 @@ export async function runExperiment(opts = {}) {
   }
   const options = {
     stepHashes,
+    // The compiler already ran the definition checks that run() would repeat.
+    precompiled: true,
     address: { module: import.meta.url, export: "experiment" },
     cache: opts.cache !== false,
     progress: opts.progress ?? progressReporter(process.stderr),
@@ -132,28 +134,10 @@ export async function runExperiment(opts = {}) {
   return exp.run(options);
 }
 
-function fmt(x) {
-  return Number.isInteger(x) ? String(x) : x.toPrecision(4);
-}
-
-/** A short human summary of a Result. */
-export function summarize(result) {
-  const lines = [`experiment ${result.experiment}: ${result.replicates} replicate(s), seed ${result.seed}, conditions ${result.conditions.join(", ")}`];
-  const rows = [["baseline", result.metrics.baseline], ...Object.entries(result.metrics.treatments)];
-  for (const [condition, metrics] of rows) {
-    for (const [metric, values] of Object.entries(metrics)) {
-      if (!values.length) continue;
-      const mean = values.reduce((a, b) => a + b, 0) / values.length;
-      lines.push(`  ${condition}.${metric}: mean ${fmt(mean)} (n=${values.length})`);
-    }
-  }
-  for (const h of result.hypotheses) {
-    for (const [t, r] of Object.entries(h.results)) {
-      lines.push(`  hypothesis ${h.name} [${t}]: p=${fmt(r.pValue)} ${r.significant ? "significant" : "not significant"} (${r.method})`);
-    }
-  }
-  if (result.errors.length) lines.push(`  ${result.errors.length} replicate(s) failed; first: ${result.errors[0].step ? `step "${result.errors[0].step}": ` : ""}${result.errors[0].message}`);
-  return lines.join("\n");
+/** A readable summary of a Result: a table of metrics per condition, hypotheses, failures. */
+export async function summarize(result) {
+  const { formatResult } = await import("crystallize");
+  return formatResult(result);
 }
 
 /** The command: returns the exit code (0 ok, 1 error or failed replicates). */
@@ -172,7 +156,7 @@ export async function main(argv = process.argv.slice(2), io = { stdout: process.
   try {
     const result = await runExperiment({ ...opts, progress: opts.progress ?? progressReporter(io.stderr) });
     if (opts.json) io.stdout.write(`${JSON.stringify(result.toJSON())}\n`);
-    else io.stdout.write(`${summarize(result)}\n`);
+    else io.stdout.write(`${await summarize(result)}\n`);
     return result.errors.length ? 1 : 0;
   } catch (err) {
     const code = err && typeof err.code === "string" ? ` ${err.code}` : "";

@@ -125,7 +125,9 @@ describe("crystallize run", () => {
     const r = cli(["run", "demo", "--project", basic, "--replicates", "2", "--treatments", "doubled"]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/experiment demo: 2 replicate\(s\)/);
-    expect(r.stdout).toMatch(/doubled\.mean: mean/);
+    // A table of metrics per condition: a header row, then one row per condition.
+    expect(r.stdout).toMatch(/^condition\s+mean/m);
+    expect(r.stdout).toMatch(/^doubled\s+\S+ ± \S+ \(n=2\)/m);
     const bad = cli(["run", "demo", "--project", basic, "--treatments", "tripled"]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/unknown treatment "tripled"; experiment "demo" has "doubled"/);
