@@ -126,7 +126,7 @@ describe("crystallize run", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/experiment demo: 2 replicate\(s\)/);
     // A table of metrics per condition: a header row, then one row per condition.
-    expect(r.stdout).toMatch(/^condition\s+mean/m);
+    expect(r.stdout).toMatch(/^condition\s+max\s+mean/m);
     expect(r.stdout).toMatch(/^doubled\s+\S+ ± \S+ \(n=2\)/m);
     const bad = cli(["run", "demo", "--project", basic, "--treatments", "tripled"]);
     expect(bad.code).toBe(1);
