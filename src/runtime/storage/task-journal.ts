@@ -204,6 +204,8 @@ export interface JournalWriterOptions {
   readonly durable: boolean;
   /** Cut the file to this many bytes first (drops a torn last line before appending). */
   readonly truncateTo?: number;
+  /** Write at once when the last write is this old (default BATCH_MS). */
+  readonly maxDelayMs?: number;
 }
 
 const INITIAL_BUFFER = 64 * 1024;
@@ -238,6 +240,7 @@ export class JournalWriter {
     readonly path: string,
     fd: number,
     private readonly durableMode: boolean,
+    private readonly maxDelayMs: number,
   ) {
     this.fd = fd;
   }
@@ -257,7 +260,7 @@ export class JournalWriter {
         throw storageError(path, "truncate", e);
       }
     }
-    return new JournalWriter(path, fd, options.durable);
+    return new JournalWriter(path, fd, options.durable, options.maxDelayMs ?? BATCH_MS);
   }
 
   /**
@@ -285,7 +288,7 @@ export class JournalWriter {
     this.used = end + 2;
     const seq = ++this.appended;
     if (this.durableMode) return seq; // durable() writes it, with whatever else is queued by then
-    if (this.used >= BATCH_BYTES || performance.now() - this.lastWrite >= BATCH_MS) this.flush();
+    if (this.used >= BATCH_BYTES || performance.now() - this.lastWrite >= this.maxDelayMs) this.flush();
     else this.immediate ??= setImmediate(this.flushSoon);
     return seq;
   }

@@ -105,7 +105,7 @@ describe("journal lines", () => {
 describe("JournalWriter", () => {
   it("queues lines and writes them in one batch when the event loop turns", async () => {
     const path = join(dir, "tasks.jsonl");
-    const w = JournalWriter.open(path, { durable: false });
+    const w = JournalWriter.open(path, { durable: false, maxDelayMs: Infinity });
     for (let r = 0; r < 5; r++) w.append(task(r));
     expect(readFileSync(path, "utf8")).toBe("");
     await nextTurn();
@@ -118,7 +118,7 @@ describe("JournalWriter", () => {
 
   it("writes without waiting for the event loop once a batch is full (a run that never yields)", async () => {
     const path = join(dir, "tasks.jsonl");
-    const w = JournalWriter.open(path, { durable: false });
+    const w = JournalWriter.open(path, { durable: false, maxDelayMs: Infinity });
     const big = task(0, { runId: "x".repeat(4096) });
     let r = 0;
     while (r * big.length < 2 * BATCH_BYTES) {
@@ -132,6 +132,16 @@ describe("JournalWriter", () => {
     expect(parseJournal(before).damaged).toEqual([]);
     await w.close(false);
     expect(parseJournal(readFileSync(path)).tasks).toHaveLength(r);
+  });
+
+  it("writes at once when the last write is older than maxDelayMs (tasks slower than that are written as they end)", async () => {
+    const path = join(dir, "tasks.jsonl");
+    const w = JournalWriter.open(path, { durable: false, maxDelayMs: 5 });
+    const until = performance.now() + 10;
+    while (performance.now() < until); // a task that takes 10 ms, without yielding
+    w.append(task(0));
+    expect(parseJournal(readFileSync(path)).tasks).toHaveLength(1);
+    await w.close(false);
   });
 
   it("durable mode: a line is in the file (and flushed) when durable() resolves; concurrent lines share a flush", async () => {
