@@ -215,6 +215,8 @@ describe("createSandbox: options, pools and closing", () => {
       const results = await Promise.all(Array.from({ length: 6 }, (_, i) => pool.run<number>(`export default (x) => x * 2`, i)));
       expect(results.map((r) => r.value)).toEqual([0, 2, 4, 6, 8, 10]);
       expect(pool.processesStarted).toBe(2);
+      // One process may have served every job before the other finished starting: wait for both.
+      await pool.ready();
       const startups = pool.startups();
       expect(startups).toHaveLength(2);
       for (const s of startups) {
