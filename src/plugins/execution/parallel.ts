@@ -15,7 +15,7 @@ import type { ExecutionJob, ExecutionStrategy, ExperimentAddress, Plugin } from 
 import { originOf } from "../../dsl/origin.js";
 import { CrystallizeError, ValidationError } from "../../errors.js";
 import { experimentShape } from "../../runtime/task-host.js";
-import { runInPool } from "./worker-pool.js";
+import { IDLE_TIMEOUT_MS, runInPool } from "./worker-pool.js";
 import { PROTOCOL_VERSION, type WorkerInit } from "./worker-protocol.js";
 
 /** Revive your own error classes (thrown in workers) as themselves in the main thread. */
@@ -29,6 +29,12 @@ export interface ParallelOptions {
    * `worker-entry.js` next to this module in dist/.
    */
   readonly workerEntry?: string | URL;
+  /**
+   * Warm pool: after a run, its workers wait this long (ms) for another parallel() run of the same
+   * module before they are terminated; they never keep the process alive. Default 30 000;
+   * 0 turns the warm pool off (every run starts and terminates its own workers).
+   */
+  readonly idleTimeoutMs?: number;
 }
 
 const PER_REPLICATE_HOOKS = ["beforeReplicate", "beforeStep", "afterStep", "afterReplicate"] as const;
@@ -37,6 +43,10 @@ export function parallel(options: ParallelOptions = {}): ExecutionStrategy {
   const workers = options?.workers ?? availableParallelism();
   if (!Number.isInteger(workers) || workers < 1) {
     throw new ValidationError("parallel()", [`workers must be a positive integer, got ${JSON.stringify(options?.workers)}`]);
+  }
+  const idleTimeoutMs = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
+  if (typeof idleTimeoutMs !== "number" || Number.isNaN(idleTimeoutMs) || idleTimeoutMs < 0) {
+    throw new ValidationError("parallel()", [`idleTimeoutMs must be a number ≥ 0 (or Infinity), got ${JSON.stringify(options.idleTimeoutMs)}`]);
   }
   const entry = options.workerEntry === undefined ? defaultEntry() : toUrl(options.workerEntry);
   return Object.freeze({
@@ -67,6 +77,7 @@ export function parallel(options: ParallelOptions = {}): ExecutionStrategy {
         size: Math.min(workers, job.tasks.length),
         init,
         log: job.log,
+        idleTimeoutMs,
       });
     },
   });

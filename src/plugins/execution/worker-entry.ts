@@ -2,6 +2,8 @@
 // serialised), finds the experiment, builds the same plan from the main thread's settings, and
 // runs the (condition, replicate) tasks it is sent. Outcomes go back as plain data; ctx.log goes
 // to the main thread's logger. Per-replicate plugin hooks run here; run-level hooks never do.
+// A worker imports its module once and may serve several runs (a warm pool, see worker-pool.ts):
+// each run ("begin" … "close") gets its own plan, cache and resources, closed at the run's end.
 // Protocol: worker-protocol.ts. This file runs as JavaScript (dist/), in its own thread.
 import { parentPort, workerData } from "node:worker_threads";
 import type { Logger } from "../../dsl/context.js";
@@ -16,13 +18,13 @@ import { CrystallizeError } from "../../errors.js";
 import { encodeValue, serializeError } from "../../runtime/error-codec.js";
 import type { StepCache } from "../../runtime/services.js";
 import { createTaskHost, experimentShape, type TaskHost } from "../../runtime/task-host.js";
-import { PROTOCOL_VERSION, type FromWorker, type LogLevel, type ToWorker, type WorkerInit } from "./worker-protocol.js";
+import { PROTOCOL_VERSION, type FromWorker, type LogLevel, type ToWorker, type WorkerInit, type WorkerLoad } from "./worker-protocol.js";
 
 /** Marks this thread as a Crystallize worker (parallel() refuses to nest; see parallel.ts). */
 (globalThis as Record<symbol, unknown>)[Symbol.for("crystallize.worker")] = true;
 
 const port = parentPort!;
-const init = workerData as WorkerInit;
+const load = workerData as WorkerLoad;
 
 function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
@@ -66,7 +68,7 @@ function isExperiment(value: unknown): value is AnyExperiment {
 }
 
 /** The experiment in a module's exports: the named export, or any export (or graph) holding it. */
-function pick(ns: Record<string, unknown>): AnyExperiment | undefined {
+function pick(ns: Record<string, unknown>, init: { readonly module: string; readonly exportName?: string; readonly experiment: string }): AnyExperiment | undefined {
   if (init.exportName !== undefined) {
     const value = ns[init.exportName];
     if (isExperiment(value) && value.name === init.experiment) return value;
@@ -97,7 +99,10 @@ function pick(ns: Record<string, unknown>): AnyExperiment | undefined {
  * the module's remaining top-level code waits forever, harmlessly; running another experiment at
  * import time is refused.
  */
-async function loadExperiment(): Promise<AnyExperiment> {
+type Loaded = { readonly ns: Record<string, unknown> } | { readonly exp: AnyExperiment } | { readonly error: unknown };
+
+async function importModule(): Promise<Loaded> {
+  const init = load;
   const real = requireEngine();
   let hand: (exp: AnyExperiment) => void = () => {};
   const handed = new Promise<AnyExperiment>((resolve) => (hand = resolve));
@@ -135,8 +140,23 @@ async function loadExperiment(): Promise<AnyExperiment> {
       (ns: Record<string, unknown>) => ({ ns }),
       (error: unknown) => ({ error }),
     );
-    const first = await Promise.race([imported, handed.then((exp) => ({ exp }))]);
-    if ("exp" in first) return first.exp;
+    return await Promise.race([imported, handed.then((exp) => ({ exp }))]);
+  } finally {
+    installEngine(real);
+  }
+}
+
+/** The module, imported once per worker (at start, overlapping the main thread's own set-up). */
+const loaded = importModule();
+
+/** The run's experiment, from the module this worker imported. */
+async function loadExperiment(init: WorkerInit): Promise<AnyExperiment> {
+  const first = await loaded;
+  {
+    if ("exp" in first) {
+      if (first.exp.name === init.experiment) return first.exp;
+      throw loadError(`parallel(): ${init.module} ran experiment "${first.exp.name}" when imported, so this worker cannot run "${init.experiment}".`);
+    }
     if ("error" in first) {
       const why = first.error instanceof Error ? first.error.message : String(first.error);
       const hint = /\.[cm]?tsx?$/.test(new URL(init.module).pathname)
@@ -144,20 +164,18 @@ async function loadExperiment(): Promise<AnyExperiment> {
         : "";
       throw loadError(`parallel(): a worker could not import ${init.module}: ${why}.${hint}`, first.error);
     }
-    const exp = pick(first.ns);
+    const exp = pick(first.ns, init);
     if (exp) return exp;
     throw loadError(
       `parallel(): experiment "${init.experiment}" is not exported by ${init.module}, so worker threads cannot import it. ` +
         `Export it at the top level of that module (\`export const ${identifier(init.experiment)} = experiment("${init.experiment}", …)\`) ` +
         `instead of creating it inside a function or keeping it in a local variable, or run it with serial() or concurrent({ limit }).`,
     );
-  } finally {
-    installEngine(real);
   }
 }
 
 /** Adopts the main thread's static treatments (a graph's inherited ones) when they differ. */
-function withTreatments(exp: AnyExperiment): AnyExperiment {
+function withTreatments(exp: AnyExperiment, init: WorkerInit): AnyExperiment {
   if (!init.treatments || experimentShape(exp).treatments === init.shape.treatments) return exp;
   const treatments = Object.freeze(
     init.treatments.map((t) => Object.freeze({ kind: "treatment" as const, name: t.name, values: Object.freeze({ ...t.values }) })),
@@ -166,7 +184,7 @@ function withTreatments(exp: AnyExperiment): AnyExperiment {
 }
 
 /** The imported experiment must be the one the main thread runs, not merely share its name. */
-function checkShape(exp: AnyExperiment): void {
+function checkShape(exp: AnyExperiment, init: WorkerInit): void {
   const mine = experimentShape(exp);
   const differs = Object.keys(init.shape).filter((k) => init.shape[k] !== mine[k]);
   if (differs.length === 0) return;
@@ -184,7 +202,7 @@ function identifier(name: string): string {
   return /^[A-Za-z_$]/.test(id) ? id : `_${id}`;
 }
 
-async function createCache(): Promise<StepCache | undefined> {
+async function createCache(init: WorkerInit): Promise<StepCache | undefined> {
   const settings = init.settings.cache;
   if (settings === false) return undefined;
   const { createFileCache } = await import("../../runtime/cache/index.js");
@@ -204,40 +222,67 @@ function transferables(outcome: TaskOutcome): ArrayBuffer[] {
   return list;
 }
 
-async function main(): Promise<void> {
-  if (init?.protocol !== PROTOCOL_VERSION) {
-    post({ type: "load-failed", error: serializeError(loadError(`parallel(): worker protocol mismatch (got ${String(init?.protocol)}, expected ${PROTOCOL_VERSION}); rebuild dist/.`)) });
+/** A warm worker adopts the main thread's environment of the run (as a fresh worker would). */
+function adoptEnv(env: Readonly<Record<string, string>> | undefined): void {
+  if (env === undefined) return;
+  for (const k of Object.keys(process.env)) if (!(k in env)) delete process.env[k];
+  for (const [k, v] of Object.entries(env)) if (process.env[k] !== v) process.env[k] = v;
+}
+
+/** One run in this worker: from "begin" to "closed". */
+interface Run {
+  host: TaskHost | undefined;
+  readonly queue: { id: number; condition: string; replicate: number }[];
+  running: boolean;
+  stopping: "close" | "cancel" | undefined;
+  closed: boolean;
+  /** Resolves once the host is built (or failed to build). */
+  starting: Promise<void>;
+}
+
+function main(): void {
+  if (load?.protocol !== PROTOCOL_VERSION) {
+    post({ type: "load-failed", error: serializeError(loadError(`parallel(): worker protocol mismatch (got ${String(load?.protocol)}, expected ${PROTOCOL_VERSION}); rebuild dist/.`)) });
     return;
   }
-  let host: TaskHost;
-  try {
-    const exp = withTreatments(await loadExperiment());
-    checkShape(exp);
-    host = createTaskHost(exp, init.settings, { log: logger, cache: await createCache() });
-  } catch (e) {
-    post({ type: "load-failed", error: serializeError(e) });
-    return;
-  }
+  let run: Run | undefined;
 
-  const queue: { id: number; condition: string; replicate: number }[] = [];
-  let running = false;
-  let stopping: "close" | "cancel" | undefined;
-  let closed = false;
-
-  const shutdown = async () => {
-    if (closed) return;
-    closed = true;
-    const errors = await host.close();
-    post({ type: "closed", errors: errors.map((e) => serializeError(e)) });
-    port.close();
+  const begin = (init: WorkerInit): void => {
+    const current: Run = { host: undefined, queue: [], running: false, stopping: undefined, closed: false, starting: Promise.resolve() };
+    run = current;
+    current.starting = (async () => {
+      try {
+        if (init.protocol !== PROTOCOL_VERSION) throw loadError(`parallel(): worker protocol mismatch; rebuild dist/.`);
+        adoptEnv(init.env);
+        const exp = withTreatments(await loadExperiment(init), init);
+        checkShape(exp, init);
+        current.host = createTaskHost(exp, init.settings, { log: logger, cache: await createCache(init) });
+      } catch (e) {
+        current.closed = true;
+        post({ type: "load-failed", error: serializeError(e) });
+        return;
+      }
+      post({ type: "ready", reusable: !("exp" in (await loaded)) });
+    })();
   };
 
-  const pump = async () => {
-    if (running) return;
-    running = true;
+  const shutdown = async (current: Run) => {
+    if (current.closed) return;
+    current.closed = true;
+    const errors = current.host ? await current.host.close() : [];
+    if (run === current) run = undefined;
+    post({ type: "closed", errors: errors.map((e) => serializeError(e)) });
+  };
+
+  const pump = async (current: Run) => {
+    if (current.running) return;
+    current.running = true;
     try {
-      while (queue.length > 0 && stopping !== "cancel") {
-        const task = queue.shift()!;
+      await current.starting;
+      const host = current.host;
+      if (!host) return;
+      while (current.queue.length > 0 && current.stopping !== "cancel") {
+        const task = current.queue.shift()!;
         const started = performance.now();
         const outcome = await host.run({ condition: task.condition, replicate: task.replicate });
         const ms = performance.now() - started;
@@ -248,30 +293,35 @@ async function main(): Promise<void> {
       fatal(e);
       return;
     } finally {
-      running = false;
+      current.running = false;
     }
-    if (stopping) await shutdown();
+    if (current.stopping) await shutdown(current);
   };
 
   port.on("message", (message: ToWorker) => {
+    if (message.type === "begin") {
+      begin(message.init);
+      return;
+    }
+    const current = run;
+    if (!current) return;
     switch (message.type) {
       case "task":
-        queue.push(message);
-        void pump();
+        current.queue.push(message);
+        void pump(current);
         break;
       case "cancel":
-        stopping = "cancel";
-        queue.length = 0;
-        host.abort(new CrystallizeError("The run was cancelled.", { code: "E_CANCELLED" }));
-        if (!running) void shutdown();
+        current.stopping = "cancel";
+        current.queue.length = 0;
+        current.host?.abort(new CrystallizeError("The run was cancelled.", { code: "E_CANCELLED" }));
+        if (!current.running) void current.starting.then(() => shutdown(current));
         break;
       case "close":
-        stopping ??= "close";
-        if (!running) void shutdown();
+        current.stopping ??= "close";
+        if (!current.running) void current.starting.then(() => shutdown(current));
         break;
     }
   });
-  post({ type: "ready" });
 }
 
-void main();
+main();

@@ -2,24 +2,41 @@
 // the experiment (so an unaddressable experiment fails before any task runs), hands out tasks
 // by index, passes each outcome to `job.complete` (persisted and reported here, in the main
 // thread), and stops the workers: gracefully at the end, promptly on cancel, at once on a fault.
+//
+// Warm pool: a worker that closed its run's resources in time goes back to an idle list keyed by
+// what it loaded (worker entry, experiment module, execArgv), unref'd so it never keeps the process
+// alive, and is terminated after `idleTimeoutMs` without a run (or when the process exits). A later
+// run with the same key takes idle workers instead of starting new ones; everything per run (plan,
+// settings, cache, resources, environment) is sent and built again with "begin". A worker that
+// crashed, failed to load, was terminated on cancel, or belonged to a run that faulted is never reused.
 import { Worker } from "node:worker_threads";
 import type { Logger } from "../../dsl/context.js";
 import type { ExecutionJob } from "../../dsl/plugin.js";
 import type { TaskOutcome, TaskRef } from "../../dsl/records.js";
 import { CrystallizeError } from "../../errors.js";
 import { decodeValue, reviveError } from "../../runtime/error-codec.js";
-import type { FromWorker, ToWorker, WorkerInit } from "./worker-protocol.js";
+import type { FromWorker, ToWorker, WorkerInit, WorkerLoad } from "./worker-protocol.js";
 
 /** How long cancelled workers may take to finish their step and close resources before termination. */
 export const CANCEL_GRACE_MS = 300;
 /** How long workers may take to close their resources at the end of a run. */
 export const CLOSE_TIMEOUT_MS = 10_000;
+/** How long an idle warm worker waits for another run before it is terminated (default). */
+export const IDLE_TIMEOUT_MS = 30_000;
 /** Tasks queued per worker are sized so that about this much work hides a round trip. */
 const QUEUE_BUDGET_MS = 2;
 const MAX_QUEUE = 32;
 
+type Listener = Parameters<Worker["on"]>[1];
+
 interface Slot {
   readonly worker: Worker;
+  /** Taken from the idle pool (started by an earlier run). */
+  readonly warm: boolean;
+  /** The worker said it may serve later runs. */
+  reusable: boolean;
+  /** Listeners this run attached (removed when the worker goes back to the pool). */
+  readonly listeners: [string, Listener][];
   readonly index: number;
   /** Tasks sent and not yet done, by id. */
   readonly inFlight: Map<number, TaskRef>;
@@ -40,6 +57,97 @@ export interface PoolOptions {
   readonly size: number;
   readonly init: WorkerInit;
   readonly log: Logger | undefined;
+  /** 0: no warm pool (workers are neither taken from nor returned to it). */
+  readonly idleTimeoutMs: number;
+}
+
+interface Idle {
+  readonly worker: Worker;
+  timer: NodeJS.Timeout | undefined;
+  readonly off: () => void;
+}
+
+/** Idle warm workers by key (worker entry, module, execArgv). */
+const idle = new Map<string, Idle[]>();
+let started = 0;
+
+/** Worker threads started by parallel() in this process (warm ones are reused, not counted again). */
+export function workersStarted(): number {
+  return started;
+}
+
+/** Idle warm workers in this process. */
+export function idleWorkers(): number {
+  let n = 0;
+  for (const list of idle.values()) n += list.length;
+  return n;
+}
+
+/** Terminates every idle warm worker now (they also go after their idle timeout, or with the process). */
+export async function terminateIdleWorkers(): Promise<void> {
+  const all = [...idle.values()].flat();
+  idle.clear();
+  await Promise.all(all.map((w) => {
+    clearTimeout(w.timer);
+    w.off();
+    return w.worker.terminate().catch(() => undefined);
+  }));
+}
+
+function keyOf(options: PoolOptions): string {
+  return JSON.stringify([options.entry.href, options.init.module, process.execArgv]);
+}
+
+function takeIdle(key: string): Worker | undefined {
+  const list = idle.get(key);
+  const entry = list?.pop();
+  if (list && list.length === 0) idle.delete(key);
+  if (!entry) return undefined;
+  clearTimeout(entry.timer);
+  entry.off();
+  entry.worker.ref();
+  return entry.worker;
+}
+
+function giveIdle(key: string, worker: Worker, timeoutMs: number): void {
+  const list = idle.get(key) ?? [];
+  idle.set(key, list);
+  const drop = () => {
+    const i = list.indexOf(entry);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0 && idle.get(key) === list) idle.delete(key);
+    entry.off();
+    clearTimeout(entry.timer);
+  };
+  const onExit = () => drop();
+  // An idle worker has no run: an error or an unexpected message (a leaked timer's failure) retires it.
+  const onTrouble = () => {
+    drop();
+    void worker.terminate().catch(() => undefined);
+  };
+  const onMessage = (m: FromWorker) => {
+    if (m.type === "fatal") onTrouble();
+  };
+  worker.on("exit", onExit);
+  worker.on("error", onTrouble);
+  worker.on("messageerror", onTrouble);
+  worker.on("message", onMessage);
+  const entry: Idle = {
+    worker,
+    timer: undefined,
+    off: () => {
+      worker.off("exit", onExit);
+      worker.off("error", onTrouble);
+      worker.off("messageerror", onTrouble);
+      worker.off("message", onMessage);
+    },
+  };
+  if (Number.isFinite(timeoutMs)) {
+    entry.timer = setTimeout(onTrouble, timeoutMs);
+    entry.timer.unref();
+  }
+  worker.unref();
+  list.push(entry);
 }
 
 export async function runInPool(job: ExecutionJob, options: PoolOptions): Promise<void> {
@@ -61,11 +169,14 @@ class Pool {
   private dropLate = false;
   private started = false;
   private wake: () => void = () => {};
+  private readonly key: string;
 
   constructor(
     private readonly job: ExecutionJob,
     private readonly options: PoolOptions,
-  ) {}
+  ) {
+    this.key = keyOf(options);
+  }
 
   async run(): Promise<void> {
     const { job } = this;
@@ -105,19 +216,43 @@ class Pool {
       }
     }
     this.dropLate = true;
-    await Promise.all(this.slots.map((s) => s.worker.terminate().catch(() => undefined)));
+    // Workers that closed their run in time (after a clean end or a prompt cancel) stay warm;
+    // the rest (faulted, crashed, still busy after the grace period) are terminated.
+    const keep = this.options.idleTimeoutMs > 0 && this.failure === undefined;
+    const retire: Slot[] = [];
+    for (const s of this.slots) {
+      if (keep && s.closed && !s.exited && s.reusable) {
+        for (const [event, listener] of s.listeners) s.worker.off(event, listener);
+        giveIdle(this.key, s.worker, this.options.idleTimeoutMs);
+      } else {
+        retire.push(s);
+      }
+    }
+    await Promise.all(retire.map((s) => s.worker.terminate().catch(() => undefined)));
     // Outcomes that arrived while stopping are persisted before the run goes on.
     await this.settleCompletions();
   }
 
   private spawn(index: number): void {
-    // execArgv is inherited by default (a TypeScript loader such as tsx carries over; process-wide
-    // flags like --expose-gc, which Worker refuses when passed explicitly, are applied already).
-    const worker = new Worker(this.options.entry, { workerData: this.options.init });
+    const warm = this.options.idleTimeoutMs > 0 ? takeIdle(this.key) : undefined;
+    let worker: Worker;
+    if (warm) {
+      worker = warm;
+    } else {
+      const { protocol, module, exportName, experiment } = this.options.init;
+      const load: WorkerLoad = { protocol, module, experiment, ...(exportName === undefined ? {} : { exportName }) };
+      // execArgv is inherited by default (a TypeScript loader such as tsx carries over; process-wide
+      // flags like --expose-gc, which Worker refuses when passed explicitly, are applied already).
+      worker = new Worker(this.options.entry, { workerData: load });
+      started++;
+    }
     let markGone: () => void = () => {};
     const gone = new Promise<void>((resolve) => (markGone = resolve));
     const slot: Slot = {
       worker,
+      warm: warm !== undefined,
+      reusable: false,
+      listeners: [],
       index,
       inFlight: new Map(),
       ready: false,
@@ -130,10 +265,14 @@ class Pool {
       markGone,
     };
     this.slots.push(slot);
-    worker.on("message", (m: FromWorker) => this.onMessage(slot, m));
-    worker.on("error", (e) => this.fail(this.workerFault(slot, e)));
-    worker.on("messageerror", (e) => this.fail(this.workerFault(slot, e)));
-    worker.on("exit", (code) => {
+    const on = (event: string, listener: Listener) => {
+      worker.on(event, listener);
+      slot.listeners.push([event, listener]);
+    };
+    on("message", (m: FromWorker) => this.onMessage(slot, m));
+    on("error", (e: unknown) => this.fail(this.workerFault(slot, e)));
+    on("messageerror", (e: unknown) => this.fail(this.workerFault(slot, e)));
+    on("exit", (code: number) => {
       slot.exited = true;
       if (this.cancelled) slot.inFlight.clear();
       slot.markGone();
@@ -142,6 +281,7 @@ class Pool {
       }
       this.poke();
     });
+    this.send(slot, { type: "begin", init: { ...this.options.init, env: envSnapshot() } });
   }
 
   private active(): boolean {
@@ -152,6 +292,7 @@ class Pool {
     switch (m.type) {
       case "ready":
         slot.ready = true;
+        slot.reusable = m.reusable;
         break;
       case "load-failed": {
         const cause = reviveError(m.error);
@@ -288,6 +429,12 @@ class Pool {
       check();
     });
   }
+}
+
+function envSnapshot(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  return env;
 }
 
 function messageOf(e: unknown): string {

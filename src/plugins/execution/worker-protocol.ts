@@ -4,9 +4,24 @@ import type { TaskSettings } from "../../dsl/plugin.js";
 import type { TaskOutcome } from "../../dsl/records.js";
 import type { WireError } from "../../runtime/error-codec.js";
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
-/** `workerData`: what a worker needs to find the experiment and build the same plan. */
+/**
+ * `workerData`: the module a worker imports when it starts (and the experiment the first run
+ * wants, which a module that runs an experiment when imported must be running). A worker stays
+ * bound to this module for its lifetime; warm workers serve later runs of any experiment it exports.
+ */
+export interface WorkerLoad {
+  readonly protocol: typeof PROTOCOL_VERSION;
+  /** file: URL of the module to import. */
+  readonly module: string;
+  /** The export holding the first run's experiment. */
+  readonly exportName?: string;
+  /** The first run's experiment. */
+  readonly experiment: string;
+}
+
+/** Sent at the start of every run ("begin"): what a worker needs to find the experiment and build the same plan. */
 export interface WorkerInit {
   readonly protocol: typeof PROTOCOL_VERSION;
   /** file: URL of the module to import. */
@@ -23,22 +38,30 @@ export interface WorkerInit {
   readonly treatments?: readonly { readonly name: string; readonly values: Readonly<Record<string, unknown>> }[];
   /** `experimentShape()` of the experiment the main thread runs; the worker's must match. */
   readonly shape: Readonly<Record<string, string>>;
+  /** The main thread's process.env at the start of the run (a warm worker adopts it). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** Main thread → worker. */
 export type ToWorker =
+  /** A run starts: build its plan, resources and cache; reply "ready" (or "load-failed"). */
+  | { readonly type: "begin"; readonly init: WorkerInit }
   /** Run this (condition, replicate); `id` is echoed back. */
   | { readonly type: "task"; readonly id: number; readonly condition: string; readonly replicate: number }
-  /** Abort the running task (ctx.signal), drop queued ones, close resources, reply "closed". */
+  /** Abort the running task (ctx.signal), drop queued ones, close the run's resources, reply "closed". */
   | { readonly type: "cancel" }
-  /** No more tasks: finish queued ones, close resources, reply "closed". */
+  /** No more tasks: finish queued ones, close the run's resources, reply "closed"; then wait for the next "begin". */
   | { readonly type: "close" };
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
 /** Worker → main thread. */
 export type FromWorker =
-  | { readonly type: "ready" }
+  /**
+   * The run's plan is built. `reusable`: the worker may serve later runs (false when its module
+   * ran an experiment as it was imported, so its exports never became available).
+   */
+  | { readonly type: "ready"; readonly reusable: boolean }
   /** The module could not be imported or holds no addressable experiment: nothing ran. */
   | { readonly type: "load-failed"; readonly error: WireError }
   /** A task finished (ok or failed: failures are data in the outcome). `ms`: time spent on it. */
