@@ -1,7 +1,7 @@
 // Runs (condition, replicate) tasks of one experiment outside the experiment runner: in a worker
 // thread. It builds the same plan the main thread built from the same plain settings (seeds are
-// pure, so the outcomes are the same), keeps one resource pool for the worker's lifetime, and
-// runs each task exactly as the runner's own `runTask` does.
+// pure, so the outcomes are the same), keeps one resource pool for the run (a warm worker builds a
+// new host for every run it serves), and runs each task exactly as the runner's own `runTask` does.
 import type { Logger } from "../dsl/context.js";
 import type { AnyExperiment } from "../dsl/experiment.js";
 import type { Plugin, TaskSettings } from "../dsl/plugin.js";

@@ -9,6 +9,7 @@ import { CancelledError, CrystallizeError, PipelineExecutionError, ValidationErr
 import { isTempFile } from "../../src/runtime/storage/atomic-write.js";
 import { requireEngine } from "../../src/dsl/engine.js";
 import { originOf, withOrigin } from "../../src/dsl/origin.js";
+import { idleWorkers, terminateIdleWorkers } from "../../src/plugins/execution/worker-pool.js";
 
 const w = await import("../fixtures/parallel/workers.mjs");
 const { fragile } = await import("../fixtures/parallel/import-error.mjs");
@@ -177,7 +178,8 @@ describe("cancellation", () => {
     for (const f of rows) expect(JSON.parse(readFileSync(f, "utf8")).rows).toHaveLength(20_000);
   });
 
-  it("terminates a worker whose step ignores the signal", async () => {
+  it("terminates a worker whose step ignores the signal (and never returns it to the warm pool)", async () => {
+    await terminateIdleWorkers();
     const controller = new AbortController();
     const run = w.stuck.run({ execution: parallel({ workers: 2 }), cache: false, outDir: out(), signal: controller.signal });
     // Wait until both workers are inside the step (their heartbeat files appear).
@@ -192,6 +194,7 @@ describe("cancellation", () => {
     const before = beats();
     await sleep(250);
     expect(beats()).toBe(before);
+    expect(idleWorkers()).toBe(0);
   });
 
   it("runs nothing when the signal is already aborted", async () => {

@@ -13,6 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { logging, parallel, serial, type Progress } from "crystallize";
 import { ValidationError } from "../../src/errors.js";
 import { originOf } from "../../src/dsl/origin.js";
+import { idleWorkers, terminateIdleWorkers, workersStarted } from "../../src/plugins/execution/worker-pool.js";
 
 const fixtures = fileURLToPath(new URL("../fixtures/parallel/", import.meta.url));
 const { arith } = await import("../fixtures/parallel/arith.mjs");
@@ -46,9 +47,11 @@ describe("parallel() results", () => {
         fc.integer({ min: 1, max: 6 }),
         fc.integer({ min: 1, max: 3 }),
         async (seed, replicates, workers) => {
-          // Separate storage roots: each run starts from an empty cache, so cacheHit agrees too.
-          const a = await arith.run({ plugins: quiet(), seed, replicates, execution: serial(), outDir: out() });
-          const b = await arith.run({ plugins: quiet(), seed, replicates, execution: parallel({ workers }), outDir: out() });
+          // No step cache here: when two tasks of one run share a cache key (jitter's offset rounds to
+          // 0, as in seed 2147483636), whether the later one hits depends on whether it ran after
+          // the other or beside it on another worker. Cache agreement is the next-but-one test's.
+          const a = await arith.run({ plugins: quiet(), seed, replicates, execution: serial(), outDir: out(), cache: false });
+          const b = await arith.run({ plugins: quiet(), seed, replicates, execution: parallel({ workers }), outDir: out(), cache: false });
           expect(b.run.strategy).toBe(`parallel(${workers})`);
           expect(json(b)).toBe(json(a));
         },
@@ -107,7 +110,7 @@ describe("parallel() results", () => {
 });
 
 describe("parallel() hooks, resources, logging and progress", () => {
-  it("creates each resource once per worker and closes it when the worker stops", async () => {
+  it("creates each resource once per worker per run and closes it at the end of the run", async () => {
     const r = await w.pooled.run({ execution: parallel({ workers: 2 }), cache: false, outDir: out() });
     expect(r.errors).toEqual([]);
     const files = readdirSync(dir);
@@ -172,8 +175,86 @@ describe("parallel() hooks, resources, logging and progress", () => {
   it("validates its options", () => {
     expect(() => parallel({ workers: 0 })).toThrow(ValidationError);
     expect(() => parallel({ workers: 1.5 })).toThrow(/workers must be a positive integer/);
+    expect(() => parallel({ idleTimeoutMs: -1 })).toThrow(/idleTimeoutMs must be a number/);
     expect(parallel().name).toMatch(/^parallel\(\d+\)$/);
     expect(parallel({ workers: 3 }).kind).toBe("execution");
   });
 
+});
+
+describe("parallel() warm pool", () => {
+  const threadsOf = (r: { metrics: { baseline: { thread?: readonly number[] } } }) => [...new Set(r.metrics.baseline.thread!)].sort();
+
+  it("a second run takes the idle workers of the first instead of starting new ones", async () => {
+    await terminateIdleWorkers();
+    const before = workersStarted();
+    const a = await w.tagged.run({ execution: parallel({ workers: 2 }), cache: false, outDir: out() });
+    expect(workersStarted() - before).toBe(2);
+    expect(idleWorkers()).toBe(2);
+    const b = await w.tagged.run({ execution: parallel({ workers: 2 }), cache: false, outDir: out() });
+    expect(workersStarted() - before).toBe(2);
+    expect(threadsOf(b)).toEqual(threadsOf(a));
+    // Warm workers give the same results as serial(), run after run.
+    const reference = json(await arith.run({ plugins: quiet(), seed: 7, replicates: 5, execution: serial(), outDir: out() }));
+    const arithBefore = workersStarted();
+    for (let k = 0; k < 3; k++) {
+      expect(json(await arith.run({ plugins: quiet(), seed: 7, replicates: 5, execution: parallel({ workers: 2 }), outDir: out() }))).toBe(reference);
+    }
+    expect(workersStarted() - arithBefore).toBeLessThanOrEqual(2);
+  });
+
+  it("creates and closes resources in every run, also on reused workers (and they see the run's environment)", async () => {
+    await terminateIdleWorkers();
+    const before = workersStarted();
+    const threads: string[][] = [];
+    for (let round = 0; round < 2; round++) {
+      rmSync(dir, { recursive: true, force: true });
+      dir = mkdtempSync(join(tmpdir(), "cry-parallel-")); // a new folder each run: reused workers must write here
+      process.env.CRYSTALLIZE_PARALLEL_DIR = dir;
+      const r = await w.pooled.run({ execution: parallel({ workers: 2 }), cache: false, outDir: out() });
+      expect(r.errors).toEqual([]);
+      const created = readdirSync(dir).filter((f) => f.startsWith("created-"));
+      expect(created).toHaveLength(2);
+      const ts = created.map((f) => f.split("-")[1]!).sort();
+      const uses = ts.map((t) => Number(readFileSync(join(dir, `closed-${t}`), "utf8")));
+      expect(uses.reduce((a, b) => a + b, 0)).toBe(8);
+      threads.push(ts);
+    }
+    expect(threads[1]).toEqual(threads[0]);
+    expect(workersStarted() - before).toBe(2);
+  });
+
+  it("never reuses a worker that crashed, nor the others of a run that faulted", async () => {
+    await terminateIdleWorkers();
+    const a = await w.tagged.run({ execution: parallel({ workers: 2 }), cache: false, outDir: out() });
+    const error = await w.stray.run({ execution: parallel({ workers: 2 }), cache: false, outDir: out() }).catch((e: unknown) => e);
+    expect((error as { code?: string }).code).toBe("E_WORKER");
+    expect(idleWorkers()).toBe(0);
+    const before = workersStarted();
+    const b = await w.tagged.run({ execution: parallel({ workers: 2 }), cache: false, outDir: out() });
+    expect(workersStarted() - before).toBe(2);
+    for (const t of threadsOf(b)) expect(threadsOf(a)).not.toContain(t);
+  });
+
+  it("terminates idle workers after idleTimeoutMs; idleTimeoutMs: 0 turns the pool off", async () => {
+    await terminateIdleWorkers();
+    await w.tagged.run({ execution: parallel({ workers: 2, idleTimeoutMs: 100 }), cache: false, outDir: out() });
+    expect(idleWorkers()).toBe(2);
+    const deadline = performance.now() + 5_000;
+    while (idleWorkers() > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(idleWorkers()).toBe(0);
+    const before = workersStarted();
+    await w.tagged.run({ execution: parallel({ workers: 2, idleTimeoutMs: 0 }), cache: false, outDir: out() });
+    await w.tagged.run({ execution: parallel({ workers: 2, idleTimeoutMs: 0 }), cache: false, outDir: out() });
+    expect(workersStarted() - before).toBe(4);
+    expect(idleWorkers()).toBe(0);
+  });
+
+  it("idle workers do not keep the process alive", () => {
+    const started = performance.now();
+    const out = execFileSync(process.execPath, [join(fixtures, "warm-exit.mjs")], { encoding: "utf8", timeout: 20_000, cwd: store });
+    // The idle timeout is 10 minutes: the process ended with its two warm workers idle.
+    expect(JSON.parse(out)).toEqual({ started: 2, idle: 2, same: true });
+    expect(performance.now() - started).toBeLessThan(15_000);
+  });
 });
