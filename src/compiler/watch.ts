@@ -180,7 +180,9 @@ export class Watcher {
 
   /** Watches the project folder and calls `onResult` after the first compile and after each change. */
   async start(onResult: (r: WatchResult) => void): Promise<void> {
-    onResult(await this.update());
+    // Watch before the first compile, so that an edit made while it runs (or right after its
+    // result is reported) is queued behind it rather than missed.
+    this.running = this.running.then(async () => onResult(await this.update()));
     const outRel = relative(this.loaded.root, this.outDir);
     this.fsWatcher = fsWatch(this.loaded.root, { recursive: true }, (_event, name) => {
       if (!name) return;
@@ -195,6 +197,7 @@ export class Watcher {
         this.running = this.running.then(async () => onResult(await this.update(batch)));
       }, this.options.debounceMs ?? 30);
     });
+    await this.running;
   }
 
   async close(): Promise<void> {
