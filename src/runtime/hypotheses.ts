@@ -19,7 +19,8 @@
 // largest p-value, named in `method`). The score is the worst (largest) score across metrics,
 // which for the default rank is the combined p-value. With one metric, results = byMetric[metric].
 import { HypothesisError } from "../errors.js";
-import type { Alternative, Verifier, VerifierResult } from "../dsl/verifier.js";
+import type { Verifier, VerifierResult } from "../dsl/verifier.js";
+import type { HypothesisReport } from "../dsl/result.js";
 import { adjustPValues, CORRECTION_METHODS, type CorrectionMethod } from "../stats/corrections.js";
 import { withAdjustedPValue } from "../stats/result.js";
 import { describeValue } from "../stats/samples.js";
@@ -49,16 +50,8 @@ export interface HypothesisData {
   readonly treatments: ReadonlyArray<{ readonly name: string; readonly samples: MetricSamples }>;
 }
 
-export interface HypothesisOutcome {
-  readonly name: string;
-  readonly metrics: readonly string[];
-  readonly test: { readonly name: string; readonly alpha: number; readonly alternative: Alternative };
-  readonly correction: CorrectionMethod | null;
-  readonly results: Readonly<Record<string, VerifierResult>>;
-  readonly byMetric: Readonly<Record<string, Readonly<Record<string, VerifierResult>>>>;
-  readonly scores: Readonly<Record<string, number>>;
-  readonly ranking: readonly string[];
-}
+/** The public report of a hypothesis (see dsl/result.ts), which this evaluator produces. */
+export type HypothesisOutcome = HypothesisReport;
 
 const defaultRank = (result: VerifierResult): number => result.pValue;
 

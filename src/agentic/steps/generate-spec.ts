@@ -8,10 +8,10 @@ import type { LlmClient } from "../llm/types.js";
 import { registeredTransformNames, resolveTransform, type MetamorphicTransform } from "../metamorphic/transforms.js";
 import { parseSpec, spec as makeSpec, type Claim, type Spec, type SpecOptions } from "../schema.js";
 import { describeData } from "./describe-data.js";
-import { callModel, type ModelSettings } from "./llm-calls.js";
+import { callModel, llmCallLog, modelSettings, type ModelSettings } from "./llm-calls.js";
 import { feedback, specPrompt } from "./prompts.js";
-import { AGENTIC_KEYS, AGENTIC_STEPS, type LlmCallRecord } from "./records.js";
-import { tracePromptCall, writeEvidenceIfLast } from "../provenance/trace.js";
+import { AGENTIC_KEYS, AGENTIC_STEPS } from "./records.js";
+import { writeEvidenceIfLast } from "../provenance/trace.js";
 
 export interface GivenSpecOptions<N extends string> {
   readonly spec: Spec<N> | SpecOptions<N>;
@@ -86,22 +86,8 @@ export function generateSpec<T>(options: GivenSpecOptions<string> | GeneratedSpe
       allowedImports: bound,
       properties: o.properties,
     });
-    const settings: ModelSettings = {
-      ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),
-      ...(o.maxTokens !== undefined ? { maxTokens: o.maxTokens } : {}),
-      seed: o.seed ?? ctx.seed,
-    };
-    const calls: LlmCallRecord[] = [];
-    const keep = (call: LlmCallRecord): void => {
-      calls.push(call);
-      tracePromptCall(ctx, call);
-    };
-    let stored = false;
-    const storeCalls = (): void => {
-      if (stored || calls.length === 0) return;
-      stored = true;
-      ctx.add(`${AGENTIC_KEYS.llmCalls}${GENERATE_SPEC}`, [...calls]);
-    };
+    const settings = modelSettings(o, ctx.seed);
+    const { keep, store: storeCalls } = llmCallLog(ctx, GENERATE_SPEC);
     try {
       let lastProblem = "";
       for (let attempt = 1; attempt <= maxAttempts; attempt++) {

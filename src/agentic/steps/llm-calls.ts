@@ -2,7 +2,8 @@
 // usage, latency, attempt, what the step made of the answer).
 import { createHash } from "node:crypto";
 import type { LlmClient, LlmMessage, LlmRequest, LlmResponse } from "../llm/types.js";
-import type { LlmCallRecord } from "./records.js";
+import { AGENTIC_KEYS, type LlmCallRecord } from "./records.js";
+import { tracePromptCall, type TraceContext } from "../provenance/trace.js";
 
 export function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
@@ -54,4 +55,33 @@ export async function callModel(
     outcome,
   });
   return { response, record };
+}
+
+/** The model settings of a call: the step's options, seeded by the replicate unless given. */
+export function modelSettings(o: { readonly temperature?: number; readonly maxTokens?: number; readonly seed?: number }, replicateSeed: number): ModelSettings {
+  return {
+    ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),
+    ...(o.maxTokens !== undefined ? { maxTokens: o.maxTokens } : {}),
+    seed: o.seed ?? replicateSeed,
+  };
+}
+
+/**
+ * A step's record of its model calls: each call is traced as it is kept (for promptTrace()), and
+ * `store()` adds them all to the context once, under the step's key.
+ */
+export function llmCallLog(ctx: TraceContext & { add(key: string, value: unknown): void }, step: string): { keep(call: LlmCallRecord): void; store(): void } {
+  const calls: LlmCallRecord[] = [];
+  let stored = false;
+  return {
+    keep(call) {
+      calls.push(call);
+      tracePromptCall(ctx, call);
+    },
+    store() {
+      if (stored || calls.length === 0) return;
+      stored = true;
+      ctx.add(`${AGENTIC_KEYS.llmCalls}${step}`, [...calls]);
+    },
+  };
 }

@@ -10,10 +10,10 @@ import type { LlmClient } from "../llm/types.js";
 import { createPreparer } from "../sandbox/prepare.js";
 import type { Claim, Spec } from "../schema.js";
 import { describeData } from "./describe-data.js";
-import { callModel, sha256, type ModelSettings } from "./llm-calls.js";
+import { callModel, llmCallLog, modelSettings, sha256, type ModelSettings } from "./llm-calls.js";
 import { codePrompt, extractCode, feedback } from "./prompts.js";
-import { AGENTIC_KEYS, AGENTIC_STEPS, type CodeRecord, type LlmCallRecord } from "./records.js";
-import { tracePromptCall, writeEvidenceIfLast } from "../provenance/trace.js";
+import { AGENTIC_KEYS, AGENTIC_STEPS, type CodeRecord } from "./records.js";
+import { writeEvidenceIfLast } from "../provenance/trace.js";
 import { agenticSandboxes, resolveLimits, type SandboxLimits } from "./sandboxes.js";
 
 export interface GivenCodeOptions {
@@ -81,22 +81,8 @@ export function synthesize<T = any>(options: GivenCodeOptions | SynthesizeOption
     const spec = ctx.get<Spec>(AGENTIC_KEYS.spec) ?? EMPTY_SPEC;
     const prepare = createPreparer(spec.allowedImports);
     const messages = codePrompt({ claim: ctx.get<Claim>(AGENTIC_KEYS.claim), spec, data: describeData(data), metrics });
-    const settings: ModelSettings = {
-      ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),
-      ...(o.maxTokens !== undefined ? { maxTokens: o.maxTokens } : {}),
-      seed: o.seed ?? ctx.seed,
-    };
-    const calls: LlmCallRecord[] = [];
-    const keep = (call: LlmCallRecord): void => {
-      calls.push(call);
-      tracePromptCall(ctx, call);
-    };
-    let stored = false;
-    const storeCalls = (): void => {
-      if (stored || calls.length === 0) return;
-      stored = true;
-      ctx.add(`${AGENTIC_KEYS.llmCalls}${SYNTHESIZE}`, [...calls]);
-    };
+    const settings = modelSettings(o, ctx.seed);
+    const { keep, store: storeCalls } = llmCallLog(ctx, SYNTHESIZE);
     let tokens = 0;
     let attempts = 0;
     let lastProblem = "no answer was requested";

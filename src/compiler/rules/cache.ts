@@ -1,21 +1,9 @@
 // CRY3xxx: cache soundness. A cacheable step is replayed from the cache whenever its structural
 // hash, params and input match; code that reads the clock, an unseeded random source, the
 // environment or mutable module state would be replayed with stale values.
-import type ts from "typescript";
-import { knownSteps, type StepInfo } from "../discover.js";
 import type { ImpurityKind } from "../hash.js";
-import type { Rule, RuleContext } from "./rule.js";
-
-function cacheableSteps(ctx: RuleContext): StepInfo[] {
-  const seen = new Set<ts.Node>();
-  const out: StepInfo[] = [];
-  const exps = [...ctx.discovery.experiments.map((e) => e.info), ...ctx.discovery.unexported.flatMap((u) => (u.kind === "experiment" ? [u] : []))];
-  for (const e of exps) for (const s of knownSteps(e)) if (s.cacheable && !seen.has(s.node)) {
-    seen.add(s.node);
-    out.push(s);
-  }
-  return out;
-}
+import type { Rule } from "./rule.js";
+import { impuritiesByNode, uniqueSteps } from "./step-impurities.js";
 
 function impurityRule(code: string, name: string, kind: ImpurityKind, summary: string, fix: string, why: string): Rule {
   return {
@@ -25,17 +13,7 @@ function impurityRule(code: string, name: string, kind: ImpurityKind, summary: s
     summary,
     fix,
     check(ctx, report) {
-      const byNode = new Map<ts.Node, { detail: string; steps: string[] }>();
-      for (const s of cacheableSteps(ctx)) {
-        const h = ctx.hasher.hashStep(s);
-        for (const imp of h?.impurities ?? []) {
-          if (imp.kind !== kind) continue;
-          const entry = byNode.get(imp.node) ?? { detail: imp.detail, steps: [] };
-          const label = s.name ?? "?";
-          if (!entry.steps.includes(label)) entry.steps.push(label);
-          byNode.set(imp.node, entry);
-        }
-      }
+      const byNode = impuritiesByNode(ctx, uniqueSteps(ctx, (s) => s.cacheable === true), kind);
       for (const [node, { detail, steps }] of byNode) {
         const which = steps.length === 1 ? `step "${steps[0]}" is` : `steps ${steps.map((s) => `"${s}"`).join(", ")} are`;
         report(node, `${which} cacheable but ${detail.startsWith("module-level") ? `closes over ${detail}` : `reads ${detail}`}, ${why}; ${fix.charAt(0).toLowerCase()}${fix.slice(1)}`);

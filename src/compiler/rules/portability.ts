@@ -3,9 +3,10 @@
 // step code without CommonJS globals or computed imports.
 import type * as TS from "typescript";
 import ts from "../typescript.js";
-import { knownSteps, type ExperimentInfo, type GraphInfo, type StepInfo } from "../discover.js";
+import type { ExperimentInfo, GraphInfo } from "../discover.js";
 import type { ImpurityKind } from "../hash.js";
-import type { Rule, RuleContext } from "./rule.js";
+import type { Rule } from "./rule.js";
+import { impuritiesByNode, uniqueSteps } from "./step-impurities.js";
 
 function insideFunction(node: TS.Node): boolean {
   for (let n = node.parent; n && !ts.isSourceFile(n); n = n.parent) {
@@ -20,18 +21,6 @@ function holder(node: TS.Node): TS.VariableDeclaration | undefined {
   return n && ts.isVariableDeclaration(n) ? n : undefined;
 }
 
-function allSteps(ctx: RuleContext): StepInfo[] {
-  const seen = new Set<TS.Node>();
-  const out: StepInfo[] = [];
-  for (const e of [...ctx.discovery.experiments.map((x) => x.info), ...ctx.discovery.unexported.flatMap((u) => (u.kind === "experiment" ? [u] : []))]) {
-    for (const s of knownSteps(e)) if (!seen.has(s.node)) {
-      seen.add(s.node);
-      out.push(s);
-    }
-  }
-  return out;
-}
-
 function stepImpurityRule(code: string, name: string, kind: ImpurityKind, summary: string, fix: string, why: string): Rule {
   return {
     code,
@@ -40,15 +29,7 @@ function stepImpurityRule(code: string, name: string, kind: ImpurityKind, summar
     summary,
     fix,
     check(ctx, report) {
-      const byNode = new Map<TS.Node, { detail: string; steps: string[] }>();
-      for (const s of allSteps(ctx)) {
-        for (const imp of ctx.hasher.hashStep(s)?.impurities ?? []) {
-          if (imp.kind !== kind) continue;
-          const entry = byNode.get(imp.node) ?? { detail: imp.detail, steps: [] };
-          if (!entry.steps.includes(s.name ?? "?")) entry.steps.push(s.name ?? "?");
-          byNode.set(imp.node, entry);
-        }
-      }
+      const byNode = impuritiesByNode(ctx, uniqueSteps(ctx), kind);
       for (const [node, { detail, steps }] of byNode) {
         report(node, `step${steps.length > 1 ? "s" : ""} ${steps.map((s) => `"${s}"`).join(", ")} use${steps.length > 1 ? "" : "s"} ${detail}, ${why}; ${fix.charAt(0).toLowerCase()}${fix.slice(1)}`);
       }
