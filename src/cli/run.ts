@@ -1,4 +1,4 @@
-// crystallize run <experiment> [--replicates N] [--seed S] [--treatments a,b] [--workers N] [--no-cache] [--json]
+// crystallize run <experiment | graph> [--replicates N] [--seed S] [--treatments a,b] [--workers N] [--no-cache] [--json]
 // Compiles (so the runner and hashes are current), then runs the experiment's runner in this process.
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -24,8 +24,8 @@ interface RunnerModule {
 export function registerRun(program: Command): void {
   program
     .command("run")
-    .description("compile, then run an experiment with its structural step hashes")
-    .argument("<experiment>", "the experiment's name")
+    .description("compile, then run an experiment (with its structural step hashes) or a graph of experiments")
+    .argument("<experiment>", "the name of an experiment or of a graph")
     .option("-p, --project <tsconfig>", "the project's tsconfig.json (or its folder)", "tsconfig.json")
     .option("--out <dir>", "output and storage folder (default: .crystallize beside the tsconfig)")
     .option("--replicates <n>", "replicates per condition")
@@ -36,6 +36,12 @@ export function registerRun(program: Command): void {
     .option("--json", "print result.toJSON() on stdout; logs and progress go to stderr")
     .action(async (name: string, opts: Options) => {
       const result = await compiledOrFail(opts.project, opts.out, true);
+      const graph = result.analysis!.manifest.graphs.find((g) => g.name === name);
+      if (graph) {
+        const { runGraph } = await import("./run-graph.js");
+        process.exitCode = await runGraph(result, graph, opts);
+        return;
+      }
       const { findExperiment } = await import("../compiler/lookup.js");
       const found = findExperiment(result.analysis!, name);
       if (!found.ok) throw new CliError(found.message);

@@ -14,7 +14,8 @@ export function formatResult(result: Result): string {
   for (const [condition, metrics] of byCondition) {
     rows.push([condition, ...metricNames.map((m) => describe(metrics[m] ?? []))]);
   }
-  lines.push(...table(rows));
+  if (metricNames.length) lines.push(...table(rows));
+  else lines.push(`conditions ${byCondition.map(([c]) => c).join(", ")}: no metrics recorded`);
   for (const h of result.hypotheses) {
     lines.push("");
     if ("error" in h) {
