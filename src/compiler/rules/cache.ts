@@ -3,27 +3,27 @@
 // environment or mutable module state would be replayed with stale values.
 import type { ImpurityKind } from "../hash.js";
 import type { Rule } from "./rule.js";
-import { impuritiesByNode, uniqueSteps } from "./step-impurities.js";
+import { impurityRule } from "./step-impurities.js";
 
-function impurityRule(code: string, name: string, kind: ImpurityKind, summary: string, fix: string, why: string): Rule {
-  return {
+// Cacheable steps only; the message says the step is cacheable and what it reads.
+function cacheImpurityRule(code: string, name: string, kind: ImpurityKind, summary: string, fix: string, why: string): Rule {
+  return impurityRule({
     code,
     name,
-    severity: "warning",
+    kind,
     summary,
     fix,
-    check(ctx, report) {
-      const byNode = impuritiesByNode(ctx, uniqueSteps(ctx, (s) => s.cacheable === true), kind);
-      for (const [node, { detail, steps }] of byNode) {
-        const which = steps.length === 1 ? `step "${steps[0]}" is` : `steps ${steps.map((s) => `"${s}"`).join(", ")} are`;
-        report(node, `${which} cacheable but ${detail.startsWith("module-level") ? `closes over ${detail}` : `reads ${detail}`}, ${why}; ${fix.charAt(0).toLowerCase()}${fix.slice(1)}`);
-      }
+    why,
+    steps: (s) => s.cacheable === true,
+    describe: (steps, detail) => {
+      const which = steps.length === 1 ? `step "${steps[0]}" is` : `steps ${steps.map((s) => `"${s}"`).join(", ")} are`;
+      return `${which} cacheable but ${detail.startsWith("module-level") ? `closes over ${detail}` : `reads ${detail}`}`;
     },
-  };
+  });
 }
 
 export const cacheRules: Rule[] = [
-  impurityRule(
+  cacheImpurityRule(
     "CRY3001",
     "cacheable-reads-clock",
     "date",
@@ -31,7 +31,7 @@ export const cacheRules: Rule[] = [
     "Pass the time in as a param or input, or set cacheable: false.",
     "so a cache hit would replay a stale time",
   ),
-  impurityRule(
+  cacheImpurityRule(
     "CRY3002",
     "cacheable-math-random",
     "math-random",
@@ -39,7 +39,7 @@ export const cacheRules: Rule[] = [
     "Use ctx.random() (seeded per replicate and step, and part of the cache key), or set cacheable: false.",
     "so replicates are not reproducible and a cache hit would replay another draw",
   ),
-  impurityRule(
+  cacheImpurityRule(
     "CRY3003",
     "cacheable-reads-env",
     "env",
@@ -47,7 +47,7 @@ export const cacheRules: Rule[] = [
     "Pass the setting in as a param (params are part of the cache key), or set cacheable: false.",
     "which is not part of the cache key",
   ),
-  impurityRule(
+  cacheImpurityRule(
     "CRY3004",
     "cacheable-mutable-state",
     "mutable-state",

@@ -6,7 +6,7 @@ import ts from "../typescript.js";
 import type { ExperimentInfo, GraphInfo } from "../discover.js";
 import type { ImpurityKind } from "../hash.js";
 import type { Rule } from "./rule.js";
-import { impuritiesByNode, uniqueSteps } from "./step-impurities.js";
+import { impurityRule } from "./step-impurities.js";
 
 function insideFunction(node: TS.Node): boolean {
   for (let n = node.parent; n && !ts.isSourceFile(n); n = n.parent) {
@@ -21,20 +21,17 @@ function holder(node: TS.Node): TS.VariableDeclaration | undefined {
   return n && ts.isVariableDeclaration(n) ? n : undefined;
 }
 
+// Every step; the message names the steps and what they use.
 function stepImpurityRule(code: string, name: string, kind: ImpurityKind, summary: string, fix: string, why: string): Rule {
-  return {
+  return impurityRule({
     code,
     name,
-    severity: "warning",
+    kind,
     summary,
     fix,
-    check(ctx, report) {
-      const byNode = impuritiesByNode(ctx, uniqueSteps(ctx), kind);
-      for (const [node, { detail, steps }] of byNode) {
-        report(node, `step${steps.length > 1 ? "s" : ""} ${steps.map((s) => `"${s}"`).join(", ")} use${steps.length > 1 ? "" : "s"} ${detail}, ${why}; ${fix.charAt(0).toLowerCase()}${fix.slice(1)}`);
-      }
-    },
-  };
+    why,
+    describe: (steps, detail) => `step${steps.length > 1 ? "s" : ""} ${steps.map((s) => `"${s}"`).join(", ")} use${steps.length > 1 ? "" : "s"} ${detail}`,
+  });
 }
 
 function label(c: ExperimentInfo | GraphInfo): string {

@@ -4,7 +4,7 @@
 import type ts from "typescript";
 import { knownSteps, type StepInfo } from "../discover.js";
 import type { ImpurityKind } from "../hash.js";
-import type { RuleContext } from "./rule.js";
+import type { Rule, RuleContext } from "./rule.js";
 
 export function uniqueSteps(ctx: RuleContext, keep: (step: StepInfo) => boolean = () => true): StepInfo[] {
   const seen = new Set<ts.Node>();
@@ -40,4 +40,34 @@ export function impuritiesByNode(
     }
   }
   return byNode;
+}
+
+export interface ImpurityRuleSpec {
+  readonly code: string;
+  readonly name: string;
+  readonly kind: ImpurityKind;
+  readonly summary: string;
+  readonly fix: string;
+  /** Which steps the rule looks at (default: all). */
+  readonly steps?: (step: StepInfo) => boolean;
+  /** The message's opening, naming the steps and what they do with `detail`. */
+  readonly describe: (steps: readonly string[], detail: string) => string;
+  /** Why it matters, after the opening. */
+  readonly why: string;
+}
+
+/** A warning at each place where the selected steps' code has an impurity of one kind. */
+export function impurityRule(spec: ImpurityRuleSpec): Rule {
+  return {
+    code: spec.code,
+    name: spec.name,
+    severity: "warning",
+    summary: spec.summary,
+    fix: spec.fix,
+    check(ctx, report) {
+      for (const [node, { detail, steps }] of impuritiesByNode(ctx, uniqueSteps(ctx, spec.steps), spec.kind)) {
+        report(node, `${spec.describe(steps, detail)}, ${spec.why}; ${spec.fix.charAt(0).toLowerCase()}${spec.fix.slice(1)}`);
+      }
+    },
+  };
 }

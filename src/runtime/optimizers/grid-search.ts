@@ -1,10 +1,9 @@
 // gridSearch(space): every combination of the listed values, once each, in a fixed order (the
 // first param varies slowest, the last fastest). Proposals are named grid_<i>.
 import type { Optimizer } from "../../dsl/optimizer.js";
-import { treatment } from "../../dsl/treatment.js";
 import type { Params } from "../../dsl/json.js";
 import { ValidationError } from "../../errors.js";
-import { BestSoFar } from "./best.js";
+import { enumeratedOptimizer } from "./enumerated.js";
 import { spaceProblems, type GridSpace, type GridValues } from "./search-space.js";
 
 export function gridSearch<const S extends GridSpace>(space: S): Optimizer<GridValues<S>> {
@@ -13,9 +12,6 @@ export function gridSearch<const S extends GridSpace>(space: S): Optimizer<GridV
   const keys = Object.keys(space);
   const lists = keys.map((k) => space[k]!);
   const size = lists.reduce((n, l) => n * l.length, 1);
-  const width = String(Math.max(0, size - 1)).length;
-  const tracker = new BestSoFar<GridValues<S>>();
-  let next = 0;
 
   const valuesAt = (index: number): Params => {
     const picks: unknown[] = new Array(keys.length);
@@ -30,23 +26,5 @@ export function gridSearch<const S extends GridSpace>(space: S): Optimizer<GridV
     return values as Params;
   };
 
-  return Object.freeze({
-    kind: "optimizer" as const,
-    name: "gridSearch",
-    size,
-    ask(count: number) {
-      const out = [];
-      while (out.length < count && next < size) {
-        out.push(treatment(`grid_${String(next).padStart(width, "0")}`, valuesAt(next)));
-        next++;
-      }
-      return out as unknown as ReturnType<Optimizer<GridValues<S>>["ask"]>;
-    },
-    tell(observations) {
-      tracker.observe(observations);
-    },
-    best() {
-      return tracker.best;
-    },
-  } satisfies Optimizer<GridValues<S>>);
+  return enumeratedOptimizer<GridValues<S>>("gridSearch", "grid", size, valuesAt);
 }

@@ -3,11 +3,10 @@
 // uniformly, log-uniformly (`log: true`) or as an integer (`integer: true`). Named random_<i>.
 import type { Params } from "../../dsl/json.js";
 import type { Optimizer } from "../../dsl/optimizer.js";
-import { treatment } from "../../dsl/treatment.js";
 import { seedProblem } from "../../dsl/validate.js";
 import { ValidationError } from "../../errors.js";
 import { createRandom } from "../seeds.js";
-import { BestSoFar } from "./best.js";
+import { enumeratedOptimizer } from "./enumerated.js";
 import { isRange, spaceProblems, type Range, type RandomSpace, type RandomValues } from "./search-space.js";
 
 export interface RandomSearchOptions {
@@ -41,9 +40,6 @@ export function randomSearch<const S extends RandomSpace>(space: S, options: Ran
   const seed = options.seed ?? 0;
   const keys = Object.keys(space);
   const random = createRandom(`randomSearch/${seed}`);
-  const width = String(trials - 1).length;
-  const tracker = new BestSoFar<RandomValues<S>>();
-  let next = 0;
 
   const sample = (): Params => {
     const values: Record<string, unknown> = {};
@@ -56,23 +52,6 @@ export function randomSearch<const S extends RandomSpace>(space: S, options: Ran
     return values as Params;
   };
 
-  return Object.freeze({
-    kind: "optimizer" as const,
-    name: "randomSearch",
-    size: trials,
-    ask(count: number) {
-      const out = [];
-      while (out.length < count && next < trials) {
-        out.push(treatment(`random_${String(next).padStart(width, "0")}`, sample()));
-        next++;
-      }
-      return out as unknown as ReturnType<Optimizer<RandomValues<S>>["ask"]>;
-    },
-    tell(observations) {
-      tracker.observe(observations);
-    },
-    best() {
-      return tracker.best;
-    },
-  } satisfies Optimizer<RandomValues<S>>);
+  // Candidates are drawn in order from one seeded stream, so candidate i is the i-th draw.
+  return enumeratedOptimizer<RandomValues<S>>("randomSearch", "random", trials, () => sample());
 }
