@@ -1,9 +1,9 @@
 // parallel() when things go wrong: errors crossing the thread boundary, experiments workers
 // cannot address, and cancellation (prompt, leaving only whole files).
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { dir, out, store, useParallelDirs } from "./parallel-dirs.js";
 import { experiment, parallel, pipeline, serial, source, step, treatment, type AnyExperiment, type Result } from "crystallize";
 import { CancelledError, CrystallizeError, PipelineExecutionError, ValidationError } from "../../src/errors.js";
 import { isTempFile } from "../../src/runtime/storage/atomic-write.js";
@@ -15,20 +15,7 @@ const w = await import("../fixtures/parallel/workers.mjs");
 const { fragile } = await import("../fixtures/parallel/import-error.mjs");
 const hiddenModule = await import("../fixtures/parallel/unaddressable.mjs");
 
-/** `dir`: the fixtures' marker files. `store`: storage roots (the default artifacts plugin writes there). */
-let dir: string;
-let store: string;
-let runs = 0;
-const out = () => join(store, `run-${++runs}`);
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "cry-parallel-"));
-  store = mkdtempSync(join(tmpdir(), "cry-parallel-store-"));
-  process.env.CRYSTALLIZE_PARALLEL_DIR = dir;
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-  rmSync(store, { recursive: true, force: true });
-});
+useParallelDirs();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -3,13 +3,13 @@
 // modules importing the built package (workers import them by file: URL; the global setup builds
 // dist/). The main thread imports the same files, so both sides address the same module.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { isMainThread, threadId } from "node:worker_threads";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { dir, freshMarkerDir, out, store, useParallelDirs } from "./parallel-dirs.js";
 import { logging, parallel, serial, type Progress } from "crystallize";
 import { ValidationError } from "../../src/errors.js";
 import { originOf } from "../../src/dsl/origin.js";
@@ -19,21 +19,7 @@ const fixtures = fileURLToPath(new URL("../fixtures/parallel/", import.meta.url)
 const { arith } = await import("../fixtures/parallel/arith.mjs");
 const w = await import("../fixtures/parallel/workers.mjs");
 
-/** `dir`: the fixtures' marker files. `store`: storage roots (the default artifacts plugin writes there). */
-let dir: string;
-let store: string;
-let runs = 0;
-/** A fresh storage root per run, so artifact versions (in toJSON) and cache state agree between runs. */
-const out = () => join(store, `run-${++runs}`);
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "cry-parallel-"));
-  store = mkdtempSync(join(tmpdir(), "cry-parallel-store-"));
-  process.env.CRYSTALLIZE_PARALLEL_DIR = dir;
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-  rmSync(store, { recursive: true, force: true });
-});
+useParallelDirs();
 
 const json = (r: { toJSON(): unknown }) => JSON.stringify(r.toJSON());
 /** arith's failing replicates would otherwise be reported on stderr after every run. */
@@ -208,9 +194,7 @@ describe("parallel() warm pool", () => {
     const before = workersStarted();
     const threads: string[][] = [];
     for (let round = 0; round < 2; round++) {
-      rmSync(dir, { recursive: true, force: true });
-      dir = mkdtempSync(join(tmpdir(), "cry-parallel-")); // a new folder each run: reused workers must write here
-      process.env.CRYSTALLIZE_PARALLEL_DIR = dir;
+      freshMarkerDir(); // a new folder each run: reused workers must write here
       const r = await w.pooled.run({ execution: parallel({ workers: 2 }), cache: false, outDir: out() });
       expect(r.errors).toEqual([]);
       const created = readdirSync(dir).filter((f) => f.startsWith("created-"));
