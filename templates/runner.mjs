@@ -120,8 +120,6 @@ export async function runExperiment(opts = {}) {
   }
   const options = {
     stepHashes,
-    // The compiler already ran the definition checks that run() would repeat.
-    precompiled: true,
     address: { module: import.meta.url, export: "experiment" },
     cache: opts.cache !== false,
     progress: opts.progress ?? progressReporter(process.stderr),

@@ -41,8 +41,6 @@ export interface RunOptions<T extends string = string> {
   readonly stepHashes?: Readonly<Record<string, StepHashInfo>>;
   /** Where the experiment can be imported from, for worker-based execution. */
   readonly address?: ExperimentAddress;
-  /** Set by compiled runners: the compiler already made the definition checks, so run() skips them. */
-  readonly precompiled?: boolean;
 }
 
 export interface ApplyOptions<T extends string = string> {

@@ -103,8 +103,7 @@ export function loggerOf(plugins: readonly Plugin[], defaults: RuntimeDefaults):
 
 export function prepareRun(exp: AnyExperiment, options: RunOptions, defaults: RuntimeDefaults): PreparedRun {
   if (exp?.kind !== "experiment") throw new ValidationError("run()", ["expected an experiment"]);
-  // Compiled runners pass precompiled: the compiler already made these checks.
-  if (!options.precompiled) exp.validate();
+  // No definition checks here: experiment() made them when it built this frozen node.
   const plugins = resolvePlugins(exp, options.plugins, defaults);
   const settings = settingsFor(exp, options, plugins);
   const logger = loggerOf(plugins, defaults);
