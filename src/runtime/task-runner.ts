@@ -57,7 +57,7 @@ export async function runTask(env: TaskEnvironment, ref: TaskRef, data?: { value
   let hookParams: Readonly<Record<string, unknown>> = EMPTY_PARAMS;
   const hookCtx = (p: { readonly name: string }) => new StepContext(state, `plugin.${p.name}`, `plugin:${p.name}`, hookParams);
   try {
-    const params = resolveTaskParams(plan, ref, seed, state);
+    const params = resolveTaskParams(plan, ref, state);
     if (plan.beforeReplicate.length || plan.afterReplicate.length) {
       hookParams = conditionValues(plan, ref.condition, params);
       for (const p of plan.beforeReplicate) {
@@ -110,7 +110,6 @@ const EMPTY_PARAMS: Readonly<Record<string, unknown>> = Object.freeze({});
 function resolveTaskParams(
   plan: RunPlan,
   ref: TaskRef,
-  seed: number,
   state: TaskState,
 ): readonly Readonly<Record<string, unknown>>[] {
   const fixed = plan.staticParams.get(ref.condition);
@@ -138,7 +137,6 @@ function resolveTaskParams(
   } finally {
     tctx.seal();
   }
-  void seed;
   return resolveParams(plan.steps, Object.freeze({ ...values }));
 }
 
