@@ -142,6 +142,9 @@ export class RunStore implements RunStorage {
     let refused = false;
 
     if (options.resume) {
+      // A run killed mid-write leaves temporary files behind, also in a version too early to
+      // resume (killed before its metadata.json): sweep every version of the experiment.
+      await removeStaleTempFiles(expDir);
       const latest = await latestVersion(expDir);
       if (latest !== undefined) {
         const dir = join(expDir, versionDirName(latest));
@@ -152,7 +155,6 @@ export class RunStore implements RunStorage {
           const meta = await readCheckedJson(join(dir, "metadata.json"));
           sessions = Array.isArray(meta?.sessions) ? (meta.sessions as Session[]) : [];
           if (typeof meta?.startedAt === "string") firstStartedAt = meta.startedAt;
-          await removeStaleTempFiles(dir);
         } else {
           refused = true;
           log?.warn(`Not resuming ${dir}: ${why}. Starting a new version.`);
