@@ -120,8 +120,12 @@ export class LoadedProject {
         }
       }
     }
-    const parsed = parseConfig(this.tsconfig);
-    if (parsed.ok) this.applyConfig(parsed.parsed);
+    // Re-read the tsconfig (and its file list) unless every change is an edit of a file it lists.
+    const listed = new Set(this.fileNames.map((f) => resolve(f)));
+    if (!changed || out.some((f) => !listed.has(f) || !existsSync(f))) {
+      const parsed = parseConfig(this.tsconfig);
+      if (parsed.ok) this.applyConfig(parsed.parsed);
+    }
     this.stale = true;
     return out;
   }

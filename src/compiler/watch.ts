@@ -1,6 +1,7 @@
 // Watch mode: keeps the program, the per-file TypeScript diagnostics, the hasher's per-declaration
-// facts, the manifest entries and an esbuild context in memory; after an edit it refreshes the
-// changed files only, re-checks them and the files that import them, and re-emits.
+// facts and the manifest entries in memory; after an edit it refreshes the changed files only,
+// starts rebuilding the runners of the affected modules, re-checks the changed files and the
+// files that import them meanwhile, and re-emits.
 import { watch as fsWatch, type FSWatcher } from "node:fs";
 import { relative, resolve, sep } from "node:path";
 import type * as TS from "typescript";
@@ -9,7 +10,7 @@ import { analyze, defaultOutDir, runnerPlans, type Analysis, type CompileOptions
 import { hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
 import { fromTs } from "./ts-diagnostics.js";
 import { isProjectFile, Tracer, type AnalysisHost, type ConstructionCache, type Discovered, type ExperimentInfo } from "./discover.js";
-import { Emitter } from "./emit.js";
+import { Emitter, type RunnerPlan } from "./emit.js";
 import { Hasher } from "./hash.js";
 import { experimentEntry, type Manifest, type ManifestExperiment } from "./manifest.js";
 import { loadProject, projectFiles, type LoadedProject } from "./project.js";
@@ -24,7 +25,11 @@ export interface WatchResult {
   /** Files re-checked by TypeScript for this result. */
   readonly rechecked: number;
   readonly durationMs: number;
-  /** Where the time went (ms): program, typecheck, analyze, emit. */
+  /**
+   * Where the time went (ms): program, affected, typecheck, analyze, emit. The runners' esbuild
+   * build starts before the type check and runs beside it; "emit" is what is left to wait for,
+   * plus writing the files.
+   */
   readonly phases: Readonly<Record<string, number>>;
 }
 
@@ -32,6 +37,9 @@ export interface WatchOptions extends CompileOptions {
   /** Wait this long after the last file event before recompiling (default 30 ms). */
   readonly debounceMs?: number;
 }
+
+const planKey = (p: RunnerPlan) => `${p.entry.name}\0${p.entry.file}\0${p.entry.export}\0${p.moduleFile}`;
+const samePlan = (a: RunnerPlan, b: RunnerPlan) => planKey(a) === planKey(b);
 
 /** Project files (re)checked when `changed` changed: them and every file that imports them, transitively. */
 function affectedFiles(host: AnalysisHost, changed: ReadonlySet<string>): Set<string> {
@@ -122,6 +130,13 @@ export class Watcher {
       for (const f of affected) this.constructions.delete(f);
     }
     phase("affected");
+    // Runners bundle their experiment's module and what it imports: start rebuilding those of the
+    // affected modules now, in esbuild's process, while this thread type-checks. (The hashes are
+    // filled in once the analysis has them; if the set of experiments changed, they are rebuilt.)
+    const emitting = this.options.emit !== false;
+    const earlyPlans = this.analysis ? runnerPlans(this.analysis) : [];
+    const fullRebuild = first || this.lastFailed;
+    const early = emitting && !first ? this.emitter.start(earlyPlans, fullRebuild ? undefined : new Set(earlyPlans.filter((p) => affected.has(p.moduleFile)).map((p) => p.entry.name))) : undefined;
     // TypeScript: re-check the affected files, reuse the rest.
     const tsDiagnostics: Diagnostic[] = [...program.getConfigFileParsingDiagnostics(), ...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()].map(fromTs);
     const live = new Set<string>();
@@ -141,12 +156,10 @@ export class Watcher {
     for (const [node, e] of [...this.entries]) {
       if ([...e.files].some((f) => affected.has(f))) this.entries.delete(node);
     }
-    const rebuilt = new Set<string>();
     const entryOf = (h: AnalysisHost, hasher: Hasher, d: Discovered<ExperimentInfo>) => {
       const hit = this.entries.get(d.info.node);
       if (hit) return hit.entry;
       const entry = experimentEntry(h, hasher, d);
-      if (entry) rebuilt.add(entry.name);
       const deps = new Set<string>([d.info.file.fileName, ...d.addresses.map((a) => a.file.fileName)]);
       for (const s of d.info.steps ?? []) {
         deps.add(s.node.getSourceFile().fileName);
@@ -159,11 +172,19 @@ export class Watcher {
     const diagnostics = [...this.analysis.diagnostics];
     phase("analyze");
     let written: string[] = [];
-    if (this.options.emit !== false && !hasErrors(diagnostics)) {
-      const r = await this.emitter.emit(this.analysis.manifest, runnerPlans(this.analysis), first || this.lastFailed ? undefined : rebuilt);
+    if (emitting && !hasErrors(diagnostics)) {
+      const plans = runnerPlans(this.analysis);
+      const samePlans = !!early && plans.length === earlyPlans.length && plans.every((p, i) => samePlan(p, earlyPlans[i]!));
+      let r;
+      if (samePlans) r = await early.finish(this.analysis.manifest);
+      else {
+        await early?.discard();
+        const known = new Set(earlyPlans.map(planKey));
+        r = await this.emitter.emit(this.analysis.manifest, plans, fullRebuild ? undefined : new Set(plans.filter((p) => affected.has(p.moduleFile) || !known.has(planKey(p))).map((p) => p.entry.name)));
+      }
       written = r.written;
       diagnostics.push(...r.diagnostics);
-    }
+    } else await early?.discard();
     phase("emit");
     this.lastFailed = hasErrors(diagnostics);
     return {

@@ -2,7 +2,7 @@
 // of exactly the edited steps change, errors appear and go away, and `compile --watch --json`
 // reports each recompile as a JSON line.
 import { spawn } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -65,6 +65,28 @@ describe("Watcher", () => {
       expect(fixed.ok).toBe(true);
       expect(stepHash(fixed, "summarize")).toBe(stepHash(first, "summarize"));
     } finally {
+      await w.close();
+    }
+  });
+
+  it("builds the runner of an experiment added by an edit, and removes the runner of one renamed away", async () => {
+    const w = Watcher.create({ project: dir });
+    if (!(w instanceof Watcher)) throw new Error("no watcher");
+    const runners = join(dir, ".crystallize/runners");
+    try {
+      expect((await w.update()).ok).toBe(true);
+      writeFileSync(demo, `${original}\nexport const extra = experiment("extra", { source: numbers, pipeline: pipeline(scale) });\n`);
+      const added = await w.update([demo]);
+      expect(added.ok).toBe(true);
+      expect(added.manifest!.experiments.map((e) => e.name)).toContain("extra");
+      expect(readFileSync(join(runners, "extra.mjs"), "utf8")).toContain('"extra"');
+
+      writeFileSync(demo, `${original}\nexport const extra = experiment("renamed", { source: numbers, pipeline: pipeline(scale) });\n`);
+      const renamed = await w.update([demo]);
+      expect(renamed.ok).toBe(true);
+      expect(readdirSync(runners).filter((f) => f.endsWith(".mjs")).sort()).toEqual(["built.mjs", "demo.mjs", "renamed.mjs"]);
+    } finally {
+      writeFileSync(demo, original);
       await w.close();
     }
   });
