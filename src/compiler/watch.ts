@@ -6,7 +6,7 @@ import { watch as fsWatch, type FSWatcher } from "node:fs";
 import { relative, resolve, sep } from "node:path";
 import type * as TS from "typescript";
 import ts from "./typescript.js";
-import { analyze, defaultOutDir, runnerPlans, type Analysis, type CompileOptions } from "./compile.js";
+import { analyze, defaultOutDir, runnerPlans, type CompileOptions } from "./compile.js";
 import { hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
 import { fromTs } from "./ts-diagnostics.js";
 import { isProjectFile, Tracer, type AnalysisHost, type ConstructionCache, type Discovered, type ExperimentInfo } from "./discover.js";
@@ -68,7 +68,10 @@ function affectedFiles(host: AnalysisHost, changed: ReadonlySet<string>): Set<st
 }
 
 export class Watcher {
-  private analysis: Analysis | undefined;
+  /** Whether the first (full) compile has run. */
+  private started = false;
+  /** The runners of the last analysis (the analysis itself is not kept: it holds the old checker). */
+  private plans: RunnerPlan[] = [];
   private readonly tsByFile = new Map<string, Diagnostic[]>();
   private readonly entries = new Map<TS.Node, { entry: ManifestExperiment | undefined; files: Set<string> }>();
   private hasher: Hasher | undefined;
@@ -100,7 +103,8 @@ export class Watcher {
   /** Compiles after changes to `changed` (or whatever changed on disk); the first call compiles everything. */
   async update(changed?: readonly string[]): Promise<WatchResult> {
     const t0 = performance.now();
-    const first = !this.analysis;
+    const first = !this.started;
+    this.started = true;
     const changedFiles = first ? [] : this.loaded.refresh(changed);
     const phases: Record<string, number> = {};
     let mark = t0;
@@ -134,7 +138,7 @@ export class Watcher {
     // affected modules now, in esbuild's process, while this thread type-checks. (The hashes are
     // filled in once the analysis has them; if the set of experiments changed, they are rebuilt.)
     const emitting = this.options.emit !== false;
-    const earlyPlans = this.analysis ? runnerPlans(this.analysis) : [];
+    const earlyPlans = this.plans;
     const fullRebuild = first || this.lastFailed;
     const early = emitting && !first ? this.emitter.start(earlyPlans, fullRebuild ? undefined : new Set(earlyPlans.filter((p) => affected.has(p.moduleFile)).map((p) => p.entry.name))) : undefined;
     // TypeScript: re-check the affected files, reuse the rest.
@@ -168,29 +172,30 @@ export class Watcher {
       this.entries.set(d.info.node, { entry, files: deps });
       return entry;
     };
-    this.analysis = analyze(this.loaded, { tsDiagnostics, hasher: this.hasher!, tracer: this.tracer!, constructions: this.constructions, entryOf });
-    const diagnostics = [...this.analysis.diagnostics];
+    const analysis = analyze(this.loaded, { tsDiagnostics, hasher: this.hasher!, tracer: this.tracer!, constructions: this.constructions, entryOf });
+    const diagnostics = [...analysis.diagnostics];
+    const plans = runnerPlans(analysis);
     phase("analyze");
     let written: string[] = [];
     if (emitting && !hasErrors(diagnostics)) {
-      const plans = runnerPlans(this.analysis);
       const samePlans = !!early && plans.length === earlyPlans.length && plans.every((p, i) => samePlan(p, earlyPlans[i]!));
       let r;
-      if (samePlans) r = await early.finish(this.analysis.manifest);
+      if (samePlans) r = await early.finish(analysis.manifest);
       else {
         await early?.discard();
         const known = new Set(earlyPlans.map(planKey));
-        r = await this.emitter.emit(this.analysis.manifest, plans, fullRebuild ? undefined : new Set(plans.filter((p) => affected.has(p.moduleFile) || !known.has(planKey(p))).map((p) => p.entry.name)));
+        r = await this.emitter.emit(analysis.manifest, plans, fullRebuild ? undefined : new Set(plans.filter((p) => affected.has(p.moduleFile) || !known.has(planKey(p))).map((p) => p.entry.name)));
       }
       written = r.written;
       diagnostics.push(...r.diagnostics);
     } else await early?.discard();
     phase("emit");
+    this.plans = plans;
     this.lastFailed = hasErrors(diagnostics);
     return {
       ok: !hasErrors(diagnostics),
       diagnostics: sortDiagnostics(diagnostics),
-      manifest: this.analysis.manifest,
+      manifest: analysis.manifest,
       written,
       changed: first ? files.map((f) => f.fileName) : changedFiles,
       rechecked,
