@@ -1,11 +1,12 @@
 // Discovery: finds every exported experiment and graph of a program and what they are made of
 // (steps, params, metrics, treatments, hypotheses, artifacts, inputs), by following the DSL's
-// calls statically through consts, imports, aliases, re-exports and the builder form. Works on
-// the raw TypeScript AST and one TypeChecker, so that the CLI and an editor plugin share it.
+// calls statically through consts, imports, aliases, re-exports, the builder form and project
+// functions that return a step(...) call (step factories). Works on the raw TypeScript AST and
+// one TypeChecker, so that the CLI and an editor plugin share it.
 import { relative, sep } from "node:path";
 import type * as TS from "typescript";
 import ts from "./typescript.js";
-import { constInitializer, evaluate, propertyKey, skipOuter, UNKNOWN, type Static } from "./evaluate.js";
+import { constInitializer, evaluate, identifierValue, propertyKey, skipOuter, UNKNOWN, valueDeclarationOf, type Bindings, type Static } from "./evaluate.js";
 
 export type DslName = "step" | "source" | "pipeline" | "treatment" | "hypothesis" | "experiment" | "artifact" | "input" | "graph" | "resource";
 const DSL_NAMES: ReadonlySet<string> = new Set<DslName>([
@@ -18,8 +19,19 @@ export interface Named {
   readonly nameNode: TS.Node;
 }
 
+/** How a project factory function made a step: `make("a")` where `make` returns step(...). */
+export interface FactoryUse {
+  /** The call site; it is also the step's `node`. */
+  readonly call: TS.CallExpression;
+  /** The factory: a function declaration, or the arrow function or function expression a const holds. */
+  readonly fn: TS.FunctionLikeDeclaration;
+  /** The factory's parameters at this call site. */
+  readonly bindings: Bindings;
+}
+
 export interface StepInfo extends Named {
   readonly kind: "step";
+  /** The step(...) call, or for a factory-made step the factory's call site. */
   readonly node: TS.Expression;
   readonly options: TS.ObjectLiteralExpression | undefined;
   readonly paramsNode: TS.Expression | undefined;
@@ -30,6 +42,8 @@ export interface StepInfo extends Named {
   readonly metricsKnown: boolean;
   readonly cacheable: boolean;
   readonly run: TS.Expression | undefined;
+  /** Set when a project factory function made the step. */
+  readonly factory?: FactoryUse;
 }
 export interface SourceInfo extends Named {
   readonly kind: "source";
@@ -81,6 +95,8 @@ export interface ArrayInfo {
 export interface UnknownInfo {
   readonly kind: "unknown";
   readonly node: TS.Node;
+  /** Why a call of a project function could not be followed, e.g. "make does not return a step(...) call" (for CRY1016). */
+  readonly reason?: string;
 }
 export interface Setting {
   readonly value: Static;
@@ -177,6 +193,13 @@ function isDslFile(host: AnalysisHost, sf: TS.SourceFile): boolean {
   return /[\\/]dsl[\\/][^\\/]+$/.test(sf.fileName) || /[\\/]node_modules[\\/]crystallize[\\/]/.test(sf.fileName);
 }
 
+/** Whether a symbol (already resolved through aliases) is one of the DSL's builder functions. */
+export function isDslFunctionSymbol(host: AnalysisHost, sym: TS.Symbol): boolean {
+  if (!DSL_NAMES.has(sym.name)) return false;
+  const decl = sym.valueDeclaration ?? sym.declarations?.[0];
+  return !!decl && isDslFile(host, decl.getSourceFile());
+}
+
 /** The DSL function a callee refers to ("step", ...), through imports and aliases. */
 export function dslFunctionOf(host: AnalysisHost, callee: TS.Expression): DslName | undefined {
   const c = skipOuter(callee);
@@ -187,16 +210,113 @@ export function dslFunctionOf(host: AnalysisHost, callee: TS.Expression): DslNam
   } catch {
     return undefined;
   }
-  if (!sym || !DSL_NAMES.has(sym.name)) return undefined;
-  const decl = sym.valueDeclaration ?? sym.declarations?.[0];
-  if (!decl || !isDslFile(host, decl.getSourceFile())) return undefined;
-  return sym.name as DslName;
+  return sym && isDslFunctionSymbol(host, sym) ? (sym.name as DslName) : undefined;
 }
 
 function nameOf(host: AnalysisHost, node: TS.Expression | undefined, fallback: TS.Node): Named {
   if (!node) return { name: undefined, nameNode: fallback };
   const v = evaluate(host.checker, node);
   return { name: typeof v === "string" ? v : undefined, nameNode: node };
+}
+
+/** The argument (or default) a bare parameter name stands for inside a factory, else the expression itself. */
+function bound(checker: TS.TypeChecker, expr: TS.Expression, env: Bindings | undefined): TS.Expression {
+  const e = skipOuter(expr);
+  if (!env?.size || !ts.isIdentifier(e)) return expr;
+  const decl = valueDeclarationOf(checker, e);
+  return (decl && env.get(decl)) ?? expr;
+}
+
+/**
+ * The name of a factory-made step. Diagnostics about the name go where it can be fixed: a name
+ * the factory fixes stays in the factory, a parameter's argument at the call site, and anything
+ * else (a template over parameters, say) at the call site.
+ */
+function factoryStepName(host: AnalysisHost, node: TS.Expression | undefined, use: FactoryUse): Named {
+  if (!node) return { name: undefined, nameNode: use.call };
+  const own = evaluate(host.checker, node);
+  if (typeof own === "string") return { name: own, nameNode: node };
+  const v = evaluate(host.checker, node, use.bindings);
+  const arg = bound(host.checker, node, use.bindings);
+  const atCall = arg !== node && arg.pos >= use.call.pos && arg.end <= use.call.end;
+  return { name: typeof v === "string" ? v : undefined, nameNode: atCall ? arg : use.call };
+}
+
+const NOT_SIMPLE = "has more in its body than const declarations and one `return step(...)`";
+
+/**
+ * The project function a call's callee names, if it can be a step factory: a function
+ * declaration, or a const holding an arrow function or function expression. A string says why a
+ * project function cannot be followed; undefined means the callee is not project code.
+ */
+function factoryOf(host: AnalysisHost, callee: TS.Expression): TS.FunctionLikeDeclaration | string | undefined {
+  const c = skipOuter(callee);
+  if (!ts.isIdentifier(c) && !ts.isPropertyAccessExpression(c)) return undefined;
+  const decl = valueDeclarationOf(host.checker, ts.isPropertyAccessExpression(c) ? c.name : c);
+  if (!decl || !isProjectFile(host, decl.getSourceFile())) return undefined;
+  if (ts.isFunctionDeclaration(decl)) return decl.body ? decl : (implementationOf(decl) ?? "has no body the compiler can see");
+  if (ts.isVariableDeclaration(decl) && decl.initializer) {
+    const init = skipOuter(decl.initializer);
+    if (!ts.isArrowFunction(init) && !ts.isFunctionExpression(init)) return "is not bound to a function the compiler can read";
+    const list = decl.parent;
+    if (!ts.isVariableDeclarationList(list) || (list.flags & ts.NodeFlags.BlockScoped) !== ts.NodeFlags.Const) return "is not a const, so it may be reassigned";
+    return init;
+  }
+  return "is not a function declaration or a const holding a function";
+}
+
+/** The implementation of an overloaded function declaration (its overload signatures have no body). */
+function implementationOf(decl: TS.FunctionDeclaration): TS.FunctionDeclaration | undefined {
+  const siblings: readonly TS.Statement[] = ts.isSourceFile(decl.parent) || ts.isModuleBlock(decl.parent) || ts.isBlock(decl.parent) ? decl.parent.statements : [];
+  return siblings.find((s): s is TS.FunctionDeclaration => ts.isFunctionDeclaration(s) && !!s.body && s.name?.text === decl.name?.text);
+}
+
+/** The step(...) call a factory returns, or why the compiler cannot tell. */
+function factoryReturn(host: AnalysisHost, fn: TS.FunctionLikeDeclaration): TS.CallExpression | string {
+  if (fn.asteriskToken || ts.getModifiers(fn)?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword)) return "is async or a generator";
+  const body = fn.body;
+  if (!body) return NOT_SIMPLE;
+  let returned: TS.Expression;
+  if (ts.isBlock(body)) {
+    const stmts = body.statements;
+    const last = stmts[stmts.length - 1];
+    const constsFirst = stmts.slice(0, -1).every((s) => ts.isVariableStatement(s) && (s.declarationList.flags & ts.NodeFlags.BlockScoped) === ts.NodeFlags.Const);
+    if (!last || !ts.isReturnStatement(last) || !last.expression || !constsFirst) return NOT_SIMPLE;
+    returned = skipOuter(last.expression);
+    if (ts.isIdentifier(returned)) {
+      // return s; after const s = step(...)
+      const init = constInitializer(host.checker, returned);
+      const decl = valueDeclarationOf(host.checker, returned);
+      if (init && decl && decl.pos >= body.pos && decl.end <= body.end) returned = skipOuter(init);
+    }
+  } else returned = skipOuter(body);
+  if (ts.isCallExpression(returned) && dslFunctionOf(host, returned.expression) === "step") return returned;
+  return "does not return a step(...) call";
+}
+
+/** What the factory's parameters stand for at a call: arguments, else defaults; destructured object parameters too. */
+function bindParameters(checker: TS.TypeChecker, fn: TS.FunctionLikeDeclaration, args: readonly TS.Expression[]): Bindings {
+  const env = new Map<TS.Declaration, TS.Expression>();
+  const params = fn.parameters.filter((p) => !(ts.isIdentifier(p.name) && p.name.text === "this"));
+  for (let i = 0; i < params.length; i++) {
+    const p = params[i]!;
+    const a = args[i];
+    if (p.dotDotDotToken || (a && ts.isSpreadElement(a))) break;
+    const value = a ?? p.initializer;
+    if (!value) continue;
+    if (ts.isIdentifier(p.name)) env.set(p, value);
+    else if (ts.isObjectBindingPattern(p.name)) {
+      const obj = objectLiteralOf(checker, value, 0, env);
+      if (!obj) continue;
+      for (const el of p.name.elements) {
+        if (el.dotDotDotToken || !ts.isIdentifier(el.name)) continue;
+        const key = el.propertyName ? propertyKey(checker, el.propertyName) : el.name.text;
+        const v = key === undefined ? undefined : (propertyOf(checker, obj, key) ?? el.initializer);
+        if (v) env.set(el, v);
+      }
+    }
+  }
+  return env;
 }
 
 /** Follows expressions to the DSL nodes they build. Memoized per node; cycle-safe. */
@@ -288,9 +408,23 @@ export class Tracer {
           membersNode: args[1],
         };
       }
+      case undefined:
+        return this.factoryCall(e, callee);
       default:
         return { kind: "unknown", node: e };
     }
+  }
+
+  /** A call of a project function that returns step(...): the step it makes at this call site. */
+  private factoryCall(e: TS.CallExpression, callee: TS.Expression): Value {
+    const fn = factoryOf(this.host, callee);
+    if (fn === undefined) return { kind: "unknown", node: e };
+    const label = ts.isPropertyAccessExpression(callee) ? callee.name.text : ts.isIdentifier(callee) ? callee.text : "the function";
+    const notFollowed = (why: string): UnknownInfo => ({ kind: "unknown", node: e, reason: `${label} ${why}` });
+    if (typeof fn === "string") return notFollowed(fn);
+    const stepCall = factoryReturn(this.host, fn);
+    if (typeof stepCall === "string") return notFollowed(stepCall);
+    return this.step(stepCall, stepCall.arguments, { call: e, fn, bindings: bindParameters(this.host.checker, fn, e.arguments) });
   }
 
   private spreadList(args: TS.NodeArray<TS.Expression>, depth: number): [Value[], TS.Node[]] {
@@ -314,40 +448,46 @@ export class Tracer {
     return [out, uses];
   }
 
-  private step(e: TS.CallExpression, args: TS.NodeArray<TS.Expression>): StepInfo {
-    const named = nameOf(this.host, args[0], e);
+  /** A step(...) call; `use` when a factory returns it (its parameters bound to the call's arguments). */
+  private step(e: TS.CallExpression, args: TS.NodeArray<TS.Expression>, use?: FactoryUse): StepInfo {
+    const env = use?.bindings;
+    const checker = this.host.checker;
+    const named = use ? factoryStepName(this.host, args[0], use) : nameOf(this.host, args[0], e);
     const hasOptions = args.length >= 3;
     const optionsExpr = hasOptions ? args[1] : undefined;
-    const options = optionsExpr ? objectLiteralOf(this.host.checker, optionsExpr) : undefined;
-    const prop = (n: string) => (options ? propertyOf(this.host.checker, options, n) : undefined);
+    const options = optionsExpr ? objectLiteralOf(checker, optionsExpr, 0, env) : undefined;
+    const prop = (n: string) => (options ? propertyOf(checker, options, n) : undefined);
     const paramsNode = prop("params");
     const metricsNode = prop("metrics");
     const cacheableNode = prop("cacheable");
     const metrics: { name: string; node: TS.Node }[] = [];
     let metricsKnown = !optionsExpr || !!options;
     if (metricsNode) {
-      const list = arrayLiteralOf(this.host.checker, metricsNode);
+      const list = arrayLiteralOf(checker, metricsNode, 0, env);
       if (list) {
         for (const el of list.elements) {
-          const v = evaluate(this.host.checker, el as TS.Expression);
+          const v = evaluate(checker, el as TS.Expression, env);
           if (typeof v === "string") metrics.push({ name: v, node: el });
           else metricsKnown = false;
         }
       } else metricsKnown = false;
     }
-    const cacheable = cacheableNode ? evaluate(this.host.checker, cacheableNode) === true : false;
+    const cacheable = cacheableNode ? evaluate(checker, cacheableNode, env) === true : false;
+    const run = args[args.length - 1] && args.length >= 2 ? args[args.length - 1] : undefined;
     return {
       kind: "step",
-      node: e,
+      node: use ? use.call : e,
       ...named,
       options,
       paramsNode,
-      params: paramsNode ? evaluate(this.host.checker, paramsNode) : optionsExpr && !options ? UNKNOWN : {},
+      params: paramsNode ? evaluate(checker, paramsNode, env) : optionsExpr && !options ? UNKNOWN : {},
       metrics,
       metricsNode,
       metricsKnown,
       cacheable,
-      run: args[args.length - 1] && args.length >= 2 ? args[args.length - 1] : undefined,
+      // A run function passed to the factory is hashed as the step's root, where it is written.
+      run: run && bound(checker, run, env),
+      ...(use ? { factory: use } : {}),
     };
   }
 
@@ -559,22 +699,22 @@ function letInitializer(checker: TS.TypeChecker, id: TS.Identifier): TS.Expressi
   return decl && ts.isVariableDeclaration(decl) ? decl.initializer : undefined;
 }
 
-export function objectLiteralOf(checker: TS.TypeChecker, expr: TS.Expression, depth = 0): TS.ObjectLiteralExpression | undefined {
+export function objectLiteralOf(checker: TS.TypeChecker, expr: TS.Expression, depth = 0, env?: Bindings): TS.ObjectLiteralExpression | undefined {
   const e = skipOuter(expr);
   if (ts.isObjectLiteralExpression(e)) return e;
   if (ts.isIdentifier(e) && depth < 10) {
-    const init = constInitializer(checker, e);
-    return init ? objectLiteralOf(checker, init, depth + 1) : undefined;
+    const init = identifierValue(checker, e, env);
+    return init ? objectLiteralOf(checker, init, depth + 1, env) : undefined;
   }
   return undefined;
 }
 
-export function arrayLiteralOf(checker: TS.TypeChecker, expr: TS.Expression, depth = 0): TS.ArrayLiteralExpression | undefined {
+export function arrayLiteralOf(checker: TS.TypeChecker, expr: TS.Expression, depth = 0, env?: Bindings): TS.ArrayLiteralExpression | undefined {
   const e = skipOuter(expr);
   if (ts.isArrayLiteralExpression(e)) return e;
   if (ts.isIdentifier(e) && depth < 10) {
-    const init = constInitializer(checker, e);
-    return init ? arrayLiteralOf(checker, init, depth + 1) : undefined;
+    const init = identifierValue(checker, e, env);
+    return init ? arrayLiteralOf(checker, init, depth + 1, env) : undefined;
   }
   return undefined;
 }

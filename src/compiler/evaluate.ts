@@ -1,7 +1,8 @@
 // A small static evaluator for literal-ish expressions (names, params, metrics, replicates):
-// literals, arrays, object literals, unary minus, template strings without substitutions, and
-// const identifiers that lead to those. It never runs user code. What it cannot see is UNKNOWN;
-// what it sees but JSON cannot hold is a NonJson marker carrying the offending node.
+// literals, arrays, object literals, unary minus, template strings and string concatenation of
+// known parts, const identifiers that lead to those, and (inside a step factory) parameters bound
+// to a call's arguments. It never runs user code. What it cannot see is UNKNOWN; what it sees but
+// JSON cannot hold is a NonJson marker carrying the offending node.
 import type * as TS from "typescript";
 import ts from "./typescript.js";
 
@@ -17,6 +18,12 @@ export class NonJson {
 }
 
 export type Static = string | number | boolean | null | Static[] | { [key: string]: Static } | NonJson | Unknown;
+
+/**
+ * What a factory's parameters stand for at one call site: the parameter (or the element of a
+ * destructured parameter) → the argument expression, or the parameter's default.
+ */
+export type Bindings = ReadonlyMap<TS.Declaration, TS.Expression>;
 
 /** Strips parentheses and type-only wrappers (`as`, `satisfies`, `!`, `<T>x`). */
 export function skipOuter(node: TS.Expression): TS.Expression {
@@ -37,6 +44,19 @@ export function constInitializer(checker: TS.TypeChecker, id: TS.Identifier): TS
   return undefined;
 }
 
+/**
+ * The expression an identifier stands for: the argument bound to a factory parameter, or the
+ * initializer of a const.
+ */
+export function identifierValue(checker: TS.TypeChecker, id: TS.Identifier, env?: Bindings): TS.Expression | undefined {
+  if (env?.size) {
+    const decl = valueDeclarationOf(checker, id);
+    const bound = decl && env.get(decl);
+    if (bound) return bound;
+  }
+  return constInitializer(checker, id);
+}
+
 /** The declaration an identifier refers to, through import aliases. */
 export function valueDeclarationOf(checker: TS.TypeChecker, id: TS.Node): TS.Declaration | undefined {
   let sym: TS.Symbol | undefined;
@@ -51,7 +71,12 @@ export function valueDeclarationOf(checker: TS.TypeChecker, id: TS.Node): TS.Dec
   return sym?.valueDeclaration ?? sym?.declarations?.[0];
 }
 
-export function evaluate(checker: TS.TypeChecker, expr: TS.Expression, depth = 0): Static {
+/** Stringifies what a template or a string concatenation may hold, or undefined. */
+function stringPart(v: Static): string | undefined {
+  return typeof v === "string" || typeof v === "number" || typeof v === "boolean" || v === null ? String(v) : undefined;
+}
+
+export function evaluate(checker: TS.TypeChecker, expr: TS.Expression, env?: Bindings, depth = 0): Static {
   if (depth > 20) return UNKNOWN;
   const e = skipOuter(expr);
   switch (e.kind) {
@@ -83,7 +108,7 @@ export function evaluate(checker: TS.TypeChecker, expr: TS.Expression, depth = 0
     }
   }
   if (ts.isPrefixUnaryExpression(e)) {
-    const v = evaluate(checker, e.operand, depth + 1);
+    const v = evaluate(checker, e.operand, env, depth + 1);
     if (typeof v === "number") {
       if (e.operator === ts.SyntaxKind.MinusToken) return -v;
       if (e.operator === ts.SyntaxKind.PlusToken) return v;
@@ -97,18 +122,36 @@ export function evaluate(checker: TS.TypeChecker, expr: TS.Expression, depth = 0
     if (e.text === "Infinity") return new NonJson(e, "Infinity");
     const decl = valueDeclarationOf(checker, e);
     if (decl && (ts.isFunctionDeclaration(decl) || ts.isClassDeclaration(decl))) return new NonJson(e, ts.isFunctionDeclaration(decl) ? "a function" : "a class");
-    const init = constInitializer(checker, e);
-    return init ? evaluate(checker, init, depth + 1) : UNKNOWN;
+    const init = identifierValue(checker, e, env);
+    return init ? evaluate(checker, init, env, depth + 1) : UNKNOWN;
+  }
+  if (ts.isTemplateExpression(e)) {
+    let out = e.head.text;
+    for (const span of e.templateSpans) {
+      const part = stringPart(evaluate(checker, span.expression, env, depth + 1));
+      if (part === undefined) return UNKNOWN;
+      out += part + span.literal.text;
+    }
+    return out;
+  }
+  if (ts.isBinaryExpression(e) && e.operatorToken.kind === ts.SyntaxKind.PlusToken) {
+    // String concatenation only ("a" + name, name + 1): numeric sums are left unknown.
+    const l = evaluate(checker, e.left, env, depth + 1);
+    const r = evaluate(checker, e.right, env, depth + 1);
+    if (typeof l !== "string" && typeof r !== "string") return UNKNOWN;
+    const ls = stringPart(l);
+    const rs = stringPart(r);
+    return ls !== undefined && rs !== undefined ? ls + rs : UNKNOWN;
   }
   if (ts.isArrayLiteralExpression(e)) {
     const out: Static[] = [];
     for (const el of e.elements) {
       if (ts.isSpreadElement(el)) {
-        const v = evaluate(checker, el.expression, depth + 1);
+        const v = evaluate(checker, el.expression, env, depth + 1);
         if (Array.isArray(v)) out.push(...v);
         else return v instanceof NonJson ? v : UNKNOWN;
       } else if (ts.isOmittedExpression(el)) out.push(new NonJson(el, "an array hole"));
-      else out.push(evaluate(checker, el, depth + 1));
+      else out.push(evaluate(checker, el, env, depth + 1));
     }
     return out;
   }
@@ -118,11 +161,11 @@ export function evaluate(checker: TS.TypeChecker, expr: TS.Expression, depth = 0
       if (ts.isPropertyAssignment(p)) {
         const key = propertyKey(checker, p.name);
         if (key === undefined) return UNKNOWN;
-        out[key] = evaluate(checker, p.initializer, depth + 1);
+        out[key] = evaluate(checker, p.initializer, env, depth + 1);
       } else if (ts.isShorthandPropertyAssignment(p)) {
-        out[p.name.text] = evaluate(checker, p.name, depth + 1);
+        out[p.name.text] = evaluate(checker, p.name, env, depth + 1);
       } else if (ts.isSpreadAssignment(p)) {
-        const v = evaluate(checker, p.expression, depth + 1);
+        const v = evaluate(checker, p.expression, env, depth + 1);
         if (v && typeof v === "object" && !Array.isArray(v) && !(v instanceof NonJson)) Object.assign(out, v);
         else return UNKNOWN;
       } else if (ts.isMethodDeclaration(p) || ts.isGetAccessorDeclaration(p) || ts.isSetAccessorDeclaration(p)) {

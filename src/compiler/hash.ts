@@ -2,12 +2,13 @@
 // without trivia, comments and type nodes, plus the same for every project declaration it
 // references, transitively (cycle-safe), plus `name@version` of every package it reaches, the
 // TypeScript version and the hash schema. Each declaration is analysed once (memoized); the same
-// walk collects the facts the cache-soundness and portability rules need.
+// walk collects the facts the cache-soundness and portability rules need. A step made by a
+// project factory (`make("a")`) also covers the factory, as a unit, and the call's arguments.
 import { createHash } from "node:crypto";
 import { relative, sep } from "node:path";
 import type * as TS from "typescript";
 import ts from "./typescript.js";
-import { isProjectFile, type AnalysisHost, type StepInfo } from "./discover.js";
+import { isDslFunctionSymbol, isProjectFile, type AnalysisHost, type StepInfo } from "./discover.js";
 import { packageNameOf, packageOfPath, packageVersions, type PackageVersions } from "./lockfile.js";
 import { skipOuter } from "./evaluate.js";
 
@@ -23,7 +24,13 @@ export interface Impurity {
   readonly detail: string;
 }
 
-/** What one declaration (or a step's function) contributes, before following its references. */
+/** A read of a module-level const of the project (mutable state if project code mutates it). */
+export interface ConstRead {
+  readonly node: TS.Identifier;
+  readonly decl: TS.VariableDeclaration;
+}
+
+/** What one declaration (or a step's function, or a factory call's argument) contributes, before following its references. */
 export interface UnitFacts {
   readonly id: string;
   readonly local: string;
@@ -31,7 +38,11 @@ export interface UnitFacts {
   readonly externals: ReadonlySet<string>;
   readonly usesRandom: boolean;
   readonly impurities: readonly Impurity[];
+  readonly constReads: readonly ConstRead[];
 }
+
+/** How a unit is walked: a project declaration, a step's run function, or an argument of a factory call. */
+type UnitRole = "unit" | "step" | "argument";
 
 export interface StepHash {
   /** sha256 hex. */
@@ -103,7 +114,10 @@ function sha256(text: string): string {
 
 export class Hasher {
   private readonly facts = new Map<TS.Node, UnitFacts>();
+  /** Facts of step functions and factory-call arguments (ids differ from a declaration's). */
+  private readonly rootFacts = new Map<TS.Node, UnitFacts>();
   private readonly stepHashes = new Map<TS.Node, StepHash>();
+  private readonly mutations = new ConstMutations();
   readonly versions: PackageVersions;
   private readonly header: string;
 
@@ -118,9 +132,10 @@ export class Hasher {
    */
   retarget(host: AnalysisHost, affectedFiles: ReadonlySet<string>): void {
     this.host = host;
-    for (const unit of [...this.facts.keys()]) {
-      if (affectedFiles.has(unit.getSourceFile().fileName)) this.facts.delete(unit);
+    for (const map of [this.facts, this.rootFacts]) {
+      for (const unit of [...map.keys()]) if (affectedFiles.has(unit.getSourceFile().fileName)) map.delete(unit);
     }
+    this.mutations.forget(affectedFiles);
     this.stepHashes.clear();
   }
 
@@ -130,14 +145,41 @@ export class Hasher {
     const cached = this.stepHashes.get(step.node);
     if (cached) return cached;
     const root = skipOuter(step.run);
-    const rootFacts = this.unitFacts(root, step.run);
+    const rootFacts = this.rootFactsOf(root, "step");
     const seen = new Set<TS.Node>([root]);
-    const queue: TS.Node[] = [...rootFacts.deps];
+    const queue: TS.Node[] = [];
     const units: UnitFacts[] = [];
-    const externals = new Set(rootFacts.externals);
-    const impurities: Impurity[] = [...rootFacts.impurities];
+    const externals = new Set<string>();
+    const impurities: Impurity[] = [];
+    const constReads: ConstRead[] = [];
     const files = new Set<string>([root.getSourceFile().fileName]);
-    let usesRandom = rootFacts.usesRandom;
+    let usesRandom = false;
+    const take = (f: UnitFacts) => {
+      for (const d of f.deps) if (!seen.has(d)) queue.push(d);
+      for (const x of f.externals) externals.add(x);
+      impurities.push(...f.impurities);
+      constReads.push(...f.constReads);
+      usesRandom ||= f.usesRandom;
+    };
+    take(rootFacts);
+    // A factory-made step: the factory is a unit like any helper, and each argument of the call
+    // is hashed in order (its structure and, through its references, what it names).
+    const made: string[] = [];
+    if (step.factory) {
+      const { call, fn } = step.factory;
+      const factoryUnit = unitOf(fn);
+      if (factoryUnit) {
+        queue.push(factoryUnit);
+        made.push(`factory ${unitId(this, factoryUnit)}`);
+      }
+      files.add(call.getSourceFile().fileName);
+      call.arguments.forEach((a, i) => {
+        const arg = skipOuter(a);
+        const f = arg === root ? rootFacts : this.rootFactsOf(arg, "argument");
+        made.push(`arg ${i} ${f.local}`);
+        if (f !== rootFacts) take(f);
+      });
+    }
     while (queue.length) {
       const n = queue.pop()!;
       if (seen.has(n)) continue;
@@ -145,31 +187,62 @@ export class Hasher {
       const f = this.unitFacts(n);
       units.push(f);
       files.add(n.getSourceFile().fileName);
-      for (const d of f.deps) if (!seen.has(d)) queue.push(d);
-      for (const x of f.externals) externals.add(x);
-      impurities.push(...f.impurities);
-      usesRandom ||= f.usesRandom;
+      take(f);
     }
+    impurities.push(...this.mutatedConsts(constReads));
     units.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.local < b.local ? -1 : a.local > b.local ? 1 : 0));
     const ext = [...externals].sort();
-    const text = [this.header, `root ${rootFacts.local}`, ...units.map((u) => `unit ${u.id} ${u.local}`), ...ext.map((e) => `pkg ${e}`)].join("\n");
-    const result: StepHash = { hash: sha256(text), usesRandom, impurities, externals: ext, files: [...files].sort() };
+    const text = [this.header, `root ${rootFacts.local}`, ...made, ...units.map((u) => `unit ${u.id} ${u.local}`), ...ext.map((e) => `pkg ${e}`)].join("\n");
+    const result: StepHash = { hash: sha256(text), usesRandom, impurities: uniqueImpurities(impurities), externals: ext, files: [...files].sort() };
     this.stepHashes.set(step.node, result);
     return result;
   }
 
-  /** Facts of one declaration unit (or a step's function when `rootOf` is given). */
-  unitFacts(unit: TS.Node, rootOf?: TS.Node): UnitFacts {
+  /** The reads of module-level consts that project code mutates, as impurities naming where. */
+  private mutatedConsts(reads: readonly ConstRead[]): Impurity[] {
+    const out: Impurity[] = [];
+    for (const r of reads) {
+      const at = this.mutations.of(this.host, r.decl);
+      if (!at) continue;
+      const sf = at.getSourceFile();
+      const line = sf.getLineAndCharacterOfPosition(at.getStart(sf)).line + 1;
+      out.push({ kind: "mutable-state", node: r.node, detail: `module-level const ${r.decl.name.getText()} (mutated at ${this.relativeFile(sf)}:${line})` });
+    }
+    return out;
+  }
+
+  /** Facts of one declaration unit. */
+  unitFacts(unit: TS.Node): UnitFacts {
     const hit = this.facts.get(unit);
     if (hit) return hit;
-    const f = new UnitWalker(this, unit, rootOf !== undefined).run();
+    const f = new UnitWalker(this, unit, "unit").run();
     this.facts.set(unit, f);
+    return f;
+  }
+
+  /** Facts of a step's function, or of an argument of a factory call. */
+  private rootFactsOf(node: TS.Node, role: "step" | "argument"): UnitFacts {
+    const hit = this.rootFacts.get(node);
+    if (hit) return hit;
+    const f = new UnitWalker(this, node, role).run();
+    this.rootFacts.set(node, f);
     return f;
   }
 
   relativeFile(sf: TS.SourceFile): string {
     return relative(this.host.root, sf.fileName).split(sep).join("/");
   }
+}
+
+/** Each impurity once (a factory's unit contains the step function, so both report its reads). */
+function uniqueImpurities(list: readonly Impurity[]): Impurity[] {
+  const seen = new Map<TS.Node, Set<ImpurityKind>>();
+  return list.filter((i) => {
+    const kinds = seen.get(i.node) ?? new Set<ImpurityKind>();
+    if (kinds.has(i.kind)) return false;
+    seen.set(i.node, kinds.add(i.kind));
+    return true;
+  });
 }
 
 /** The top-level declaration unit that holds `decl`, or undefined when it is type-only. */
@@ -201,6 +274,7 @@ class UnitWalker {
   private readonly deps = new Set<TS.Node>();
   private readonly externals = new Set<string>();
   private readonly impurities: Impurity[] = [];
+  private readonly constReads: ConstRead[] = [];
   private usesRandom = false;
   private readonly sf: TS.SourceFile;
   private readonly checker: TS.TypeChecker;
@@ -209,11 +283,11 @@ class UnitWalker {
   constructor(
     private readonly hasher: Hasher,
     private readonly unit: TS.Node,
-    private readonly isRoot: boolean,
+    private readonly role: UnitRole,
   ) {
     this.sf = unit.getSourceFile();
     this.checker = hasher.host.checker;
-    if (isRoot && (ts.isArrowFunction(unit) || ts.isFunctionExpression(unit))) {
+    if (role === "step" && (ts.isArrowFunction(unit) || ts.isFunctionExpression(unit))) {
       const p = unit.parameters[1];
       if (p && ts.isIdentifier(p.name)) this.ctxName = p.name.text;
     }
@@ -226,12 +300,13 @@ class UnitWalker {
     }
     this.visit(u);
     return {
-      id: this.isRoot ? "<step>" : unitId(this.hasher, u),
+      id: this.role === "step" ? "<step>" : this.role === "argument" ? "<arg>" : unitId(this.hasher, u),
       local: sha256(this.out.join(" ")),
       deps: this.deps,
       externals: this.externals,
       usesRandom: this.usesRandom,
       impurities: this.impurities,
+      constReads: this.constReads,
     };
   }
 
@@ -458,6 +533,9 @@ class UnitWalker {
       } catch {
         target = undefined;
       }
+      // The DSL's builders (step, source, ...) only make nodes: a factory's step(...) call
+      // contributes its shape, not the DSL's code or version.
+      if (target && isDslFunctionSymbol(this.hasher.host, target)) return;
       const decls = target?.declarations ?? [];
       const projectDecls = decls.filter((d) => this.isCodeFile(d.getSourceFile()));
       if (projectDecls.length) {
@@ -520,17 +598,184 @@ class UnitWalker {
     this.deps.add(unit);
   }
 
-  /** A reference to a module-level `let`/`var`: the step closes over mutable state. */
+  /**
+   * A reference to a module-level `let`/`var`: the step closes over mutable state. A module-level
+   * const is noted as a read; it is mutable state if project code mutates it (decided per step
+   * hash against the project's mutations, which may sit in any file).
+   */
   private mutableCheck(id: TS.Identifier, decls: readonly TS.Declaration[]): void {
     for (const d of decls) {
       if (!ts.isVariableDeclaration(d) || !ts.isVariableDeclarationList(d.parent)) continue;
-      if (d.parent.flags & (ts.NodeFlags.Const | ts.NodeFlags.Using)) continue;
       const stmt = d.parent.parent;
-      if (stmt && ts.isVariableStatement(stmt) && ts.isSourceFile(stmt.parent)) {
+      if (!stmt || !ts.isVariableStatement(stmt) || !ts.isSourceFile(stmt.parent)) continue;
+      const scoped = d.parent.flags & ts.NodeFlags.BlockScoped;
+      if (scoped === ts.NodeFlags.Const) {
+        this.constReads.push({ node: id, decl: d });
+      } else if (!(scoped & (ts.NodeFlags.Const | ts.NodeFlags.Using))) {
         const kw = d.parent.flags & ts.NodeFlags.Let ? "let" : "var";
         this.impure("mutable-state", id, `module-level ${kw} ${id.text}`);
       }
     }
+  }
+}
+
+// ---- mutations of module-level consts ------------------------------------------------------
+
+/** Methods that change their receiver in place (Array; Map and Set). */
+const MUTATING_METHODS = new Set(["push", "pop", "shift", "unshift", "splice", "sort", "reverse", "fill", "copyWithin", "set", "add", "delete", "clear"]);
+/** `Object.x(target, …)` / `Reflect.x(target, …)` calls that change `target`. */
+const MUTATING_STATICS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  ["Object", new Set(["assign", "defineProperty", "defineProperties", "setPrototypeOf"])],
+  ["Reflect", new Set(["set", "deleteProperty", "defineProperty", "setPrototypeOf"])],
+]);
+
+interface Mutation {
+  readonly decl: TS.VariableDeclaration;
+  /** The expression that mutates it. */
+  readonly node: TS.Node;
+}
+
+function isModuleConst(d: TS.Declaration | undefined): d is TS.VariableDeclaration {
+  if (!d || !ts.isVariableDeclaration(d) || !ts.isVariableDeclarationList(d.parent)) return false;
+  if ((d.parent.flags & ts.NodeFlags.BlockScoped) !== ts.NodeFlags.Const) return false;
+  const stmt = d.parent.parent;
+  return ts.isVariableStatement(stmt) && ts.isSourceFile(stmt.parent);
+}
+
+function resolvedSymbol(checker: TS.TypeChecker, id: TS.Node): TS.Symbol | undefined {
+  try {
+    const sym = checker.getSymbolAtLocation(id);
+    return sym && sym.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(sym) : sym;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The module-level const whose contents `target` changes: the root of an access chain (`x`,
+ * `x.a`, `x[i].b`), through imports, namespace imports (`ns.x.a`) and local const aliases
+ * (`const y = x; y.a = 1`). `whole` allows the bare root (a receiver or Object.assign's target);
+ * otherwise only its elements or properties count (assigning the const itself is a type error).
+ */
+function mutatedConst(checker: TS.TypeChecker, target: TS.Expression, whole: boolean): TS.VariableDeclaration | undefined {
+  let e = skipOuter(target);
+  const chain: (TS.PropertyAccessExpression | TS.ElementAccessExpression)[] = [];
+  while (ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e)) {
+    chain.push(e);
+    e = skipOuter(e.expression);
+  }
+  if (!ts.isIdentifier(e) || (!whole && chain.length === 0)) return undefined;
+  let sym = resolvedSymbol(checker, e);
+  const first = chain[chain.length - 1];
+  if (sym && sym.flags & ts.SymbolFlags.ValueModule && first && ts.isPropertyAccessExpression(first)) sym = resolvedSymbol(checker, first.name);
+  let decl = sym?.valueDeclaration;
+  for (let hops = 0; hops < 5 && decl && !isModuleConst(decl); hops++) {
+    // A local const alias of a module-level const.
+    if (!ts.isVariableDeclaration(decl) || !ts.isVariableDeclarationList(decl.parent) || (decl.parent.flags & ts.NodeFlags.BlockScoped) !== ts.NodeFlags.Const) return undefined;
+    const init = decl.initializer && skipOuter(decl.initializer);
+    if (!init || !ts.isIdentifier(init)) return undefined;
+    decl = resolvedSymbol(checker, init)?.valueDeclaration;
+  }
+  return isModuleConst(decl) ? decl : undefined;
+}
+
+/** Every mutation of a module-level const in one file, in source order (one walk). */
+function mutationsIn(checker: TS.TypeChecker, sf: TS.SourceFile): Mutation[] {
+  const out: Mutation[] = [];
+  const note = (target: TS.Expression, node: TS.Node, whole: boolean) => {
+    const decl = mutatedConst(checker, target, whole);
+    if (decl) out.push({ decl, node });
+  };
+  // Destructuring assignment: `[a[0], b.x] = …`, `({ k: a.x } = …)`.
+  const targets = (t: TS.Expression, node: TS.Node): void => {
+    const e = skipOuter(t);
+    if (ts.isArrayLiteralExpression(e)) {
+      for (const el of e.elements) targets(ts.isSpreadElement(el) ? el.expression : el, node);
+    } else if (ts.isObjectLiteralExpression(e)) {
+      for (const p of e.properties) {
+        if (ts.isPropertyAssignment(p)) targets(p.initializer, node);
+        else if (ts.isSpreadAssignment(p)) targets(p.expression, node);
+      }
+    } else if (ts.isBinaryExpression(e) && e.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+      targets(e.left, node); // a default value
+    } else note(e, node, false);
+  };
+  const visit = (n: TS.Node): void => {
+    switch (n.kind) {
+      case ts.SyntaxKind.BinaryExpression: {
+        const b = n as TS.BinaryExpression;
+        const op = b.operatorToken.kind;
+        if (op === ts.SyntaxKind.EqualsToken) targets(b.left, b);
+        else if (op >= ts.SyntaxKind.FirstCompoundAssignment && op <= ts.SyntaxKind.LastCompoundAssignment) note(b.left, b, false);
+        break;
+      }
+      case ts.SyntaxKind.PrefixUnaryExpression:
+      case ts.SyntaxKind.PostfixUnaryExpression: {
+        const u = n as TS.PrefixUnaryExpression;
+        if (u.operator === ts.SyntaxKind.PlusPlusToken || u.operator === ts.SyntaxKind.MinusMinusToken) note(u.operand, u, false);
+        break;
+      }
+      case ts.SyntaxKind.DeleteExpression:
+        note((n as TS.DeleteExpression).expression, n, false);
+        break;
+      case ts.SyntaxKind.ForOfStatement:
+      case ts.SyntaxKind.ForInStatement: {
+        const init = (n as TS.ForOfStatement).initializer;
+        if (!ts.isVariableDeclarationList(init)) targets(init, n);
+        break;
+      }
+      case ts.SyntaxKind.CallExpression: {
+        const c = n as TS.CallExpression;
+        const callee = skipOuter(c.expression);
+        const method = ts.isPropertyAccessExpression(callee) ? callee.name.text
+          : ts.isElementAccessExpression(callee) && ts.isStringLiteralLike(callee.argumentExpression) ? callee.argumentExpression.text : undefined;
+        if (method === undefined) break;
+        const receiver = skipOuter((callee as TS.PropertyAccessExpression).expression);
+        if (ts.isIdentifier(receiver) && MUTATING_STATICS.get(receiver.text)?.has(method)) {
+          if (c.arguments[0]) note(c.arguments[0], c, true);
+        } else if (MUTATING_METHODS.has(method)) note(receiver, c, true);
+        break;
+      }
+      default:
+        break;
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return out;
+}
+
+/**
+ * Which module-level consts the project's code mutates, and where (the first place, in program
+ * order). One walk per project file, kept per file; watch mode forgets the files it re-checks.
+ */
+class ConstMutations {
+  private readonly byFile = new Map<string, { readonly sf: TS.SourceFile; readonly found: readonly Mutation[] }>();
+  private all: Map<TS.Node, TS.Node> | undefined;
+
+  /** Where `decl` is first mutated, or undefined when no project code mutates it. */
+  of(host: AnalysisHost, decl: TS.VariableDeclaration): TS.Node | undefined {
+    this.all ??= this.collect(host);
+    return this.all.get(decl);
+  }
+
+  forget(files: ReadonlySet<string>): void {
+    for (const f of files) this.byFile.delete(f);
+    this.all = undefined;
+  }
+
+  private collect(host: AnalysisHost): Map<TS.Node, TS.Node> {
+    const all = new Map<TS.Node, TS.Node>();
+    const live = new Set<string>();
+    for (const sf of host.program.getSourceFiles()) {
+      if (!isProjectFile(host, sf)) continue;
+      live.add(sf.fileName);
+      let hit = this.byFile.get(sf.fileName);
+      if (!hit || hit.sf !== sf) this.byFile.set(sf.fileName, (hit = { sf, found: mutationsIn(host.checker, sf) }));
+      for (const m of hit.found) if (!all.has(m.decl)) all.set(m.decl, m.node);
+    }
+    for (const f of [...this.byFile.keys()]) if (!live.has(f)) this.byFile.delete(f);
+    return all;
   }
 }
 

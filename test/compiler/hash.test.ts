@@ -2,6 +2,8 @@
 // changing an operator, a literal, a helper two calls deep or a dependency's version changes
 // exactly the hashes of the steps that depend on it. Properties over random edits of a fixture
 // project (test/fixtures/compiler/projects/hashing), compiled incrementally in a temp folder.
+// The same laws hold for steps made by factory functions (`make("a", 2)`), whose hash covers
+// the factory and the call's arguments: a small project written below.
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +12,7 @@ import fc from "fast-check";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { analyze, loadProject, type LoadedProject } from "../../src/compiler/index.js";
+import { TempProject } from "./temp-project.js";
 
 const fixture = fileURLToPath(new URL("../fixtures/compiler/projects/hashing", import.meta.url));
 const dsl = fileURLToPath(new URL("../../src/dsl/index.ts", import.meta.url));
@@ -168,17 +171,22 @@ function dependents(file: FileName, sf: ts.SourceFile, pos: number): string[] {
   return [];
 }
 
-interface Semantic {
-  readonly file: FileName;
+interface Semantic<F extends string = FileName> {
+  readonly file: F;
   readonly edit: Edit;
   readonly expected: string[];
   readonly what: string;
 }
 
 function semanticEdits(file: FileName): Semantic[] {
-  const text = original.get(file)!;
+  return semanticEditsIn(file, original.get(file)!, (sf, pos) => dependents(file, sf, pos));
+}
+
+/** Operator swaps and literal changes in `text`, each with the steps expected to change. */
+function semanticEditsIn<F extends string>(file: F, text: string, dependentsAt: (sf: ts.SourceFile, pos: number) => string[]): Semantic<F>[] {
   const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
-  const out: Semantic[] = [];
+  const dependents = (_file: F, s: ts.SourceFile, pos: number) => dependentsAt(s, pos);
+  const out: Semantic<F>[] = [];
   const swap: Record<string, string> = { "+": "-", "-": "+", "*": "/", "/": "*", ">": "<", "<": ">" };
   const visit = (node: ts.Node): void => {
     if (ts.isBinaryExpression(node) && !inType(node)) {
@@ -263,5 +271,136 @@ describe("structural hashes", () => {
       writeFileSync(join(dir, "package-lock.json"), lockfile("1.0.0"));
     }
     expect(hashes()).toEqual(base);
+  });
+});
+
+// ---- factory-made steps --------------------------------------------------------------------
+
+const FACTORY_FILES = {
+  "util.ts": `export function bump(x: number): number {
+  return x + 1;
+}
+`,
+  "factory.ts": `import { step } from "crystallize";
+import { bump } from "./util.js";
+
+export const make = (name: string, k: number, label = "x") => step(name, (xs: number[]) => xs.map((x) => bump(x) * k + label.length));
+
+export function tagged(name: string) {
+  const suffix = "-t";
+  return step(\`\${name}\${suffix}\`, { params: { w: 2 } }, (xs: number[], ctx) => xs.map((x) => x * ctx.params.w));
+}
+`,
+  "exp.ts": `import { experiment, pipeline, source, step } from "crystallize";
+import { make, tagged } from "./factory.js";
+
+const LIMIT = 3;
+const numbers = source("numbers", () => [1, 2, 3]);
+const direct = step("direct", (xs: number[]) => xs.map((x) => x - 1));
+
+export const factories = experiment("factories", {
+  source: numbers,
+  pipeline: pipeline(make("a", 2), make("b", 5), make("c", LIMIT, "yz"), tagged("t"), direct),
+  replicates: 2,
+});
+`,
+} as const;
+type FactoryFile = keyof typeof FACTORY_FILES;
+const FACTORY_FILE_NAMES = Object.keys(FACTORY_FILES) as FactoryFile[];
+/** The pipeline's steps, by position (a name edit renames a step): make("a"), make("b"), make("c"), tagged("t"), direct. */
+const MADE_BY_MAKE = ["0", "1", "2"];
+
+/** Which pipeline positions depend on the code at `pos` of a file of the factory project. */
+function factoryDependents(file: FactoryFile, sf: ts.SourceFile, pos: number): string[] {
+  const top = sf.statements.find((s) => s.pos <= pos && pos < s.end);
+  if (!top) return [];
+  if (file === "util.ts") return MADE_BY_MAKE; // a helper of make, one call deep
+  if (file === "factory.ts") return ts.isVariableStatement(top) ? MADE_BY_MAKE : ["3"];
+  if (!ts.isVariableStatement(top)) return [];
+  const d = top.declarationList.declarations[0]!;
+  const name = (d.name as ts.Identifier).text;
+  if (name === "LIMIT") return ["2"]; // an argument of make("c", LIMIT, ...) references it
+  if (name === "direct") return ["4"];
+  if (name !== "factories") return [];
+  let found: string[] = [];
+  const visit = (n: ts.Node): void => {
+    if (ts.isCallExpression(n) && ts.isIdentifier(n.expression) && n.expression.text === "pipeline") {
+      n.arguments.forEach((a, i) => {
+        if (a.pos <= pos && pos < a.end) found = [String(i)];
+      });
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(top);
+  return found;
+}
+
+describe("structural hashes of factory-made steps", () => {
+  let project: TempProject;
+  let current: Record<FactoryFile, string>;
+  let baseline: (string | null)[];
+
+  /** Writes the given texts (others revert), re-analyses, returns the hashes by pipeline position. */
+  function factoryHashes(edits: Partial<Record<FactoryFile, string>> = {}): (string | null)[] {
+    const changed: Record<string, string> = {};
+    for (const f of FACTORY_FILE_NAMES) {
+      const want = edits[f] ?? FACTORY_FILES[f];
+      if (current[f] !== want) {
+        changed[`src/${f}`] = want;
+        current[f] = want;
+      }
+    }
+    if (Object.keys(changed).length) project.write(changed);
+    return project.analyze().manifest.experiments[0]!.steps.map((s) => s.hash);
+  }
+
+  beforeAll(() => {
+    project = new TempProject(Object.fromEntries(FACTORY_FILE_NAMES.map((f) => [`src/${f}`, FACTORY_FILES[f]])));
+    current = { ...FACTORY_FILES };
+    expect(project.typeErrors()).toEqual([]);
+    baseline = factoryHashes();
+  });
+  afterAll(() => project.close());
+
+  it("hash every made step, differently for different arguments of one factory", () => {
+    expect(baseline.every((h) => /^[0-9a-f]{64}$/.test(h ?? ""))).toBe(true);
+    expect(new Set(baseline).size).toBe(baseline.length);
+    expect(factoryHashes()).toEqual(baseline);
+  });
+
+  it("are kept by reformatting, comments and type-only edits of the factory, its helper and the call sites", () => {
+    const edits = fc.constantFrom(...FACTORY_FILE_NAMES).chain((file) => {
+      const all = formattingEdits(FACTORY_FILES[file]);
+      return fc.subarray(all.map((_, i) => i), { minLength: 1 }).map((picked) => {
+        const set = new Set(picked);
+        all.forEach((e, i) => {
+          if (e.text === "(" && set.has(i)) set.add(i + 1);
+          if (e.text === ")" && set.has(i)) set.add(i - 1);
+        });
+        return { file, edits: [...set].map((i) => all[i]!) };
+      });
+    });
+    fc.assert(
+      fc.property(edits, ({ file, edits: picked }) => {
+        expect(factoryHashes({ [file]: apply(FACTORY_FILES[file], picked) })).toEqual(baseline);
+      }),
+      { numRuns: 25, seed: 4321 },
+    );
+  });
+
+  it("change exactly for the steps an edit reaches: a call's arguments change that step, the factory (or its helper) every step it makes", () => {
+    const all = FACTORY_FILE_NAMES.flatMap((f) => semanticEditsIn(f, FACTORY_FILES[f], (sf, pos) => factoryDependents(f, sf, pos)));
+    expect(all.some((e) => e.file === "exp.ts" && e.expected.length === 1 && MADE_BY_MAKE.includes(e.expected[0]!))).toBe(true); // a call-site argument
+    expect(all.some((e) => e.file === "factory.ts" && e.expected.length === 3)).toBe(true); // make's body
+    expect(all.some((e) => e.file === "util.ts")).toBe(true); // make's helper
+    expect(all.some((e) => e.expected.length === 0)).toBe(true); // the source, replicates
+    fc.assert(
+      fc.property(fc.constantFrom(...all), (e) => {
+        const after = factoryHashes({ [e.file]: apply(FACTORY_FILES[e.file], [e.edit]) });
+        const changed = baseline.flatMap((h, i) => (after[i] !== h ? [String(i)] : []));
+        expect(changed, `${e.file}: ${e.what}`).toEqual([...e.expected].sort());
+      }),
+      { numRuns: Math.min(all.length, 45), seed: 77 },
+    );
   });
 });

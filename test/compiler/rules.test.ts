@@ -72,6 +72,9 @@ describe("rule fixtures", () => {
     expect(byCode.get("CRY2001")).toMatch(/cry2001-a → cry2001-b → cry2001-a/);
     expect(byCode.get("CRY3002")).toMatch(/use ctx\.random\(\)/);
     expect(byCode.get("CRY4001")).toMatch(/export const hidden/);
+    const all = analysis.diagnostics.map((d) => d.message);
+    expect(all).toContainEqual(expect.stringMatching(/"remembering" is cacheable but closes over module-level const seen \(mutated at src\/cry3004\.ts:15\).*make it a const that nothing mutates/));
+    expect(byCode.get("CRY1016")).toMatch(/\(make has more in its body than const declarations and one `return step\(\.\.\.\)`\)/);
     for (const r of rules) {
       expect(r.fix.length, r.code).toBeGreaterThan(10);
       expect(r.summary.length, r.code).toBeGreaterThan(10);

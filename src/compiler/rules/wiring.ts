@@ -381,13 +381,14 @@ export const wiringRules: Rule[] = [
     code: "CRY1016",
     name: "unresolved-step",
     severity: "warning",
-    summary: "A pipeline element is not a step the compiler can follow (built by a function call, say).",
-    fix: "Define the step with step(name, ...) in a const; otherwise its cache key falls back to the runtime hash.",
+    summary: "A pipeline element is not a step the compiler can follow (a call of a function that does not simply return step(...), say).",
+    fix: "Define the step with step(name, ...) in a const, or make its factory return step(...) in a single return statement; otherwise its cache key falls back to the runtime hash.",
     check(ctx, report) {
       for (const e of allExperiments(ctx)) {
         (e.steps ?? []).forEach((s: Value, i) => {
           if (s.kind !== "step" && !fromPackage(ctx, s.node)) {
-            report(e.stepUses[i] ?? s.node, `the compiler cannot follow this pipeline element to a step(...) call, so it is neither checked nor given a structural hash (the runtime falls back to its own); define the step with step(name, ...) in a const`);
+            const why = s.kind === "unknown" && s.reason ? ` (${s.reason})` : "";
+            report(e.stepUses[i] ?? s.node, `the compiler cannot follow this pipeline element to a step(...) call${why}, so it is neither checked nor given a structural hash (the runtime falls back to its own); define the step with step(name, ...) in a const, or make its factory return step(...) in a single return statement`);
           }
         });
       }
