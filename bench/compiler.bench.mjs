@@ -130,11 +130,15 @@ try {
   const w = Watcher.create({ project: dir });
   const first = await w.update();
   if (!first.ok) throw new Error(`the bench project does not compile:\n${first.diagnostics.map((d) => d.message).join("\n")}`);
+  // As `crystallize compile --watch` does right after reporting its first compile.
+  const warmStart = performance.now();
+  await w.warmUp();
+  const warmMs = performance.now() - warmStart;
   const file = join(dir, "src/exp7.ts");
   const original = readFileSync(file, "utf8");
   const watchRuns = [];
   const watchPhases = [];
-  for (let r = 0; r < 7; r++) {
+  for (let r = 0; r < 11; r++) {
     const edited = original.replace("x * ctx.params.k3 + 3", `x * ctx.params.k3 + ${4 + r}`);
     writeFileSync(file, edited);
     const res = await w.update([file]);
@@ -146,7 +150,8 @@ try {
   await w.update([file]);
   await w.close();
   const watchMs = median(watchRuns);
-  console.log(`watch recompile:      ${fmt(watchMs)} after a one-line edit to one step (runs ${watchRuns.map(fmt).join(", ")}; target ≤ 150 ms: ${verdict(watchMs <= 150)})`);
+  console.log(`watch recompile:      ${fmt(watchMs)} median after a one-line edit to one step (edits in order: ${watchRuns.map(fmt).join(", ")}; target ≤ 150 ms: ${verdict(watchMs <= 150)})`);
+  console.log(`  first compile ${fmt(first.durationMs)}, then the watcher's warm-up ${fmt(warmMs)} (done while idle, before the first edit)`);
   const phaseMedians = Object.keys(watchPhases[0]).map((k) => `${k} ${median(watchPhases.map((p) => p[k]))}`);
   console.log(`  median phases (ms):  ${phaseMedians.join(", ")} (emit overlaps the type check; this is what is left of it)`);
 

@@ -6,7 +6,7 @@ import ts from "./typescript.js";
 import { diagnosticOf, hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
 import { fromTs } from "./ts-diagnostics.js";
 import { discover, Tracer, type AnalysisHost, type ConstructionCache, type Discovered, type Discovery, type ExperimentInfo } from "./discover.js";
-import { Emitter, type PendingEmit, type RunnerPlan } from "./emit.js";
+import { Emitter, loadEsbuild, type PendingEmit, type RunnerPlan } from "./emit.js";
 import { Hasher } from "./hash.js";
 import { buildManifest, type Manifest, type ManifestExperiment } from "./manifest.js";
 import { hostOf, loadProject, projectFiles, type LoadedProject, type ProjectOptions } from "./project.js";
@@ -137,6 +137,7 @@ export async function compile(options: CompileOptions = {}): Promise<CompileResu
   }
   const { loaded } = load;
   const outDir = defaultOutDir(loaded.root, options.outDir, options.cwd);
+  if (options.emit !== false) await loadEsbuild();
   // The DSL analysis first, so that esbuild builds the runners in its own process while this
   // thread runs TypeScript's type check; the runners are written only if both are clean.
   let analysis: Analysis;

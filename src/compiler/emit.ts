@@ -22,6 +22,15 @@ function runnerTemplate(): string {
   return template;
 }
 
+type Esbuild = typeof import("esbuild");
+let loadedEsbuild: Esbuild | undefined;
+
+/** Loads esbuild (once), so that Emitter.start() can hand it the build synchronously. */
+export async function loadEsbuild(): Promise<Esbuild> {
+  loadedEsbuild ??= await import("esbuild");
+  return loadedEsbuild;
+}
+
 export const WORKER_ENTRY_SPECIFIER = "crystallize/internal-worker-entry";
 
 /** What a runner needs to know about its experiment (known after discovery, before hashing). */
@@ -159,14 +168,17 @@ export class Emitter {
         writeIfChanged(file, runnerSource(p.entry, p.moduleFile));
         return file;
       });
-      builds = import("esbuild").then(async (esbuild): Promise<Built[]> => {
+      const build = async (esbuild: Esbuild): Promise<Built[]> => {
         try {
           const r = await esbuild.build(runnerBuildOptions(this.root, this.tsconfig, this.outDir, entries));
           return r.outputFiles!.map((f) => ({ name: basename(f.path, ".mjs"), file: f.path, bytes: f.contents }));
         } catch (err) {
           return [{ name: "", diagnostics: this.buildErrors(err) }];
         }
-      });
+      };
+      // With esbuild already loaded, the request goes to its process now, before the caller's
+      // synchronous type check; a dynamic import would only resolve after it.
+      builds = loadedEsbuild ? build(loadedEsbuild) : loadEsbuild().then(build);
       builds.catch(() => undefined);
     }
     return {
