@@ -116,7 +116,7 @@ export class Hasher {
   private readonly facts = new Map<TS.Node, UnitFacts>();
   /** Facts of step functions and factory-call arguments (ids differ from a declaration's). */
   private readonly rootFacts = new Map<TS.Node, UnitFacts>();
-  private readonly stepHashes = new Map<TS.Node, StepHash>();
+  private readonly stepHashes = new Map<TS.Node, { base: StepHash; constReads: readonly ConstRead[] }>();
   private readonly mutations = new ConstMutations();
   readonly versions: PackageVersions;
   private readonly header: string;
@@ -136,14 +136,16 @@ export class Hasher {
       for (const unit of [...map.keys()]) if (affectedFiles.has(unit.getSourceFile().fileName)) map.delete(unit);
     }
     this.mutations.forget(affectedFiles);
-    this.stepHashes.clear();
+    for (const [node, h] of [...this.stepHashes]) {
+      if (h.base.files.some((f) => affectedFiles.has(f))) this.stepHashes.delete(node);
+    }
   }
 
   /** The structural hash of a step (its function, transitively). */
   hashStep(step: StepInfo): StepHash | undefined {
     if (!step.run) return undefined;
     const cached = this.stepHashes.get(step.node);
-    if (cached) return cached;
+    if (cached) return this.withMutations(cached);
     const root = skipOuter(step.run);
     const rootFacts = this.rootFactsOf(root, "step");
     const seen = new Set<TS.Node>([root]);
@@ -189,13 +191,24 @@ export class Hasher {
       files.add(n.getSourceFile().fileName);
       take(f);
     }
-    impurities.push(...this.mutatedConsts(constReads));
     units.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.local < b.local ? -1 : a.local > b.local ? 1 : 0));
     const ext = [...externals].sort();
     const text = [this.header, `root ${rootFacts.local}`, ...made, ...units.map((u) => `unit ${u.id} ${u.local}`), ...ext.map((e) => `pkg ${e}`)].join("\n");
-    const result: StepHash = { hash: sha256(text), usesRandom, impurities: uniqueImpurities(impurities), externals: ext, files: [...files].sort() };
-    this.stepHashes.set(step.node, result);
-    return result;
+    const base: StepHash = { hash: sha256(text), usesRandom, impurities: uniqueImpurities(impurities), externals: ext, files: [...files].sort() };
+    const entry = { base, constReads };
+    this.stepHashes.set(step.node, entry);
+    return this.withMutations(entry);
+  }
+
+  /**
+   * A step hash with the impurities of the module-level consts it reads that the project mutates.
+   * Worked out on every call: a mutation can be added in any file, not only in those the hash
+   * follows, so it is not kept with the hash (which watch mode keeps while its files are unchanged).
+   */
+  private withMutations(entry: { base: StepHash; constReads: readonly ConstRead[] }): StepHash {
+    const { base, constReads } = entry;
+    if (constReads.length === 0) return base;
+    return { ...base, impurities: uniqueImpurities([...base.impurities, ...this.mutatedConsts(constReads)]) };
   }
 
   /** The reads of module-level consts that project code mutates, as impurities naming where. */
