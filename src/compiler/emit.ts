@@ -6,7 +6,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BuildOptions } from "esbuild";
 import { diagnosticOf, type Diagnostic } from "./diagnostics.js";
-import { MANIFEST_VERSION, serializeManifest, stepHashesOf, type Manifest, type ManifestExperiment } from "./manifest.js";
+import { MANIFEST_VERSION, serializeManifest, stepHashesOf, type Manifest } from "./manifest.js";
 import { HASH_SCHEMA_VERSION } from "./hash.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
