@@ -2,7 +2,7 @@
 // of exactly the edited steps change, errors appear and go away, and `compile --watch --json`
 // reports each recompile as a JSON line.
 import { spawn } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -65,6 +65,34 @@ describe("Watcher", () => {
       expect(fixed.ok).toBe(true);
       expect(stepHash(fixed, "summarize")).toBe(stepHash(first, "summarize"));
     } finally {
+      await w.close();
+    }
+  });
+
+  it("warms up without rewriting files, and leaves the next edit reported and rebuilt as usual", async () => {
+    const w = Watcher.create({ project: dir });
+    if (!(w instanceof Watcher)) throw new Error("no watcher");
+    try {
+      const first = await w.update();
+      expect(first.ok).toBe(true);
+      const manifestFile = join(dir, ".crystallize/manifest.json");
+      const before = statSync(manifestFile).mtimeMs;
+      const runner = join(dir, ".crystallize/runners/demo.mjs");
+      const runnerBefore = statSync(runner).mtimeMs;
+      const runnerText = readFileSync(runner, "utf8");
+      await w.warmUp(2);
+      expect(statSync(manifestFile).mtimeMs).toBe(before);
+      expect(statSync(runner).mtimeMs).toBe(runnerBefore);
+
+      writeFileSync(demo, original.replace("xs.reduce((a, b) => a + b, 0) / xs.length", "xs.reduce((a, b) => a + b, 2) / xs.length"));
+      const edited = await w.update([demo]);
+      expect(edited.ok).toBe(true);
+      expect(stepHash(edited, "summarize")).not.toBe(stepHash(first, "summarize"));
+      expect(stepHash(edited, "scale")).toBe(stepHash(first, "scale"));
+      expect(edited.written).toContain(manifestFile);
+      expect(readFileSync(runner, "utf8")).not.toBe(runnerText);
+    } finally {
+      writeFileSync(demo, original);
       await w.close();
     }
   });
