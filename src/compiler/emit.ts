@@ -3,7 +3,8 @@
 // the runtime is shared: instanceof and workers work). Files are rewritten only when they change.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { BuildOptions } from "esbuild";
 import { diagnosticOf, type Diagnostic } from "./diagnostics.js";
 import { MANIFEST_VERSION, serializeManifest, stepHashesOf, type Manifest } from "./manifest.js";
@@ -108,6 +109,34 @@ export function runnerBuildOptions(root: string, tsconfig: string, outDir: strin
   };
 }
 
+function resolveFrom(dir: string, specifier: string): string | undefined {
+  try {
+    return createRequire(join(dir, "noop.js")).resolve(specifier);
+  } catch {
+    return undefined;
+  }
+}
+
+// `from "crystallize"`, `import("crystallize/stats")`, `import "crystallize"`: the import
+// specifiers esbuild leaves in a runner for the external crystallize package.
+const CRYSTALLIZE_IMPORT = /(\bfrom\s*|\bimport\s*\(\s*|\bimport\s*)(["'])(crystallize(?:\/[\w./-]+)?)\2/g;
+
+/**
+ * How a runner in `runnersDir` imports the crystallize package. Runners keep it external (one
+ * runtime shared with the caller and the workers), so they import it by name; that resolves only
+ * where the project's copy is reachable. A runner written elsewhere (`--out` outside the project)
+ * imports the project's copy by file URL instead.
+ */
+export function runnerImports(root: string, runnersDir: string): (runner: string) => string {
+  const project = resolveFrom(root, "crystallize/package.json");
+  if (!project || resolveFrom(runnersDir, "crystallize/package.json") === project) return (runner) => runner;
+  return (runner) =>
+    runner.replace(CRYSTALLIZE_IMPORT, (whole, before: string, quote: string, specifier: string) => {
+      const file = resolveFrom(root, specifier);
+      return file ? `${before}${quote}${pathToFileURL(file).href}${quote}` : whole;
+    });
+}
+
 /** Writes a file atomically, and only when its content changes. Returns whether it wrote. */
 export function writeIfChanged(file: string, content: string | Uint8Array): boolean {
   const bytes = typeof content === "string" ? Buffer.from(content) : Buffer.from(content);
@@ -141,11 +170,15 @@ type Built = { name: string; file: string; bytes: Uint8Array } | { name: string;
 
 /** Writes the manifest and the runners. */
 export class Emitter {
+  private readonly importsFromHere: (runner: string) => string;
+
   constructor(
     private readonly root: string,
     private readonly tsconfig: string,
     private readonly outDir: string,
-  ) {}
+  ) {
+    this.importsFromHere = runnerImports(root, join(outDir, "runners"));
+  }
 
   /** `only`: names of the experiments whose runners must be rebuilt (default: all). */
   async emit(manifest: Manifest, plans: readonly RunnerPlan[], only?: ReadonlySet<string>): Promise<EmitResult> {
@@ -201,7 +234,7 @@ export class Emitter {
           }
           const entry = byName.get(b.name);
           if (!entry) continue;
-          const text = fillHashes(Buffer.from(b.bytes).toString("utf8"), stepHashesOf(entry));
+          const text = this.importsFromHere(fillHashes(Buffer.from(b.bytes).toString("utf8"), stepHashesOf(entry)));
           if (writeIfChanged(b.file, text)) written.push(b.file);
         }
         return { written, diagnostics };

@@ -166,6 +166,23 @@ describe("crystallize run", () => {
   });
 });
 
+describe("crystallize compile --out outside the project", () => {
+  it("writes runners that import the project's crystallize by file URL, so they run from there", () => {
+    const out = join(tmp, "elsewhere");
+    const r = cli(["compile", "--project", basic, "--out", out]);
+    expect(r.code, r.stderr).toBe(0);
+    const runner = join(out, "runners/demo.mjs");
+    const text = readFileSync(runner, "utf8");
+    expect(text).not.toMatch(/from\s*"crystallize"/);
+    expect(text).toMatch(/from\s*"file:\/\/[^"]+\/dist\/index\.js"/);
+    const run = spawnSync(process.execPath, [runner, "--replicates", "2", "--json", "--no-cache", "--out", join(tmp, "store")], { encoding: "utf8", cwd: tmp });
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout).replicates).toBe(2);
+    // Inside the project the runners keep importing the package by name.
+    expect(readFileSync(join(basic, ".crystallize/runners/demo.mjs"), "utf8")).toMatch(/from\s*"crystallize"/);
+  });
+});
+
 describe("crystallize list, graph and cache", () => {
   it("lists experiments with steps and hashes", () => {
     const r = cli(["list", "--project", basic]);
