@@ -35,13 +35,45 @@ const result = await build({
   sourcemap: "linked",
   logLevel: "warning",
 });
-for (const file of result.outputFiles) {
-  if (existsSync(file.path) && Buffer.compare(readFileSync(file.path), file.contents) === 0) continue;
-  mkdirSync(dirname(file.path), { recursive: true });
-  const tmp = `${file.path}.${process.pid}.tmp`;
-  writeFileSync(tmp, file.contents);
-  renameSync(tmp, file.path);
+function writeAtomically(path, contents) {
+  if (existsSync(path) && Buffer.compare(readFileSync(path), contents) === 0) return;
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, contents);
+  renameSync(tmp, path);
 }
+for (const file of result.outputFiles) writeAtomically(file.path, file.contents);
+
+// The tsserver plugin: one CommonJS file (tsserver loads plugins with require()), in a folder
+// whose package.json makes it CommonJS inside this ESM package. The compiler's modules import
+// ./typescript.js; here that import goes to typescript-host.ts, so that the rules use the
+// editor's own TypeScript, which tsserver hands to the plugin.
+const pluginDir = join(root, "dist", "tsserver-plugin");
+const compilerDir = join(srcDir, "compiler");
+const plugin = await build({
+  write: false,
+  entryPoints: [join(compilerDir, "tsserver-plugin.ts")],
+  outfile: join(pluginDir, "index.js"),
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node20",
+  external: ["typescript"],
+  footer: { js: "module.exports = module.exports.default;" },
+  logLevel: "warning",
+  plugins: [
+    {
+      name: "editor-typescript",
+      setup(b) {
+        b.onResolve({ filter: /(^|\/)typescript\.js$/ }, (args) =>
+          args.importer.startsWith(compilerDir) ? { path: join(compilerDir, "typescript-host.ts") } : undefined,
+        );
+      },
+    },
+  ],
+});
+writeAtomically(join(pluginDir, "package.json"), Buffer.from('{ "type": "commonjs" }\n'));
+for (const file of plugin.outputFiles) writeAtomically(file.path, file.contents);
 
 if (!jsOnly) {
   const tsc = join(root, "node_modules", "typescript", "bin", "tsc");

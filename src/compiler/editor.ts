@@ -1,7 +1,7 @@
 // The rules in an editor: CRY diagnostics for one file of a TypeScript language service's program,
 // and a language-service decorator in the shape of a tsserver plugin (`create(info)`). The same
-// rules module as the CLI; only the file filter differs. (Packaging it for tsserver, which loads
-// plugins with require(), needs a CommonJS entry: see docs/compiler.md.)
+// rules module as the CLI; only the file filter differs. tsserver-plugin.ts packages it for
+// tsserver (dist/tsserver-plugin.cjs).
 import { dirname } from "node:path";
 import type * as TS from "typescript";
 import ts from "./typescript.js";
@@ -49,8 +49,14 @@ export function withCrystallizeRules(ls: TS.LanguageService, root: string): TS.L
   });
 }
 
+/** What a tsserver plugin's create() is given (the part this plugin uses). */
+export interface EditorPluginInfo {
+  readonly languageService: TS.LanguageService;
+  readonly project: { getProjectName(): string };
+}
+
 /** A tsserver plugin factory: `{ create(info) }` returning the decorated language service. */
-export function editorPlugin(): { create(info: { languageService: TS.LanguageService; project: { getProjectName(): string } }): TS.LanguageService } {
+export function editorPlugin(): { create(info: EditorPluginInfo): TS.LanguageService } {
   return {
     create(info) {
       const name = info.project.getProjectName();

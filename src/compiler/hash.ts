@@ -57,17 +57,22 @@ export interface StepHash {
   readonly files: readonly string[];
 }
 
-const TYPE_ONLY_MODIFIERS = new Set([
-  ts.SyntaxKind.DeclareKeyword,
-  ts.SyntaxKind.ReadonlyKeyword,
-  ts.SyntaxKind.AbstractKeyword,
-  ts.SyntaxKind.OverrideKeyword,
-  ts.SyntaxKind.ExportKeyword,
-  ts.SyntaxKind.DefaultKeyword,
-  ts.SyntaxKind.InKeyword,
-  ts.SyntaxKind.OutKeyword,
-  ts.SyntaxKind.ConstKeyword,
-]);
+// Built on first use, not at import: the tsserver plugin hands its TypeScript in after loading.
+let typeOnlyModifiers: ReadonlySet<TS.SyntaxKind> | undefined;
+function isTypeOnlyModifier(kind: TS.SyntaxKind): boolean {
+  typeOnlyModifiers ??= new Set([
+    ts.SyntaxKind.DeclareKeyword,
+    ts.SyntaxKind.ReadonlyKeyword,
+    ts.SyntaxKind.AbstractKeyword,
+    ts.SyntaxKind.OverrideKeyword,
+    ts.SyntaxKind.ExportKeyword,
+    ts.SyntaxKind.DefaultKeyword,
+    ts.SyntaxKind.InKeyword,
+    ts.SyntaxKind.OutKeyword,
+    ts.SyntaxKind.ConstKeyword,
+  ]);
+  return typeOnlyModifiers.has(kind);
+}
 
 function isLibFile(file: string): boolean {
   return /[\\/]lib\.[\w.]*\.d\.ts$/.test(file);
@@ -357,7 +362,7 @@ class UnitWalker {
       case ts.SyntaxKind.PropertyDeclaration:
         return !!ts.getModifiers(node as TS.PropertyDeclaration)?.some((m) => m.kind === ts.SyntaxKind.DeclareKeyword);
       default:
-        return TYPE_ONLY_MODIFIERS.has(k) && !!node.parent && ts.canHaveModifiers(node.parent) && !!ts.getModifiers(node.parent)?.includes(node as TS.Modifier);
+        return isTypeOnlyModifier(k) && !!node.parent && ts.canHaveModifiers(node.parent) && !!ts.getModifiers(node.parent)?.includes(node as TS.Modifier);
     }
   }
 

@@ -1,13 +1,16 @@
 // The editor: through the TypeScript language service, a misspelt treatment key is reported at the
 // key itself with a readable message (by the compiler's rules module, decorating the service the
 // way a tsserver plugin does), next to TypeScript's own error from the DSL's types.
-import { readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { editorPlugin } from "../../src/compiler/index.js";
 
+const repo = fileURLToPath(new URL("../..", import.meta.url)).replace(/[\\/]$/, "");
 const root = fileURLToPath(new URL("../fixtures/compiler/projects/basic", import.meta.url));
 const demo = join(root, "src", "demo.ts");
 
@@ -59,5 +62,27 @@ describe("editor (TypeScript language service)", () => {
   it("adds nothing to a correct file", () => {
     const ls = editorPlugin().create({ languageService: languageService(new Map()), project: { getProjectName: () => join(root, "tsconfig.json") } });
     expect(ls.getSemanticDiagnostics(demo)).toEqual([]);
+  });
+
+  it("loads as a tsserver plugin: require()d, and run on the TypeScript that tsserver hands it", () => {
+    const init = createRequire(import.meta.url)("crystallize/tsserver-plugin") as (modules: { typescript: typeof ts }) => ReturnType<typeof editorPlugin>;
+    expect(typeof init).toBe("function");
+    const text = readFileSync(demo, "utf8").replace('treatment("doubled", { factor: 2 })', 'treatment("doubled", { factr: 2 })');
+    const ls = init({ typescript: ts }).create({ languageService: languageService(new Map([[demo, text]])), project: { getProjectName: () => join(root, "tsconfig.json") } });
+    const ours = ls.getSemanticDiagnostics(demo).filter((d) => d.source === "crystallize");
+    expect(ours.map((d) => [d.code, d.start])).toEqual([[1004, text.indexOf("factr")]]);
+  });
+
+  it("is found by tsserver's plugin lookup (node10 resolution, no exports map) from a project that depends on crystallize", () => {
+    const project = mkdtempSync(join(tmpdir(), "cry-plugin-"));
+    try {
+      mkdirSync(join(project, "node_modules"));
+      symlinkSync(repo, join(project, "node_modules", "crystallize"), "dir");
+      const r = ts.nodeModuleNameResolver("crystallize/tsserver-plugin", join(project, "index.ts"), { moduleResolution: ts.ModuleResolutionKind.Node10, allowJs: true }, ts.sys);
+      // (symlinks resolved: the package is this repository)
+      expect(r.resolvedModule?.resolvedFileName).toBe(join(repo, "dist/tsserver-plugin/index.js"));
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
   });
 });
