@@ -3,9 +3,9 @@
 // step rules see it, and the manifest gives runners its hash. Factories the compiler cannot
 // follow keep CRY1016, with the reason.
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { analyze, loadProject, stepHashesOf, type Analysis, type ManifestExperiment } from "../../src/compiler/index.js";
-import { TempProject } from "./temp-project.js";
+import { TempProject, tempProjects } from "./temp-project.js";
 
 const HEAD = `import { experiment, hypothesis, pipeline, source, step, treatment, type Verifier } from "crystallize";
 const numbers = source("numbers", () => [1, 2, 3]);
@@ -70,13 +70,7 @@ describe("factory-made steps in the rules fixture (cry1016-factories.ts)", () =>
 });
 
 describe("factory-made steps", () => {
-  const projects: TempProject[] = [];
-  const project = (files: Record<string, string>) => {
-    const p = new TempProject(files);
-    projects.push(p);
-    return p;
-  };
-  afterAll(() => projects.forEach((p) => p.close()));
+  const project = tempProjects();
 
   it("are followed through imports, defaults, const locals, templates, concatenation and destructured options", () => {
     const lib = `import { step } from "crystallize";

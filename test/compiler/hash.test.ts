@@ -141,18 +141,23 @@ function formattingEdits(text: string): Edit[] {
   return edits;
 }
 
-const formatting = fc.constantFrom(...FILES).chain((file) => {
-  const all = formattingEdits(original.get(file)!);
-  // Parens come in pairs: pick by index of the open paren and keep its close paren with it.
-  return fc.subarray(all.map((_, i) => i), { minLength: 1 }).map((picked) => {
-    const set = new Set(picked);
-    all.forEach((e, i) => {
-      if (e.text === "(" && set.has(i)) set.add(i + 1);
-      if (e.text === ")" && set.has(i)) set.add(i - 1);
+/** Some formatting edits of one of `files`. */
+function formattingOf<F extends string>(files: readonly F[], textOf: (file: F) => string): fc.Arbitrary<{ file: F; edits: Edit[] }> {
+  return fc.constantFrom(...files).chain((file) => {
+    const all = formattingEdits(textOf(file));
+    // Parens come in pairs: pick by index of the open paren and keep its close paren with it.
+    return fc.subarray(all.map((_, i) => i), { minLength: 1 }).map((picked) => {
+      const set = new Set(picked);
+      all.forEach((e, i) => {
+        if (e.text === "(" && set.has(i)) set.add(i + 1);
+        if (e.text === ")" && set.has(i)) set.add(i - 1);
+      });
+      return { file, edits: [...set].map((i) => all[i]!) };
     });
-    return { file, edits: [...set].map((i) => all[i]!) };
   });
-});
+}
+
+const formatting = formattingOf(FILES, (file) => original.get(file)!);
 
 // ---- semantic edits ------------------------------------------------------------------------
 
@@ -369,17 +374,7 @@ describe("structural hashes of factory-made steps", () => {
   });
 
   it("are kept by reformatting, comments and type-only edits of the factory, its helper and the call sites", () => {
-    const edits = fc.constantFrom(...FACTORY_FILE_NAMES).chain((file) => {
-      const all = formattingEdits(FACTORY_FILES[file]);
-      return fc.subarray(all.map((_, i) => i), { minLength: 1 }).map((picked) => {
-        const set = new Set(picked);
-        all.forEach((e, i) => {
-          if (e.text === "(" && set.has(i)) set.add(i + 1);
-          if (e.text === ")" && set.has(i)) set.add(i - 1);
-        });
-        return { file, edits: [...set].map((i) => all[i]!) };
-      });
-    });
+    const edits = formattingOf(FACTORY_FILE_NAMES, (file) => FACTORY_FILES[file]);
     fc.assert(
       fc.property(edits, ({ file, edits: picked }) => {
         expect(factoryHashes({ [file]: apply(FACTORY_FILES[file], picked) })).toEqual(baseline);

@@ -1,9 +1,9 @@
 // CRY3004 for module-level consts: a const whose container project code mutates (anywhere, in
 // any file, in any of the ways listed below) is mutable state for the cacheable steps that read
 // it, directly or through helpers; a const that is only read is not.
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Hasher } from "../../src/compiler/index.js";
-import { TempProject } from "./temp-project.js";
+import { TempProject, tempProjects } from "./temp-project.js";
 
 const STEP_IMPORTS = `import { experiment, pipeline, source, step } from "crystallize";\n`;
 const NUMBERS = `const numbers = source("numbers", () => [1, 2, 3]);\n`;
@@ -50,13 +50,7 @@ function position(text: string, lineNeedle: string, token: string): string {
 }
 
 describe("CRY3004 on module-level consts", () => {
-  const projects: TempProject[] = [];
-  const project = (files: Record<string, string>) => {
-    const p = new TempProject(files);
-    projects.push(p);
-    return p;
-  };
-  afterAll(() => projects.forEach((p) => p.close()));
+  const project = tempProjects();
 
   it("reports every kind of mutation, in another file, at the step's read, naming where the mutation is", () => {
     const state = [

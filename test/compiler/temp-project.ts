@@ -1,6 +1,7 @@
 // Throwaway projects for compiler tests: source files written to a temporary folder, with a
 // tsconfig that maps "crystallize" to the DSL's sources, loaded once and re-analysed after edits.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { afterAll } from "vitest";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -66,4 +67,15 @@ export class TempProject {
     writeFileSync(p, text);
     return p;
   }
+}
+
+/** A factory of temporary projects for one describe block, all removed after it. */
+export function tempProjects(): (files: Readonly<Record<string, string>>) => TempProject {
+  const projects: TempProject[] = [];
+  afterAll(() => projects.forEach((p) => p.close()));
+  return (files) => {
+    const p = new TempProject(files);
+    projects.push(p);
+    return p;
+  };
 }
