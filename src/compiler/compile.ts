@@ -3,7 +3,7 @@
 import { join, relative, resolve, sep } from "node:path";
 import type * as TS from "typescript";
 import ts from "./typescript.js";
-import { diagnosticOf, hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
+import { diagnosticAt, diagnosticOf, hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
 import { fromTs } from "./ts-diagnostics.js";
 import { discover, Tracer, type AnalysisHost, type ConstructionCache, type Discovered, type Discovery, type ExperimentInfo } from "./discover.js";
 import { Emitter, loadEsbuild, type PendingEmit, type RunnerPlan } from "./emit.js";
@@ -97,6 +97,10 @@ export function analyze(loaded: LoadedProject, options: AnalyzeOptions = {}): An
   } catch (err) {
     diagnostics.push(internalError(err, loaded.tsconfig));
     manifest = buildManifest(host, hasher, loaded.tsconfig, [], []);
+  }
+  for (const [node, err] of hasher.failures()) {
+    const msg = err instanceof Error ? err.message.split("\n")[0] : String(err);
+    diagnostics.push(diagnosticAt(node, "CRY0900", `internal compiler error while hashing this step: ${msg}; its cache key would fall back to the runtime's hash; please report it (the other diagnostics are still valid)`));
   }
   return { loaded, host, discovery, hasher, tracer, manifest, diagnostics: sortDiagnostics(dedupe(diagnostics)) };
 }

@@ -124,6 +124,7 @@ export class Hasher {
   private readonly rootFacts = new Map<TS.Node, UnitFacts>();
   private readonly stepHashes = new Map<TS.Node, { base: StepHash; constReads: readonly ConstRead[] }>();
   private readonly mutations = new ConstMutations();
+  private readonly failed = new Map<TS.Node, unknown>();
   readonly versions: PackageVersions;
   private readonly header: string;
 
@@ -142,17 +143,36 @@ export class Hasher {
       for (const unit of [...map.keys()]) if (affectedFiles.has(unit.getSourceFile().fileName)) map.delete(unit);
     }
     this.mutations.forget(affectedFiles);
+    this.failed.clear();
     for (const [node, h] of [...this.stepHashes]) {
       if (h.base.files.some((f) => affectedFiles.has(f))) this.stepHashes.delete(node);
     }
   }
 
-  /** The structural hash of a step (its function, transitively). */
+  /**
+   * The structural hash of a step (its function, transitively); undefined for a step the hasher
+   * cannot read, or one it failed on (a bug: see failures(); the step's cache key then falls back
+   * to the runtime's hash, and the other steps are unaffected).
+   */
   hashStep(step: StepInfo): StepHash | undefined {
-    if (!step.run) return undefined;
+    if (!step.run || this.failed.has(step.node)) return undefined;
     const cached = this.stepHashes.get(step.node);
     if (cached) return this.withMutations(cached);
-    const root = skipOuter(step.run);
+    try {
+      return this.computeStepHash(step, step.run);
+    } catch (err) {
+      this.failed.set(step.node, err);
+      return undefined;
+    }
+  }
+
+  /** The steps hashStep() failed on, with the error (for one internal-error diagnostic each). */
+  failures(): ReadonlyMap<TS.Node, unknown> {
+    return this.failed;
+  }
+
+  private computeStepHash(step: StepInfo, run: TS.Expression): StepHash {
+    const root = skipOuter(run);
     const rootFacts = this.rootFactsOf(root, "step");
     const seen = new Set<TS.Node>([root]);
     const queue: TS.Node[] = [];
