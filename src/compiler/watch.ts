@@ -211,7 +211,7 @@ export class Watcher {
    * been edited (same text, nothing written), `rounds` times. V8 optimises the functions of an
    * incremental compile (a new program and checker, one file re-checked) only after it has run
    * them a few times; without this, the first edits take about twice as long as later ones.
-   * `start()` does it right after reporting the first compile.
+   * `start()` does it after the first compile, before reporting it.
    */
   async warmUp(rounds = 3): Promise<void> {
     const file = this.plans[0]?.moduleFile;
@@ -228,9 +228,12 @@ export class Watcher {
   async start(onResult: (r: WatchResult) => void): Promise<void> {
     // Watch before the first compile, so that an edit made while it runs (or right after its
     // result is reported) is queued behind it rather than missed.
+    // The warm-up goes before the first report, so that an edit made as soon as the watcher
+    // reports is already fast (rather than queued behind the warm-up).
     this.running = this.running.then(async () => {
-      onResult(await this.update());
+      const first = await this.update();
       await this.warmUp();
+      onResult(first);
     });
     const outRel = relative(this.loaded.root, this.outDir);
     this.fsWatcher = fsWatch(this.loaded.root, { recursive: true }, (_event, name) => {
