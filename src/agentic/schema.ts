@@ -21,14 +21,9 @@ export interface ClaimOptions {
   readonly acceptance?: { readonly [key: string]: Json };
 }
 
-export interface Claim {
+/** A validated, deep-frozen claim: its options, tagged. */
+export interface Claim extends ClaimOptions {
   readonly kind: "claim";
-  readonly id: string;
-  readonly text: string;
-  readonly metric?: string;
-  readonly direction?: ClaimDirection;
-  readonly threshold?: number;
-  readonly acceptance?: { readonly [key: string]: Json };
 }
 
 /**

@@ -5,16 +5,11 @@ import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
 import { compiledOrFail } from "./project-options.js";
 import { CliError } from "./output.js";
+import type { GraphRunOptions } from "./run-graph.js";
 
-interface Options {
+interface Options extends GraphRunOptions {
   project?: string;
   out?: string;
-  replicates?: string;
-  seed?: string;
-  treatments?: string;
-  workers?: string;
-  cache: boolean;
-  json?: boolean;
 }
 
 interface RunnerModule {

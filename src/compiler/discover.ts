@@ -600,24 +600,23 @@ function letInitializer(checker: TS.TypeChecker, id: TS.Identifier): TS.Expressi
   return decl && ts.isVariableDeclaration(decl) ? decl.initializer : undefined;
 }
 
-export function objectLiteralOf(checker: TS.TypeChecker, expr: TS.Expression, depth = 0, env?: Bindings): TS.ObjectLiteralExpression | undefined {
+/** The literal of kind `is` that `expr` is, or that the consts it names hold (up to 10 hops). */
+function literalOf<T extends TS.Expression>(checker: TS.TypeChecker, expr: TS.Expression, is: (e: TS.Node) => e is T, depth: number, env: Bindings | undefined): T | undefined {
   const e = skipOuter(expr);
-  if (ts.isObjectLiteralExpression(e)) return e;
+  if (is(e)) return e;
   if (ts.isIdentifier(e) && depth < 10) {
     const init = identifierValue(checker, e, env);
-    return init ? objectLiteralOf(checker, init, depth + 1, env) : undefined;
+    return init ? literalOf(checker, init, is, depth + 1, env) : undefined;
   }
   return undefined;
 }
 
+export function objectLiteralOf(checker: TS.TypeChecker, expr: TS.Expression, depth = 0, env?: Bindings): TS.ObjectLiteralExpression | undefined {
+  return literalOf(checker, expr, ts.isObjectLiteralExpression, depth, env);
+}
+
 export function arrayLiteralOf(checker: TS.TypeChecker, expr: TS.Expression, depth = 0, env?: Bindings): TS.ArrayLiteralExpression | undefined {
-  const e = skipOuter(expr);
-  if (ts.isArrayLiteralExpression(e)) return e;
-  if (ts.isIdentifier(e) && depth < 10) {
-    const init = identifierValue(checker, e, env);
-    return init ? arrayLiteralOf(checker, init, depth + 1, env) : undefined;
-  }
-  return undefined;
+  return literalOf(checker, expr, ts.isArrayLiteralExpression, depth, env);
 }
 
 /** The value expression of property `name` of an object literal (last one wins, like JS). */

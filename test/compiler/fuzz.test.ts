@@ -1,17 +1,15 @@
 // Fuzz: the compiler fed mutated experiment files (tokens deleted, duplicated or replaced) only
 // ever returns diagnostics: it never throws and never reports an internal error (CRY0900).
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Watcher } from "../../src/compiler/watch.js";
+import { copyFixture } from "./temp-project.js";
 
 const fixture = fileURLToPath(new URL("../fixtures/compiler/projects/basic", import.meta.url));
-const dsl = fileURLToPath(new URL("../../src/dsl/index.ts", import.meta.url));
-const typeRoots = fileURLToPath(new URL("../../node_modules/@types", import.meta.url));
 let dir: string;
 let file: string;
 let source: string;
@@ -56,15 +54,7 @@ function mutate(text: string, toks: Token[], muts: readonly Mutation[]): string 
 }
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "cry-fuzz-"));
-  cpSync(join(fixture, "src"), join(dir, "src"), { recursive: true });
-  writeFileSync(
-    join(dir, "tsconfig.json"),
-    JSON.stringify({
-      compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, skipLibCheck: true, noEmit: true, types: ["node"], typeRoots: [typeRoots], paths: { crystallize: [dsl] } },
-      include: ["src"],
-    }),
-  );
+  dir = copyFixture(fixture, "cry-fuzz-");
   file = join(dir, "src", "demo.ts");
   source = readFileSync(file, "utf8");
   const w = Watcher.create({ project: dir, emit: false });

@@ -4,18 +4,16 @@
 // project (test/fixtures/compiler/projects/hashing), compiled incrementally in a temp folder.
 // The same laws hold for steps made by factory functions (`make("a", 2)`), whose hash covers
 // the factory and the call's arguments: a small project written below.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { analyze, loadProject, type LoadedProject } from "../../src/compiler/index.js";
-import { TempProject } from "./temp-project.js";
+import { copyFixture, TempProject } from "./temp-project.js";
 
 const fixture = fileURLToPath(new URL("../fixtures/compiler/projects/hashing", import.meta.url));
-const dsl = fileURLToPath(new URL("../../src/dsl/index.ts", import.meta.url));
 const FILES = ["helpers-deep.ts", "helpers.ts", "steps.ts", "experiment.ts"] as const;
 type FileName = (typeof FILES)[number];
 
@@ -32,15 +30,7 @@ function lockfile(version: string): string {
 }
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "cry-hash-"));
-  cpSync(join(fixture, "src"), join(dir, "src"), { recursive: true });
-  writeFileSync(
-    join(dir, "tsconfig.json"),
-    JSON.stringify({
-      compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, skipLibCheck: true, noEmit: true, types: [], paths: { crystallize: [dsl] } },
-      include: ["src"],
-    }),
-  );
+  dir = copyFixture(fixture, "cry-hash-", { types: [] });
   const pkg = join(dir, "node_modules", "fake-pkg");
   mkdirSync(pkg, { recursive: true });
   writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "fake-pkg", version: "1.0.0", type: "module", exports: { ".": { types: "./index.d.ts", default: "./index.js" } } }));

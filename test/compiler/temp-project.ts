@@ -1,6 +1,6 @@
 // Throwaway projects for compiler tests: source files written to a temporary folder, with a
 // tsconfig that maps "crystallize" to the DSL's sources, loaded once and re-analysed after edits.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { afterAll } from "vitest";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -11,6 +11,25 @@ import type { AnalyzeOptions } from "../../src/compiler/compile.js";
 const dsl = fileURLToPath(new URL("../../src/dsl/index.ts", import.meta.url));
 const typeRoots = [fileURLToPath(new URL("../../node_modules/@types", import.meta.url))];
 
+/** Writes a tsconfig for `dir` that checks src/ with "crystallize" mapped to the DSL's sources. */
+export function writeTestTsconfig(dir: string, extra: Readonly<Record<string, unknown>>): void {
+  writeFileSync(
+    join(dir, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, skipLibCheck: true, noEmit: true, ...extra, paths: { crystallize: [dsl] } },
+      include: ["src"],
+    }),
+  );
+}
+
+/** A temporary copy of a fixture project's src/ (named `prefix`…), with a test tsconfig; returns its folder. */
+export function copyFixture(fixture: string, prefix: string, extra: Readonly<Record<string, unknown>> = { types: ["node"], typeRoots }): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  cpSync(join(fixture, "src"), join(dir, "src"), { recursive: true });
+  writeTestTsconfig(dir, extra);
+  return dir;
+}
+
 export class TempProject {
   readonly dir: string;
   readonly loaded: LoadedProject;
@@ -18,13 +37,7 @@ export class TempProject {
   /** `files` maps paths relative to the project folder (e.g. "src/a.ts") to their text. */
   constructor(files: Readonly<Record<string, string>>) {
     this.dir = mkdtempSync(join(tmpdir(), "cry-compiler-"));
-    writeFileSync(
-      join(this.dir, "tsconfig.json"),
-      JSON.stringify({
-        compilerOptions: { target: "ES2022", lib: ["ES2023"], module: "NodeNext", moduleResolution: "NodeNext", strict: true, skipLibCheck: true, noEmit: true, typeRoots, types: ["node"], paths: { crystallize: [dsl] } },
-        include: ["src"],
-      }),
-    );
+    writeTestTsconfig(this.dir, { lib: ["ES2023"], typeRoots, types: ["node"] });
     for (const [f, text] of Object.entries(files)) this.put(f, text);
     const load = loadProject({ project: this.dir });
     if (!load.ok) throw new Error(load.diagnostics.map((d) => d.message).join("\n"));

@@ -2,32 +2,22 @@
 // of exactly the edited steps change, errors appear and go away, and `compile --watch --json`
 // reports each recompile as a JSON line.
 import { spawn } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Watcher } from "../../src/compiler/watch.js";
+import { copyFixture } from "./temp-project.js";
 
 const fixture = fileURLToPath(new URL("../fixtures/compiler/projects/basic", import.meta.url));
-const dsl = fileURLToPath(new URL("../../src/dsl/index.ts", import.meta.url));
-const typeRoots = fileURLToPath(new URL("../../node_modules/@types", import.meta.url));
 const bin = fileURLToPath(new URL("../../bin/crystallize.js", import.meta.url));
 let dir: string;
 let demo: string;
 let original: string;
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "cry-watch-"));
-  cpSync(join(fixture, "src"), join(dir, "src"), { recursive: true });
-  writeFileSync(
-    join(dir, "tsconfig.json"),
-    JSON.stringify({
-      compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, skipLibCheck: true, noEmit: true, types: ["node"], typeRoots: [typeRoots], paths: { crystallize: [dsl] } },
-      include: ["src"],
-    }),
-  );
+  dir = copyFixture(fixture, "cry-watch-");
   demo = join(dir, "src/demo.ts");
   original = readFileSync(demo, "utf8");
 });

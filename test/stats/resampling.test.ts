@@ -15,6 +15,17 @@ import { expectClose, extra, sharedCase, TOL } from "./helpers.js";
 
 const alternatives = ["two-sided", "greater", "less"] as const;
 
+/** A word source of 2^15 words whose 16-bit halves are every 16-bit value exactly once. */
+function everyHalfWordOnce(): () => number {
+  let t = 0;
+  return () => {
+    if (t >= 32_768) throw new Error("source exhausted");
+    const w = (t | ((t + 32_768) << 16)) >>> 0;
+    t++;
+    return w | 0;
+  };
+}
+
 describe("permutationTest: exact enumeration matches scipy's permutation_test", () => {
   for (const c of extra.permutationExact) {
     it(`${c.a.length} vs ${c.b.length} (${c.combinations} splits)`, () => {
@@ -266,14 +277,7 @@ describe("the seeded index stream", () => {
 
   it("is exactly uniform: every 16-bit half accepted yields each index equally often (Lemire)", () => {
     for (const n of [1, 3, 7, 1000, 1023, 40_000, 65_536]) {
-      let t = 0;
-      // 2^15 words whose halves are every 16-bit value exactly once
-      const words = () => {
-        if (t >= 32_768) throw new Error("source exhausted");
-        const w = (t | ((t + 32_768) << 16)) >>> 0;
-        t++;
-        return w | 0;
-      };
+      const words = everyHalfWordOnce();
       const per = Math.floor(65_536 / n);
       const stream = indexStreamFrom(words);
       const values = Float64Array.from({ length: n }, (_, i) => i);
@@ -285,13 +289,7 @@ describe("the seeded index stream", () => {
 
   it("shuffle steps are exactly uniform too", () => {
     for (const n of [3, 1000, 40_000]) {
-      let t = 0;
-      const words = () => {
-        if (t >= 32_768) throw new Error("source exhausted");
-        const w = (t | ((t + 32_768) << 16)) >>> 0;
-        t++;
-        return w | 0;
-      };
+      const words = everyHalfWordOnce();
       const stream = indexStreamFrom(words);
       const per = Math.floor(65_536 / n);
       const counts = new Array<number>(n).fill(0);

@@ -183,15 +183,17 @@ export const graphRules: Rule[] = [
           report(l.artifactNode, `artifact "${l.artifact.name ?? "?"}" is written by ${label(l.producer)} as ${produced} but read here as ${consumed}; import the producer's artifact declaration so both sides share one type`);
         }
       };
+      // Links inside graphs first (their producers are the graph's members), then any others.
+      const links = [
+        ...graphs(ctx).flatMap((g) => {
+          const members = graphMembers(g);
+          return members.flatMap((m) => inputLinks(m, members));
+        }),
+        ...allExperiments(ctx).flatMap((e) => inputLinks(e)),
+      ];
       const seen = new Set<TS.Node>();
-      for (const g of graphs(ctx)) {
-        const members = graphMembers(g);
-        for (const m of members) for (const l of inputLinks(m, members)) if (!seen.has(l.artifactNode)) {
-          seen.add(l.artifactNode);
-          check(l);
-        }
-      }
-      for (const e of allExperiments(ctx)) for (const l of inputLinks(e)) if (!seen.has(l.artifactNode)) {
+      for (const l of links) {
+        if (seen.has(l.artifactNode)) continue;
         seen.add(l.artifactNode);
         check(l);
       }
