@@ -6,10 +6,10 @@ const src = (p: string) => fileURLToPath(new URL(`./src/${p}`, import.meta.url))
 export default defineConfig({
   resolve: {
     alias: [
-      { find: /^crystallize$/, replacement: src("index.ts") },
-      { find: /^crystallize\/stats$/, replacement: src("stats/index.ts") },
-      { find: /^crystallize\/agentic$/, replacement: src("agentic/index.ts") },
-      { find: /^crystallize\/compiler$/, replacement: src("compiler/index.ts") },
+      { find: /^crystallize-ts$/, replacement: src("index.ts") },
+      { find: /^crystallize-ts\/stats$/, replacement: src("stats/index.ts") },
+      { find: /^crystallize-ts\/agentic$/, replacement: src("agentic/index.ts") },
+      { find: /^crystallize-ts\/compiler$/, replacement: src("compiler/index.ts") },
     ],
   },
   test: {

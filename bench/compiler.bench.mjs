@@ -24,7 +24,7 @@ if (!existsSync(join(repo, "dist/dsl/index.d.ts"))) {
 
 function experimentFile(i) {
   const lines = [
-    `import { experiment, hypothesis, pipeline, source, step, treatment } from "crystallize";`,
+    `import { experiment, hypothesis, pipeline, source, step, treatment } from "crystallize-ts";`,
     `import { meanDiff, clamp } from "./shared.js";`,
     ``,
     `const data${i} = source("data${i}", (ctx) => Array.from({ length: 50 }, () => ctx.random()));`,
@@ -57,7 +57,7 @@ function experimentFile(i) {
   return `${lines.join("\n")}\n`;
 }
 
-const shared = `import type { Verifier } from "crystallize";
+const shared = `import type { Verifier } from "crystallize-ts";
 
 export function clamp(x: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, x));
@@ -80,7 +80,7 @@ function generate() {
   const dir = mkdtempSync(join(tmpdir(), "cry-bench-"));
   mkdirSync(join(dir, "src"));
   mkdirSync(join(dir, "node_modules"));
-  symlinkSync(repo, join(dir, "node_modules", "crystallize"), "dir");
+  symlinkSync(repo, join(dir, "node_modules", "crystallize-ts"), "dir");
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "bench-project", private: true, type: "module" }));
   writeFileSync(
     join(dir, "tsconfig.json"),

@@ -1,5 +1,5 @@
-// The `crystallize` entry point: the DSL, the runtime (installed into the DSL here), the
-// built-in plugins, the errors, and the statistics re-exported from `crystallize/stats`.
+// The `crystallize-ts` entry point: the DSL, the runtime (installed into the DSL here), the
+// built-in plugins, the errors, and the statistics re-exported from `crystallize-ts/stats`.
 import { installEngine } from "./dsl/engine.js";
 import type { Logger } from "./dsl/context.js";
 import { createEngine } from "./runtime/engine.js";

@@ -115,7 +115,7 @@ export async function runExperiment(opts = {}) {
   }
   let execution;
   if (workers !== undefined) {
-    const { parallel } = await import("crystallize");
+    const { parallel } = await import("crystallize-ts");
     execution = parallel(workerEntry ? { workers, workerEntry: new URL(import.meta.url) } : { workers });
   }
   const options = {
@@ -134,7 +134,7 @@ export async function runExperiment(opts = {}) {
 
 /** A readable summary of a Result: a table of metrics per condition, hypotheses, failures. */
 export async function summarize(result) {
-  const { formatResult } = await import("crystallize");
+  const { formatResult } = await import("crystallize-ts");
   return formatResult(result);
 }
 

@@ -12,7 +12,7 @@
 // that reads the clock (refused in the sandbox, fed back, fixed). To use a local model server
 // speaking OpenAI's protocol (Ollama, vLLM, llama.cpp, LM Studio), set CRYSTALLIZE_LLM_BASE_URL
 // and CRYSTALLIZE_LLM_MODEL (and CRYSTALLIZE_LLM_API_KEY if it needs one): see README.md.
-import { experiment, hypothesis, pipeline, source, step, treatment } from "crystallize";
+import { experiment, hypothesis, pipeline, source, step, treatment } from "crystallize-ts";
 import {
   acceptanceVerifier,
   claim,
@@ -28,7 +28,7 @@ import {
   synthesize,
   type LlmClient,
   type LlmRequest,
-} from "crystallize/agentic";
+} from "crystallize-ts/agentic";
 
 interface Listing {
   readonly sqft: number;

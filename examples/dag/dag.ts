@@ -6,8 +6,8 @@
 // inherited downstream, so `evaluate` compares the error of models trained on noisier data with
 // the baseline's, replicate by replicate. Each edge is typed: if `evaluate` expected another shape
 // of model than `train` writes, `tsc` would report it at evaluate's `source:`.
-import { artifact, experiment, graph, hypothesis, input, pipeline, source, step, treatment } from "crystallize";
-import { welchTTest } from "crystallize/stats";
+import { artifact, experiment, graph, hypothesis, input, pipeline, source, step, treatment } from "crystallize-ts";
+import { welchTTest } from "crystallize-ts/stats";
 
 export interface Point {
   readonly x: number;

@@ -3,7 +3,7 @@
 // defaults) runs once; every proposed treatment is a trial of `replicates` replicates; the result
 // holds the best trial and the full history. `direction` is honoured: the same search with
 // "maximize" would return the worst setting.
-import { experiment, gridSearch, pipeline, randomSearch, source, step } from "crystallize";
+import { experiment, gridSearch, pipeline, randomSearch, source, step } from "crystallize-ts";
 
 interface Point {
   readonly x: number;

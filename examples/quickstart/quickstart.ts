@@ -1,8 +1,8 @@
 // The quickstart: does doubling the data raise its mean? A source of 100 seeded random numbers,
 // a cacheable scaling step whose `factor` a treatment changes, a summary step that records
 // metrics, and a Welch t-test of the treatment against the baseline over 20 replicates.
-import { experiment, hypothesis, pipeline, source, step, treatment } from "crystallize";
-import { welchTTest } from "crystallize/stats";
+import { experiment, hypothesis, pipeline, source, step, treatment } from "crystallize-ts";
+import { welchTTest } from "crystallize-ts/stats";
 
 const numbers = source("numbers", (ctx) => Array.from({ length: 100 }, () => ctx.random()));
 

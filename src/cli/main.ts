@@ -1,4 +1,4 @@
-// The `crystallize` command line: thin commands over the programmatic compiler and runners.
+// The `crystallize-ts` command line: thin commands over the programmatic compiler and runners.
 // Errors are messages (exit code 1), never stack traces (set CRYSTALLIZE_DEBUG=1 to see them).
 import { Command, CommanderError } from "commander";
 import { createRequire } from "node:module";

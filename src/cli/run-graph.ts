@@ -1,5 +1,5 @@
 // `crystallize run <graph>`: bundles the module that exports the graph (like a runner: the
-// project's code bundled, `crystallize` external), imports it, and runs the graph in this process.
+// project's code bundled, `crystallize-ts` external), imports it, and runs the graph in this process.
 import { basename, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { CompileResult } from "../compiler/compile.js";
@@ -45,7 +45,7 @@ export async function runGraph(result: CompileResult, graph: ManifestGraph, opts
   const mod = (await import(pathToFileURL(file).href)) as { graph?: RunnableGraph };
   if (mod.graph?.kind !== "graph") throw new CliError(`${graph.file} no longer exports a graph named "${graph.export}"; run crystallize compile again`);
 
-  const crystallize = await import("crystallize");
+  const crystallize = await import("crystallize-ts");
   const options: Record<string, unknown> = { outDir, cache: opts.cache };
   const replicates = count("--replicates", opts.replicates, 1);
   const seed = count("--seed", opts.seed, 0);

@@ -31,16 +31,16 @@ export interface BundleResult {
 export const BUNDLE_BANNER =
   'import { createRequire as __crystallizeCreateRequire } from "node:module"; const require = __crystallizeCreateRequire(import.meta.url);';
 
-/** Resolves `crystallize` (and its subpaths) from the project's install, else from this package. */
+/** Resolves `crystallize-ts` (and its subpaths) from the project's install, else from this package. */
 function crystallizeResolver(root: string): Plugin {
   return {
     name: "crystallize-package",
     setup(build) {
-      build.onResolve({ filter: /^crystallize(\/.*)?$/ }, (args) => {
+      build.onResolve({ filter: /^crystallize-ts(\/.*)?$/ }, (args) => {
         for (const from of [join(root, "package.json"), import.meta.url]) {
           try {
             if (args.path === WORKER_ENTRY_SPECIFIER) {
-              const pkg = createRequire(from).resolve("crystallize/package.json");
+              const pkg = createRequire(from).resolve("crystallize-ts/package.json");
               return { path: join(dirname(pkg), "dist", "plugins", "execution", "worker-entry.js") };
             }
             return { path: createRequire(from).resolve(args.path) };
@@ -48,7 +48,7 @@ function crystallizeResolver(root: string): Plugin {
             // next
           }
         }
-        return { errors: [{ text: `cannot resolve "${args.path}": install crystallize in the project (npm install crystallize)` }] };
+        return { errors: [{ text: `cannot resolve "${args.path}": install crystallize in the project (npm install crystallize-ts)` }] };
       });
     },
   };

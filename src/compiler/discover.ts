@@ -191,7 +191,7 @@ export function isProjectFile(host: Pick<AnalysisHost, "root">, sf: TS.SourceFil
 
 function isDslFile(host: AnalysisHost, sf: TS.SourceFile): boolean {
   if (isProjectFile(host, sf)) return false;
-  return /[\\/]dsl[\\/][^\\/]+$/.test(sf.fileName) || /[\\/]node_modules[\\/]crystallize[\\/]/.test(sf.fileName);
+  return /[\\/]dsl[\\/][^\\/]+$/.test(sf.fileName) || /[\\/]node_modules[\\/]crystallize(?:-ts)?[\\/]/.test(sf.fileName);
 }
 
 /** Whether a symbol (already resolved through aliases) is one of the DSL's builder functions. */

@@ -1,5 +1,5 @@
 // Emit: .crystallize/manifest.json and one runner module per experiment, generated from
-// templates/runner.mjs and bundled by esbuild with `crystallize` and packages kept external (so
+// templates/runner.mjs and bundled by esbuild with `crystallize-ts` and packages kept external (so
 // the runtime is shared: instanceof and workers work). Files are rewritten only when they change.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
@@ -32,7 +32,7 @@ export async function loadEsbuild(): Promise<Esbuild> {
   return loadedEsbuild;
 }
 
-export const WORKER_ENTRY_SPECIFIER = "crystallize/internal-worker-entry";
+export const WORKER_ENTRY_SPECIFIER = "crystallize-ts/internal-worker-entry";
 
 /** What a runner needs to know about its experiment (known after discovery, before hashing). */
 export interface RunnerTarget {
@@ -99,7 +99,7 @@ export function runnerBuildOptions(root: string, tsconfig: string, outDir: strin
     target: "node20",
     outdir: join(outDir, "runners"),
     outExtension: { ".js": ".mjs" },
-    external: ["crystallize", "crystallize/*"],
+    external: ["crystallize-ts", "crystallize-ts/*"],
     packages: "external",
     tsconfig,
     absWorkingDir: root,
@@ -117,9 +117,9 @@ function resolveFrom(dir: string, specifier: string): string | undefined {
   }
 }
 
-// `from "crystallize"`, `import("crystallize/stats")`, `import "crystallize"`: the import
+// `from "crystallize-ts"`, `import("crystallize-ts/stats")`, `import "crystallize-ts"`: the import
 // specifiers esbuild leaves in a runner for the external crystallize package.
-const CRYSTALLIZE_IMPORT = /(\bfrom\s*|\bimport\s*\(\s*|\bimport\s*)(["'])(crystallize(?:\/[\w./-]+)?)\2/g;
+const CRYSTALLIZE_IMPORT = /(\bfrom\s*|\bimport\s*\(\s*|\bimport\s*)(["'])(crystallize-ts(?:\/[\w./-]+)?)\2/g;
 
 /**
  * How a runner in `runnersDir` imports the crystallize package. Runners keep it external (one
@@ -128,8 +128,8 @@ const CRYSTALLIZE_IMPORT = /(\bfrom\s*|\bimport\s*\(\s*|\bimport\s*)(["'])(cryst
  * imports the project's copy by file URL instead.
  */
 export function runnerImports(root: string, runnersDir: string): (runner: string) => string {
-  const project = resolveFrom(root, "crystallize/package.json");
-  if (!project || resolveFrom(runnersDir, "crystallize/package.json") === project) return (runner) => runner;
+  const project = resolveFrom(root, "crystallize-ts/package.json");
+  if (!project || resolveFrom(runnersDir, "crystallize-ts/package.json") === project) return (runner) => runner;
   return (runner) =>
     runner.replace(CRYSTALLIZE_IMPORT, (whole, before: string, quote: string, specifier: string) => {
       const file = resolveFrom(root, specifier);

@@ -1,7 +1,7 @@
 // The tsserver plugin: adds the crystallize rules' diagnostics (CRYnnnn) to the editor's, in the
 // file being edited. Built as dist/tsserver-plugin.cjs (tsserver loads plugins with require());
 // enable it in the project's tsconfig.json:
-//   { "compilerOptions": { "plugins": [{ "name": "crystallize/tsserver-plugin" }] } }
+//   { "compilerOptions": { "plugins": [{ "name": "crystallize-ts/tsserver-plugin" }] } }
 // (editors run plugins only with the workspace's TypeScript version).
 import type * as TS from "typescript";
 import { editorPlugin, type EditorPluginInfo } from "./editor.js";

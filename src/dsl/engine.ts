@@ -24,7 +24,7 @@ export function installEngine(engine: Engine): void {
 export function requireEngine(): Engine {
   if (!installed) {
     throw new CrystallizeError(
-      'The Crystallize runtime is not loaded. Import from "crystallize" (which loads it) rather than from a DSL module.',
+      'The Crystallize runtime is not loaded. Import from "crystallize-ts" (which loads it) rather than from a DSL module.',
     );
   }
   return installed;

@@ -98,7 +98,7 @@ describe("crystallize compile", () => {
     const dir = join(tmp, "unparsable");
     mkdirSync(join(dir, "src"), { recursive: true });
     writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { module: "NodeNext", strict: true, noEmit: true, types: [], paths: { crystallize: [dsl] } }, include: ["src"] }));
-    writeFileSync(join(dir, "src/bad.ts"), 'import { experiment } from "crystallize";\nexport const e = experiment("e", { pipeline: ( });\n');
+    writeFileSync(join(dir, "src/bad.ts"), 'import { experiment } from "crystallize-ts";\nexport const e = experiment("e", { pipeline: ( });\n');
     const r = cli(["compile", "--project", dir], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^src\/bad\.ts\(2,\d+\): error TS1\d{3}: /m);
@@ -173,13 +173,13 @@ describe("crystallize compile --out outside the project", () => {
     expect(r.code, r.stderr).toBe(0);
     const runner = join(out, "runners/demo.mjs");
     const text = readFileSync(runner, "utf8");
-    expect(text).not.toMatch(/from\s*"crystallize"/);
+    expect(text).not.toMatch(/from\s*"crystallize-ts"/);
     expect(text).toMatch(/from\s*"file:\/\/[^"]+\/dist\/index\.js"/);
     const run = spawnSync(process.execPath, [runner, "--replicates", "2", "--json", "--no-cache", "--out", join(tmp, "store")], { encoding: "utf8", cwd: tmp });
     expect(run.status, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout).replicates).toBe(2);
     // Inside the project the runners keep importing the package by name.
-    expect(readFileSync(join(basic, ".crystallize/runners/demo.mjs"), "utf8")).toMatch(/from\s*"crystallize"/);
+    expect(readFileSync(join(basic, ".crystallize/runners/demo.mjs"), "utf8")).toMatch(/from\s*"crystallize-ts"/);
   });
 });
 

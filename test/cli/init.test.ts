@@ -35,11 +35,11 @@ describe("crystallize init", () => {
     expect(init.stdout).toMatch(/npm install/);
     for (const f of ["package.json", "tsconfig.json", ".gitignore", "README.md", "src/experiment.ts"]) expect(existsSync(join(dir, f)), f).toBe(true);
     const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
-    expect(pkg).toMatchObject({ name: "my-study", type: "module", dependencies: { crystallize: expect.stringMatching(/^\^\d/) } });
+    expect(pkg).toMatchObject({ name: "my-study", type: "module", dependencies: { "crystallize-ts": expect.stringMatching(/^\^\d/) } });
 
     // What `npm install` would provide, linked from this repository.
     mkdirSync(join(dir, "node_modules/@types"), { recursive: true });
-    symlinkSync(repo, join(dir, "node_modules/crystallize"), "dir");
+    symlinkSync(repo, join(dir, "node_modules/crystallize-ts"), "dir");
     symlinkSync(join(repo, "node_modules/typescript"), join(dir, "node_modules/typescript"), "dir");
     symlinkSync(join(repo, "node_modules/@types/node"), join(dir, "node_modules/@types/node"), "dir");
 

@@ -8,7 +8,7 @@ const bin = join(repo, "bin/crystallize.js");
 
 describe("crystallize run <graph>", () => {
   it("runs the graph's experiments in order and prints each result (JSON keyed by experiment)", () => {
-    // The default output folder (examples/.crystallize): runners import `crystallize` from there.
+    // The default output folder (examples/.crystallize): runners import `crystallize-ts` from there.
     {
       const r = spawnSync(process.execPath, [bin, "run", "study", "--project", join(repo, "examples/tsconfig.json"), "--replicates", "3", "--no-cache", "--json"], {
         encoding: "utf8",

@@ -65,7 +65,7 @@ describe("editor (TypeScript language service)", () => {
   });
 
   it("loads as a tsserver plugin: require()d, and run on the TypeScript that tsserver hands it", () => {
-    const init = createRequire(import.meta.url)("crystallize/tsserver-plugin") as (modules: { typescript: typeof ts }) => ReturnType<typeof editorPlugin>;
+    const init = createRequire(import.meta.url)("crystallize-ts/tsserver-plugin") as (modules: { typescript: typeof ts }) => ReturnType<typeof editorPlugin>;
     expect(typeof init).toBe("function");
     const text = readFileSync(demo, "utf8").replace('treatment("doubled", { factor: 2 })', 'treatment("doubled", { factr: 2 })');
     const ls = init({ typescript: ts }).create({ languageService: languageService(new Map([[demo, text]])), project: { getProjectName: () => join(root, "tsconfig.json") } });
@@ -77,8 +77,8 @@ describe("editor (TypeScript language service)", () => {
     const project = mkdtempSync(join(tmpdir(), "cry-plugin-"));
     try {
       mkdirSync(join(project, "node_modules"));
-      symlinkSync(repo, join(project, "node_modules", "crystallize"), "dir");
-      const r = ts.nodeModuleNameResolver("crystallize/tsserver-plugin", join(project, "index.ts"), { moduleResolution: ts.ModuleResolutionKind.Node10, allowJs: true }, ts.sys);
+      symlinkSync(repo, join(project, "node_modules", "crystallize-ts"), "dir");
+      const r = ts.nodeModuleNameResolver("crystallize-ts/tsserver-plugin", join(project, "index.ts"), { moduleResolution: ts.ModuleResolutionKind.Node10, allowJs: true }, ts.sys);
       // (symlinks resolved: the package is this repository)
       expect(r.resolvedModule?.resolvedFileName).toBe(join(repo, "dist/tsserver-plugin/index.js"));
     } finally {

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { analyze, loadProject, stepHashesOf, type Analysis, type ManifestExperiment } from "../../src/compiler/index.js";
 import { TempProject, tempProjects } from "./temp-project.js";
 
-const HEAD = `import { experiment, hypothesis, pipeline, source, step, treatment, type Verifier } from "crystallize";
+const HEAD = `import { experiment, hypothesis, pipeline, source, step, treatment, type Verifier } from "crystallize-ts";
 const numbers = source("numbers", () => [1, 2, 3]);
 const meanDiff: Verifier = {
   kind: "verifier",
@@ -73,7 +73,7 @@ describe("factory-made steps", () => {
   const project = tempProjects();
 
   it("are followed through imports, defaults, const locals, templates, concatenation and destructured options", () => {
-    const lib = `import { step } from "crystallize";
+    const lib = `import { step } from "crystallize-ts";
 export function tagged(prefix: string, sep = "-", k = 2) {
   const label = prefix + sep + "tag";
   const made = step(\`\${label}\${k}\`, { params: { k }, metrics: ["n"], cacheable: k > 1 }, (xs: number[], ctx) => {
@@ -195,7 +195,7 @@ export const e = experiment("e", {
   });
 
   it("give the manifest one hash per call: the same for the same factory and arguments, different otherwise", () => {
-    const lib = `import { step } from "crystallize";
+    const lib = `import { step } from "crystallize-ts";
 export const shift = (name: string, by: number) => step(name, (xs: number[]) => xs.map((x) => x + by));
 export const apply = (name: string, f: (x: number) => number) => step(name, (xs: number[]) => xs.map(f));
 export const run = (name: string, fn: (xs: number[]) => number[]) => step(name, fn);

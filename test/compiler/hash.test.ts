@@ -127,7 +127,7 @@ function formattingEdits(text: string): Edit[] {
     ts.forEachChild(node, visit);
   };
   visit(sf);
-  edits.push({ pos: 0, del: 0, text: `// header comment\ntype Unused = { readonly n: number };\ninterface Shape { x: string }\nimport type { Step as _Step } from "crystallize";\n` });
+  edits.push({ pos: 0, del: 0, text: `// header comment\ntype Unused = { readonly n: number };\ninterface Shape { x: string }\nimport type { Step as _Step } from "crystallize-ts";\n` });
   return edits;
 }
 
@@ -276,7 +276,7 @@ const FACTORY_FILES = {
   return x + 1;
 }
 `,
-  "factory.ts": `import { step } from "crystallize";
+  "factory.ts": `import { step } from "crystallize-ts";
 import { bump } from "./util.js";
 
 export const make = (name: string, k: number, label = "x") => step(name, (xs: number[]) => xs.map((x) => bump(x) * k + label.length));
@@ -286,7 +286,7 @@ export function tagged(name: string) {
   return step(\`\${name}\${suffix}\`, { params: { w: 2 } }, (xs: number[], ctx) => xs.map((x) => x * ctx.params.w));
 }
 `,
-  "exp.ts": `import { experiment, pipeline, source, step } from "crystallize";
+  "exp.ts": `import { experiment, pipeline, source, step } from "crystallize-ts";
 import { make, tagged } from "./factory.js";
 
 const LIMIT = 3;

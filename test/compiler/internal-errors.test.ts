@@ -5,7 +5,7 @@ import ts from "typescript";
 import { Hasher, type UnitFacts } from "../../src/compiler/hash.js";
 import { TempProject, tempProjects } from "./temp-project.js";
 
-const EXP = `import { experiment, pipeline, source, step } from "crystallize";
+const EXP = `import { experiment, pipeline, source, step } from "crystallize-ts";
 const numbers = source("numbers", () => [1, 2, 3]);
 function broken(xs: number[]): number[] {
   return xs;

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { Hasher } from "../../src/compiler/index.js";
 import { TempProject, tempProjects } from "./temp-project.js";
 
-const STEP_IMPORTS = `import { experiment, pipeline, source, step } from "crystallize";\n`;
+const STEP_IMPORTS = `import { experiment, pipeline, source, step } from "crystallize-ts";\n`;
 const NUMBERS = `const numbers = source("numbers", () => [1, 2, 3]);\n`;
 
 /** Ways to mutate a const `x`, each with an initializer that fits it. */

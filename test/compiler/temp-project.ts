@@ -1,5 +1,5 @@
 // Throwaway projects for compiler tests: source files written to a temporary folder, with a
-// tsconfig that maps "crystallize" to the DSL's sources, loaded once and re-analysed after edits.
+// tsconfig that maps "crystallize-ts" to the DSL's sources, loaded once and re-analysed after edits.
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { afterAll } from "vitest";
 import { tmpdir } from "node:os";
@@ -11,7 +11,7 @@ import type { AnalyzeOptions } from "../../src/compiler/compile.js";
 const dsl = fileURLToPath(new URL("../../src/dsl/index.ts", import.meta.url));
 const typeRoots = [fileURLToPath(new URL("../../node_modules/@types", import.meta.url))];
 
-/** Writes a tsconfig for `dir` that checks src/ with "crystallize" mapped to the DSL's sources. */
+/** Writes a tsconfig for `dir` that checks src/ with "crystallize-ts" mapped to the DSL's sources. */
 export function writeTestTsconfig(dir: string, extra: Readonly<Record<string, unknown>>): void {
   writeFileSync(
     join(dir, "tsconfig.json"),

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { dir, out, store, useParallelDirs } from "./parallel-dirs.js";
-import { experiment, parallel, pipeline, serial, source, step, treatment, type AnyExperiment, type Result } from "crystallize";
+import { experiment, parallel, pipeline, serial, source, step, treatment, type AnyExperiment, type Result } from "crystallize-ts";
 import { CancelledError, CrystallizeError, PipelineExecutionError, ValidationError } from "../../src/errors.js";
 import { isTempFile } from "../../src/runtime/storage/atomic-write.js";
 import { requireEngine } from "../../src/dsl/engine.js";

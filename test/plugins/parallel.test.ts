@@ -10,7 +10,7 @@ import { isMainThread, threadId } from "node:worker_threads";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { dir, freshMarkerDir, out, store, useParallelDirs } from "./parallel-dirs.js";
-import { logging, parallel, serial, type Progress } from "crystallize";
+import { logging, parallel, serial, type Progress } from "crystallize-ts";
 import { ValidationError } from "../../src/errors.js";
 import { originOf } from "../../src/dsl/origin.js";
 import { idleWorkers, terminateIdleWorkers, workersStarted } from "../../src/plugins/execution/worker-pool.js";

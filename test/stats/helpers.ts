@@ -49,7 +49,7 @@ export interface SharedPValueSet {
 }
 
 export const shared = load<{ source: string; cases: SharedCase[]; pvalues: SharedPValueSet[] }>(
-  new URL("../../../shared/fixtures/stats/scipy-two-sample.json", import.meta.url),
+  new URL("./fixtures/scipy-two-sample.json", import.meta.url),
 );
 
 type Alt = "two-sided" | "greater" | "less";

@@ -14,8 +14,8 @@ import {
   type PermutationTestOptions,
   type Verifier,
   type VerifierResult,
-} from "crystallize/stats";
-import { holm } from "crystallize/stats";
+} from "crystallize-ts/stats";
+import { holm } from "crystallize-ts/stats";
 
 describe("verifier option types", () => {
   it("every factory returns a Verifier and takes optional options", () => {

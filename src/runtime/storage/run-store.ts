@@ -75,7 +75,7 @@ function crystallizeVersion(): string {
   if (packageVersion === undefined) {
     try {
       const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { name?: string; version?: string };
-      packageVersion = pkg.name === "crystallize" && typeof pkg.version === "string" ? pkg.version : "unknown";
+      packageVersion = pkg.name === "crystallize-ts" && typeof pkg.version === "string" ? pkg.version : "unknown";
     } catch {
       packageVersion = "unknown";
     }

@@ -1,7 +1,7 @@
 // An example experiment: does scaling the data raise its mean? Run it with
 //   npx crystallize run example
-import { experiment, hypothesis, pipeline, source, step, treatment } from "crystallize";
-import { welchTTest } from "crystallize/stats";
+import { experiment, hypothesis, pipeline, source, step, treatment } from "crystallize-ts";
+import { welchTTest } from "crystallize-ts/stats";
 
 /** Where each replicate's data comes from: 100 seeded random numbers. */
 const numbers = source("numbers", (ctx) => Array.from({ length: 100 }, () => ctx.random()));
