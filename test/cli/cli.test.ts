@@ -97,7 +97,7 @@ describe("crystallize compile", () => {
   it("reports a file that does not parse with its position", () => {
     const dir = join(tmp, "unparsable");
     mkdirSync(join(dir, "src"), { recursive: true });
-    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { module: "NodeNext", strict: true, noEmit: true, types: [], paths: { crystallize: [dsl] } }, include: ["src"] }));
+    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { module: "NodeNext", strict: true, noEmit: true, types: [], paths: { "crystallize-ts": [dsl] } }, include: ["src"] }));
     writeFileSync(join(dir, "src/bad.ts"), 'import { experiment } from "crystallize-ts";\nexport const e = experiment("e", { pipeline: ( });\n');
     const r = cli(["compile", "--project", dir], { cwd: dir });
     expect(r.code).toBe(1);

@@ -16,7 +16,7 @@ export function writeTestTsconfig(dir: string, extra: Readonly<Record<string, un
   writeFileSync(
     join(dir, "tsconfig.json"),
     JSON.stringify({
-      compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, skipLibCheck: true, noEmit: true, ...extra, paths: { crystallize: [dsl] } },
+      compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, skipLibCheck: true, noEmit: true, ...extra, paths: { "crystallize-ts": [dsl] } },
       include: ["src"],
     }),
   );
