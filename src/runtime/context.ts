@@ -117,7 +117,8 @@ export class StepContext implements Context<Readonly<Record<string, unknown>>, s
     if (name === "$condition") return this.task.condition;
     if (name === "$replicate") return this.task.replicate;
     if (name === "$seed") return this.task.seed;
-    return this.task.getValue(name);
+    // Presence is part of the value: ctx.has() reads it, and a key added as undefined differs from a missing one.
+    return this.task.hasValue(name) ? { present: this.task.getValue(name) } : null;
   }
   get signal(): AbortSignal {
     return this.task.signal;
@@ -144,6 +145,8 @@ export class StepContext implements Context<Readonly<Record<string, unknown>>, s
   }
 
   has(key: string): boolean {
+    // A read like get(): a cache hit is checked against what the step saw.
+    (this.readsList ??= []).push(key);
     return this.task.hasValue(key);
   }
 

@@ -75,6 +75,7 @@ export function settingsFor(
       problems.push(`run option treatments names "${t}", which is not a treatment of "${exp.name}" (treatments: ${known.join(", ") || "none"})`);
     }
   }
+  problems.push(...stepHashesProblems(options.stepHashes));
   if (problems.length) throw new ValidationError(`run of experiment "${exp.name}"`, problems);
   const seeding = plugins.find((p): p is Plugin & SeedingPlugin => "seeding" in p)?.seeding;
   const outDir = options.outDir ?? ".crystallize";
@@ -95,6 +96,23 @@ export function settingsFor(
     outDir,
     stepHashes: options.stepHashes ?? {},
   };
+}
+
+/** Problems with the stepHashes option: { [step]: { hash: string, usesRandom?: boolean } }. */
+export function stepHashesProblems(value: unknown): string[] {
+  if (value === undefined) return [];
+  const fix = 'pass { [stepName]: { hash: string, usesRandom?: boolean } } (as the manifest\'s stepHashesOf gives it), or leave stepHashes out';
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return [`run option stepHashes must be an object; ${fix}`];
+  const problems: string[] = [];
+  for (const [name, info] of Object.entries(value)) {
+    const i = info as { hash?: unknown; usesRandom?: unknown } | null;
+    if (typeof i !== "object" || i === null || typeof i.hash !== "string" || i.hash === "") {
+      problems.push(`run option stepHashes["${name}"] must be { hash: string, usesRandom?: boolean }, got ${JSON.stringify(info) ?? String(info)}; ${fix}`);
+    } else if (i.usesRandom !== undefined && typeof i.usesRandom !== "boolean") {
+      problems.push(`run option stepHashes["${name}"].usesRandom must be a boolean, got ${JSON.stringify(i.usesRandom)}; ${fix}`);
+    }
+  }
+  return problems;
 }
 
 export function loggerOf(plugins: readonly Plugin[], defaults: RuntimeDefaults): Logger {

@@ -77,7 +77,7 @@ describe("the frozen context", () => {
     const steps = res.provenance[0]!.steps;
     expect(steps.map((s) => s.ctx)).toEqual([
       { reads: [], wrote: ["a"] },
-      { reads: ["a"], wrote: [] },
+      { reads: ["a", "zzz"], wrote: [] },
     ]);
   });
 
