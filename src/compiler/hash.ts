@@ -14,7 +14,7 @@ import { skipOuter } from "./evaluate.js";
 import { ConstMutations } from "./const-mutations.js";
 
 /** Bump when the normalisation below changes: every hash changes with it. */
-export const HASH_SCHEMA_VERSION = 1;
+export const HASH_SCHEMA_VERSION = 2;
 
 export type ImpurityKind = "date" | "math-random" | "env" | "mutable-state" | "commonjs" | "dynamic-import";
 
@@ -219,11 +219,18 @@ export class Hasher {
     }
     units.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.local < b.local ? -1 : a.local > b.local ? 1 : 0));
     const ext = [...externals].sort();
-    const text = [this.header, `root ${rootFacts.local}`, ...made, ...units.map((u) => `unit ${u.id} ${u.local}`), ...ext.map((e) => `pkg ${e}`)].join("\n");
+    const text = [this.header, `root ${rootFacts.local}`, ...made, ...units.map((u) => `unit ${u.id} ${u.local}`), ...ext.map((e) => this.packageLine(e))].join("\n");
     const base: StepHash = { hash: sha256(text), usesRandom, impurities: uniqueImpurities(impurities), externals: ext, files: [...files].sort() };
     const entry = { base, constReads };
     this.stepHashes.set(step.node, entry);
     return this.withMutations(entry);
+  }
+
+  /** A package's hash line: name@version plus its lockfile closure (dependencies, integrity, linked code). */
+  private packageLine(external: string): string {
+    const at = external.lastIndexOf("@");
+    if (external.startsWith("node:") || at <= 0) return `pkg ${external}`;
+    return `pkg ${external} ${this.versions.fingerprintOf(external.slice(0, at))}`;
   }
 
   /**
