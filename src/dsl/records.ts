@@ -52,7 +52,12 @@ export interface TaskError {
   readonly step?: string;
   /** Where the failure happened when not in a step: "source", "treatment" or "plugin:<name>". */
   readonly phase?: string;
+  /** The stable code of the failure's own cause (e.g. "E_CONTEXT_MUTATION"); "E_STEP_FAILED" when the cause has none. */
   readonly code: string;
+  /** The class name of the failure's own cause (e.g. "ContextMutationError", "TypeError"). */
+  readonly name?: string;
+  /** The wrapper's code when the cause was wrapped by its step ("E_STEP_FAILED") and has a code of its own. */
+  readonly wrapperCode?: string;
   readonly message: string;
   readonly stack: string;
 }

@@ -141,6 +141,8 @@ class RunResult implements Result {
         ...(e.step === undefined ? {} : { step: e.step }),
         ...(e.phase === undefined ? {} : { phase: e.phase }),
         code: e.code,
+        ...(e.name === undefined ? {} : { name: e.name }),
+        ...(e.wrapperCode === undefined ? {} : { wrapperCode: e.wrapperCode }),
         message: e.message,
       })),
       artifacts: this.artifacts,

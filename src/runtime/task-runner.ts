@@ -312,12 +312,18 @@ function toTaskError(ref: TaskRef, failure: TaskFailure): TaskError {
   const cause = e instanceof PipelineExecutionError && e.cause instanceof Error ? e.cause : e;
   const stack = cause instanceof Error ? (cause.stack ?? String(cause)) : String(cause);
   const message = e instanceof Error ? e.message : String(e);
+  // The cause's own code wins over the step wrapper's, so E_CONTEXT_MUTATION is not reported as E_STEP_FAILED.
+  const causeCode = cause === e ? "E_UNKNOWN" : errorCode(cause);
+  const wrapped = causeCode !== "E_UNKNOWN";
+  const name = cause instanceof Error ? cause.constructor.name || cause.name : undefined;
   const err: TaskError = {
     condition: ref.condition,
     replicate: ref.replicate,
     ...(failure.step === undefined ? {} : { step: failure.step }),
     ...(failure.phase === undefined ? {} : { phase: failure.phase }),
-    code: errorCode(e),
+    code: wrapped ? causeCode : errorCode(e),
+    ...(name === undefined ? {} : { name }),
+    ...(wrapped ? { wrapperCode: errorCode(e) } : {}),
     message,
     stack,
   };

@@ -163,7 +163,7 @@ describe("the agentic pipeline", () => {
     const result = await exp.run({ outDir: outDir(), cache: false, plugins: [artifacts({ fsync: false }), promptTrace(), evidenceBundle(), spy] });
     expect(llm.requests).toHaveLength(1);
     expect(result.errors).toHaveLength(1);
-    expect(result.errors[0]).toMatchObject({ step: "synthesize", code: "E_STEP_FAILED" });
+    expect(result.errors[0]).toMatchObject({ step: "synthesize", code: "E_SYNTHESIS", wrapperCode: "E_STEP_FAILED" });
     expect(result.errors[0]!.message).toMatch(/no acceptable code from scripted after 1 attempt\(s\)[\s\S]*token budget exhausted/);
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({ step: "synthesize", attempt: 1, outcome: expect.stringMatching(/^rejected: forbidden-import/) });
@@ -215,7 +215,7 @@ describe("the agentic pipeline", () => {
       ],
     });
     const result = await exp.run({ outDir: outDir(), cache: false });
-    expect(result.errors[0]).toMatchObject({ step: "executeSandboxed", code: "E_STEP_FAILED" });
+    expect(result.errors[0]).toMatchObject({ step: "executeSandboxed", code: "E_SANDBOX", wrapperCode: "E_STEP_FAILED" });
     expect(result.errors[0]!.message).toMatch(/timeout/);
     expect(report).toMatchObject({ ok: false, error: { reason: "timeout" } });
   }, 60_000);

@@ -15,7 +15,9 @@ describe("the frozen context", () => {
     });
     const r = await experiment("ctx-dup", { source: one, pipeline: pipeline(a, b) }).run({ cache: false });
     expect(r.errors).toHaveLength(1);
-    expect(r.errors[0]).toMatchObject({ step: "b", code: "E_STEP_FAILED", condition: "baseline", replicate: 0 });
+    // The cause's own code and class survive the step wrapper, in toJSON() too (issue 17).
+    expect(r.errors[0]).toMatchObject({ step: "b", code: "E_CONTEXT_MUTATION", name: "ContextMutationError", wrapperCode: "E_STEP_FAILED", condition: "baseline", replicate: 0 });
+    expect(r.toJSON().errors[0]).toMatchObject({ step: "b", code: "E_CONTEXT_MUTATION", name: "ContextMutationError", wrapperCode: "E_STEP_FAILED" });
     expect(r.errors[0]!.message).toContain('"model"');
     const direct = step("direct", (x: number, ctx) => {
       ctx.add("k", 1);
