@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { CrystallizeError, ValidationError } from "../../errors.js";
 import { BoundedExecutionError } from "../errors.js";
 import { childLaunchArgs } from "./child-bundle.js";
+import { bundleAllowedModules } from "./module-bundle.js";
 import { ProcessPool, type StartupReport } from "./pool.js";
 import { createPreparer, type PreparedCode } from "./prepare.js";
 import { addressSpaceLimitsAvailable } from "./process.js";
@@ -154,11 +155,14 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   const pool = new ProcessPool({
     size: options.poolSize ?? SANDBOX_DEFAULTS.poolSize,
     spare: options.warmSpare ?? true,
-    spec: childLaunchArgs(childEntry, cacheDir).then((launchArgs) => ({
+    spec: Promise.all([
+      childLaunchArgs(childEntry, cacheDir),
+      bundleAllowedModules(allowedImports, resolveFrom, cacheDir),
+    ]).then(([launchArgs, moduleFiles]) => ({
       launchArgs,
       fallbackLaunchArgs: [childEntry],
       memoryMb,
-      config: { allowedImports, resolveFrom, cacheDir },
+      config: { allowedImports, resolveFrom, cacheDir, moduleFiles },
     })),
   });
   const prepare = createPreparer(allowedImports);
