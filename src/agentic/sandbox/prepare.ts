@@ -7,6 +7,8 @@
 // direct `eval`, top-level await, and text SES would reject anyway. Refusals are
 // BoundedExecutionErrors with reason forbidden-import or forbidden-syntax, so a model can be told
 // what to change. Results are memoised by (code, whitelist): metamorphic runs reuse one module.
+// The gate is bounded (issue 13): source size and bracket nesting before esbuild, compiled size
+// after, esbuild's warnings silenced, and the compile held to the job's deadline (gate-compiler.ts).
 import { createHash } from "node:crypto";
 import { BoundedExecutionError } from "../errors.js";
 import { compileGuest, GuestCompileError, type CompiledModule } from "./gate-compiler.js";
