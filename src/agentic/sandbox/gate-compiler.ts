@@ -43,10 +43,23 @@ export class GuestCompileError extends Error {}
 const SERVICE_GONE = /service (was stopped|is no longer running)|stopped unexpectedly|EPIPE|write after end/i;
 
 let generation = 0;
+let retries = 0;
+
+/** How often the gate restarted esbuild's service, and retried a build on a fresh one (for tests). */
+export function gateServiceStats(): { readonly restarts: number; readonly retries: number } {
+  return { restarts: generation, retries };
+}
+/** Builds sent to the current service: esbuild's stop() leaves them pending forever, so a restart
+ * rejects them itself (their callers retry on the new service). */
+const inFlight = new Set<(error: Error) => void>();
+
 async function restart(from: number): Promise<void> {
   // Only the first caller to notice a dead (or overrun) service restarts it.
   if (generation !== from) return;
   generation++;
+  const abandoned = [...inFlight];
+  inFlight.clear();
+  for (const reject of abandoned) reject(new Error("The service was stopped (restarted by the gate)"));
   try {
     await (await load()).stop();
   } catch {
@@ -107,8 +120,13 @@ export async function compileGuest(source: string, deadlineMs: number): Promise<
         reject(new BoundedExecutionError("timeout", "the static gate (compiling the module) ran past the time limit"));
       }, Math.max(0, until - performance.now()));
     });
-    const building = buildOnce(source);
+    let abandon: ((error: Error) => void) | undefined;
+    const building = new Promise<CompiledModule>((resolve, reject) => {
+      abandon = reject;
+      buildOnce(source).then(resolve, reject);
+    });
     building.catch(() => {});
+    inFlight.add(abandon as (error: Error) => void);
     try {
       return await Promise.race([building, overrun]);
     } catch (error) {
@@ -124,8 +142,10 @@ export async function compileGuest(source: string, deadlineMs: number): Promise<
       if (attempt >= 1 || performance.now() >= until) {
         throw new GuestCompileError("the module could not be compiled: it crashed the compiler (too deeply nested?)");
       }
+      retries++;
     } finally {
       clearTimeout(timer);
+      inFlight.delete(abandon as (error: Error) => void);
     }
   }
 }
