@@ -259,6 +259,16 @@ describe("createSandbox: options, pools and closing", () => {
     await expect(pool.run(`export default () => 1`, null)).rejects.toThrow(/closed/);
   });
 
+  it("serves allowed modules without a cache directory too (bundles in a private temp directory)", async () => {
+    const pool = createSandbox({ allowedImports: ["tiny-stats"], resolveFrom: project, codeCacheDir: false, warmSpare: false });
+    try {
+      const r = await pool.run<number>(`import { mean } from "tiny-stats"; export default (xs: number[]) => mean(xs);`, [2, 4]);
+      expect(r.value).toBe(3);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it("reports an allowed import that cannot be loaded instead of respawning forever", async () => {
     const pool = createSandbox({ allowedImports: ["no-such-package-xyz"], resolveFrom: project, timeoutMs: 5000, warmSpare: false });
     try {

@@ -6,7 +6,7 @@
 // Node built-ins stay external: inside the sandbox a module's require() of one is refused (or, for
 // `crypto`, answered by a seeded stub; see job.ts).
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { isPrivateDir } from "./private-dir.js";
@@ -18,7 +18,12 @@ let fallbackDir: string | undefined;
 function outputDir(cacheDir: string): string {
   if (cacheDir !== "" && isPrivateDir(cacheDir)) return cacheDir;
   // mkdtemp creates a 0700 directory: private to this user.
-  fallbackDir ??= mkdtempSync(join(tmpdir(), "crystallize-sandbox-modules-"));
+  if (fallbackDir === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), "crystallize-sandbox-modules-"));
+    fallbackDir = dir;
+    // Children read the bundles at start only; the directory goes with this process.
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  }
   return fallbackDir;
 }
 
