@@ -11,11 +11,25 @@ export interface Step<In, Out, P extends object = {}, M extends string = never> 
   readonly params: Readonly<P>;
   /** Names the step may `ctx.record`. */
   readonly metrics: readonly M[];
+  /**
+   * Metric names known only at run time: besides `metrics`, the step may record any name made of
+   * letters, digits and "_" that ends with one of these suffixes (`metamorphicTests()` without
+   * declared properties records `${property}_pass` for the spec the context holds).
+   */
+  readonly metricSuffixes?: readonly string[];
   /** Cached under (step hash, resolved params, input hash[, random seed]) when true. */
   readonly cacheable: boolean;
   // A method (not a function property) so that steps compare bivariantly in constraints; the
   // DSL's own checks (see checks.ts) enforce the input/output wiring.
   run(data: In, ctx: Context<P, M>): Out | Promise<Out>;
+}
+
+const OPEN_METRIC = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Whether a step may record `name`: declared in `metrics`, or matching one of its `metricSuffixes`. */
+export function declaresMetric(s: { readonly metrics: readonly string[]; readonly metricSuffixes?: readonly string[] }, name: string): boolean {
+  if (s.metrics.includes(name)) return true;
+  return (s.metricSuffixes ?? []).some((suffix) => name.length > suffix.length && name.endsWith(suffix) && OPEN_METRIC.test(name));
 }
 
 /** Any step, for constraints. */

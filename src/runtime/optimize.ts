@@ -10,6 +10,7 @@ import type { ExecutionJob } from "../dsl/plugin.js";
 import type { AnyOptimizer, Observation, OptimizeOptions, OptimizeResult, TrialRecord } from "../dsl/optimizer.js";
 import type { TaskError, TaskOutcome, TaskRef } from "../dsl/records.js";
 import type { AnyTreatment } from "../dsl/treatment.js";
+import { declaresMetric } from "../dsl/step.js";
 import { replicatesProblem, seedProblem } from "../dsl/validate.js";
 import { CancelledError, ValidationError } from "../errors.js";
 import { prepareRun, type RuntimeDefaults } from "./experiment-runner.js";
@@ -62,7 +63,7 @@ export async function optimizeExperiment(
   if (!objective || typeof objective !== "object") {
     problems.push('objective is required: { metric: "<a declared metric>", direction: "minimize" | "maximize" }');
   } else {
-    if (!metricNames.includes(objective.metric)) {
+    if (!metricNames.includes(objective.metric) && !exp.pipeline.steps.some((s) => declaresMetric(s, String(objective.metric)))) {
       problems.push(`objective.metric "${String(objective.metric)}" is not a metric any step declares (declared: ${metricNames.join(", ") || "none"})`);
     }
     if (!DIRECTIONS.includes(objective.direction)) {
