@@ -1,7 +1,7 @@
 // A pipeline step: a named function of (data, ctx) with declared params and metrics.
 import { ValidationError } from "../errors.js";
 import type { Context } from "./context.js";
-import { freezeJson, nonJsonReason, type Params } from "./json.js";
+import { freezeJson, nonJsonReason, type Params, type WidenParams } from "./json.js";
 import { nameProblem } from "./names.js";
 
 export interface Step<In, Out, P extends object = {}, M extends string = never> {
@@ -36,7 +36,7 @@ export function declaresMetric(s: { readonly metrics: readonly string[]; readonl
 export type AnyStep = Step<never, unknown, object, string>;
 
 export interface StepOptions<P extends Params, M extends string> {
-  /** Params with their defaults. Literal defaults widen (`factor: 1` gives `number`). */
+  /** Params with their defaults. Literal defaults widen (`factor: 1` gives `number`, `flag: false` gives `boolean`). */
   readonly params?: P;
   readonly metrics?: readonly M[];
   readonly cacheable?: boolean;
@@ -46,8 +46,8 @@ export function step<In, Out>(name: string, run: (data: In, ctx: Context<{}, nev
 export function step<In, Out, P extends Params = {}, const M extends string = never>(
   name: string,
   options: StepOptions<P, M>,
-  run: (data: In, ctx: Context<P, M>) => Out | Promise<Out>,
-): Step<In, Out, P, M>;
+  run: (data: In, ctx: Context<WidenParams<P>, M>) => Out | Promise<Out>,
+): Step<In, Out, WidenParams<P>, M>;
 export function step(
   name: string,
   optionsOrRun: StepOptions<Params, string> | ((data: unknown, ctx: Context<Params, string>) => unknown),
