@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { CacheCorruptionError, concurrent, experiment, graph, pipeline, source, step } from "../../src/index.js";
+import { CacheCorruptionError, concurrent, experiment, graph, gridSearch, pipeline, source, step } from "../../src/index.js";
 import { createFileCache } from "../../src/runtime/cache/index.js";
 import { readCheckedJson } from "../../src/runtime/storage/checked-json.js";
 import { readStoredTasks, storedTaskKey } from "../../src/runtime/storage/run-store.js";
@@ -99,6 +99,30 @@ describe("a corrupt cache entry (onCorrupt: \"throw\", the default)", () => {
     const fromGraph = await g.run({ outDir, stepHashes }).catch((e: unknown) => e);
     expect(fromGraph).toBeInstanceOf(CacheCorruptionError);
     expect(files).toContain((fromGraph as CacheCorruptionError).file);
+  });
+
+  it("also stops optimize()", async () => {
+    const outDir = temp();
+    const offset = step("offset", { params: { by: 0 }, cacheable: true, metrics: ["value"] }, (x: number, ctx) => {
+      ctx.record("value", x + ctx.params.by);
+      return x + ctx.params.by;
+    });
+    const tuned = experiment("corrupt-tuned", { source: counted, pipeline: pipeline(offset), replicates: 2 });
+    const search = () => tuned.optimize(gridSearch({ by: [1, 2] }), { objective: { metric: "value", direction: "maximize" }, outDir });
+    const first = await search();
+    expect(first.best?.params).toEqual({ by: 2 });
+    const files = entriesUnder(join(outDir, "cache"));
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) flipByte(f);
+    const error = await search().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CacheCorruptionError);
+    expect(files).toContain((error as CacheCorruptionError).file);
+    const again = await tuned.optimize(gridSearch({ by: [1, 2] }), {
+      objective: { metric: "value", direction: "maximize" },
+      outDir,
+      cache: { onCorrupt: "recompute" },
+    });
+    expect(again.best?.params).toEqual({ by: 2 });
   });
 
   it("a step that throws CacheCorruptionError itself is an ordinary step failure (recorded, the run resolves)", async () => {
