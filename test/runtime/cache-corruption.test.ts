@@ -83,6 +83,14 @@ describe("a corrupt cache entry (onCorrupt: \"throw\", the default)", () => {
     expect(meta.status).toBe("failed");
     // The corrupt entry is left for the user to inspect: nothing deleted or rewritten it.
     expect(existsSync(bad)).toBe(true);
+
+    // Once it is removed, resume continues the failed version: only replicate 2 runs.
+    rmSync(bad);
+    const resumed = await exp.run({ outDir, stepHashes, resume: true });
+    expect(resumed.errors).toEqual([]);
+    expect(resumed.run.version).toBe(1);
+    expect(resumed.run.resumedTasks).toBe(2);
+    expect(resumed.metrics.baseline.twice).toEqual(first.metrics.baseline.twice);
   });
 
   it("also stops a concurrent() run and a graph run", async () => {
