@@ -16,6 +16,7 @@ import { Resources } from "./resources.js";
 import { buildResult } from "./result.js";
 import { isStoragePlugin, type RunStorage, type StepCache, type StoragePlugin } from "./services.js";
 import { runTask } from "./task-runner.js";
+import { fatalErrorOf, isRunFatal } from "./run-fatal.js";
 
 /** What the entry point configures: defaults that live in src/plugins and the cache factory. */
 export interface RuntimeDefaults {
@@ -193,6 +194,15 @@ export async function runExperiment(exp: AnyExperiment, options: RunOptions, def
     progressFn?.(progress);
   };
 
+  // A run-fatal failure (a corrupt cache entry): the first one stops the run and is what it rejects with.
+  let fatal: { error: unknown } | undefined;
+  const stopFor = (error: unknown) => {
+    if (fatal) return;
+    fatal = { error };
+    // Tasks still running see a cancellation (their outcomes are dropped, as on cancel).
+    controller.abort(new CancelledError(`The run of "${exp.name}" stopped: ${error instanceof Error ? error.message : String(error)}`));
+  };
+
   let status: "completed" | "cancelled" = "completed";
   let result: Result | undefined;
   try {
@@ -213,8 +223,18 @@ export async function runExperiment(exp: AnyExperiment, options: RunOptions, def
     const env = { plan, signal: controller.signal, log: logger, resources };
     const job: ExecutionJob = {
       tasks: pending,
-      runTask: (task) => runTask(env, task).then(outcomeOf),
+      runTask: (task) =>
+        runTask(env, task).then((r) => {
+          if (isRunFatal(r.error)) stopFor(r.error);
+          return r.outcome;
+        }),
       complete: async (outcome) => {
+        // Outcomes from workers carry a fatal failure as data only.
+        const fatalError = fatalErrorOf(outcome);
+        if (fatalError !== undefined) {
+          stopFor(fatalError);
+          return; // not stored: the task did not complete, resume runs it again
+        }
         if (controller.signal.aborted && outcome.error?.code === "E_CANCELLED") return;
         if (outcome.status === "failed") failed++;
         if (storage) artifacts.push(...(await storage.saveTask(outcome)));
@@ -233,9 +253,12 @@ export async function runExperiment(exp: AnyExperiment, options: RunOptions, def
       plugins,
     };
     await strategy.execute(job);
+    if (fatal) throw fatal.error;
     if (controller.signal.aborted) status = "cancelled";
-  } catch (e) {
-    if (!controller.signal.aborted) {
+  } catch (caught) {
+    // A strategy may also reject once the run was stopped for a fatal failure: the fatal one wins.
+    const e = fatal ? fatal.error : caught;
+    if (fatal || !controller.signal.aborted) {
       await closeQuietly(resources, logger);
       // Completed tasks stay stored (resume continues them); the version is marked failed.
       await storage
@@ -279,7 +302,6 @@ export async function runExperiment(exp: AnyExperiment, options: RunOptions, def
   return result;
 }
 
-const outcomeOf = (r: { outcome: TaskOutcome }) => r.outcome;
 
 async function closeQuietly(resources: Resources, logger: Logger): Promise<void> {
   for (const e of await resources.close()) logger.warn(`closing a resource failed: ${e instanceof Error ? e.message : String(e)}`);

@@ -3,7 +3,7 @@
 // TaskOutcome. Failures are captured in the outcome, never thrown, so other tasks go on.
 import type { Logger } from "../dsl/context.js";
 import type { ProvenanceRecord, TaskError, TaskOutcome, TaskRef } from "../dsl/records.js";
-import { CancelledError, InputError, MissingArtifactError, PipelineExecutionError, ValidationError, errorCode } from "../errors.js";
+import { CacheCorruptionError, CancelledError, InputError, MissingArtifactError, PipelineExecutionError, ValidationError, errorCode } from "../errors.js";
 import { StepContext, TaskState, type ResourcePool } from "./context.js";
 import { nonJsonReason } from "../dsl/json.js";
 import type { RunPlan, StepPlan } from "./plan.js";
@@ -192,6 +192,7 @@ async function runSteps(
       }
     } catch (e) {
       ctx.seal();
+      if (e instanceof TaskFailure) throw e;
       throw new TaskFailure(e instanceof CancelledError ? e : new PipelineExecutionError(step.name, e), step.name);
     }
     const durationMs = performance.now() - started;
@@ -232,7 +233,15 @@ async function runCached(
     input: data,
     ...(usesRandom ? { randomSeed: streamSeed(state.seed, `step:${step.name}`) } : {}),
   });
-  const hit = await cache.get(key);
+  let hit: CachedStep | undefined;
+  try {
+    hit = await cache.get(key);
+  } catch (e) {
+    // A corrupt entry is the run's problem, not the step's: kept unwrapped so the runner stops
+    // the run with it (onCorrupt: "throw"); "recompute" never gets here (the cache reports a miss).
+    if (e instanceof CacheCorruptionError) throw new TaskFailure(e, step.name, "cache");
+    throw e;
+  }
   // A hit is valid only while what the step read besides input and params is unchanged.
   if (hit && (hit.reads ?? []).every(([name, hash]) => canonicalHash(ctx.dependencyValue(name)) === hash)) {
     replay(state, ctx, hit);
@@ -326,6 +335,7 @@ function toTaskError(ref: TaskRef, failure: TaskFailure): TaskError {
     ...(wrapped ? { wrapperCode: errorCode(e) } : {}),
     message,
     stack,
+    ...(e instanceof CacheCorruptionError ? { file: e.file } : {}),
   };
   return err;
 }
