@@ -1,5 +1,7 @@
 // The manifest (.crystallize/manifest.json): what the compiler learned, for runners, the CLI and
 // tools. Versioned; documented in docs/compiler.md. Deterministic: the same code gives the same bytes.
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { relative, sep } from "node:path";
 import type * as TS from "typescript";
 import ts from "./typescript.js";
@@ -47,6 +49,12 @@ export interface ManifestExperiment {
   readonly hypotheses: readonly { readonly name: string | null; readonly metrics: readonly string[] | null }[];
   readonly outputs: readonly { readonly name: string | null; readonly type: string | null }[];
   readonly inputs: readonly { readonly key: string; readonly from: string | null; readonly artifact: string | null }[];
+  /**
+   * Every file the steps' hashes depend on (project code, JSON, the lockfile, linked packages'
+   * files; paths relative to the project folder) → the sha256 of its content (contentHash). The
+   * runtime uses the step hashes only while these match the files on disk (src/runtime/manifest-lookup.ts).
+   */
+  readonly dependsOn: Readonly<Record<string, string>>;
 }
 
 export interface ManifestEdge {
@@ -69,6 +77,8 @@ export interface Manifest {
   readonly generator: { readonly crystallize: string; readonly typescript: string; readonly hashSchema: number };
   /** The tsconfig, relative to the project folder. */
   readonly project: string;
+  /** Project-wide files every step hash depends on (the tsconfig), as in ManifestExperiment.dependsOn. */
+  readonly dependsOn: Readonly<Record<string, string>>;
   readonly experiments: readonly ManifestExperiment[];
   readonly graphs: readonly ManifestGraph[];
   /** Artifact edges between experiments (producer → consumer), graph or not. */
@@ -85,6 +95,51 @@ export function crystallizeVersion(): string {
     }
   }
   return ownVersion;
+}
+
+/**
+ * The sha256 (hex) of a file's text: UTF-8, without a leading byte-order mark. The runtime computes
+ * the same from the file on disk to tell whether the manifest is fresh for the code being run.
+ */
+export function contentHash(text: string): string {
+  return createHash("sha256").update(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).digest("hex");
+}
+
+/** A file's content hash: the text the compiler analysed when it is in the program, else the disk's. */
+function fileHash(host: AnalysisHost, file: string): string | undefined {
+  const sf = host.program.getSourceFile(file);
+  if (sf) return contentHash(sf.text);
+  try {
+    return contentHash(readFileSync(file, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+function dependsOnOf(host: AnalysisHost, files: Iterable<string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of [...new Set(files)].sort()) {
+    // A file that cannot be read gets an impossible hash, so the runtime never takes the manifest as fresh.
+    out[rel(host.root, f)] = fileHash(host, f) ?? "unreadable";
+  }
+  return out;
+}
+
+/** The files an experiment's step hashes depend on: its module, each step's files and packages' files. */
+function experimentFiles(hasher: Hasher, d: Discovered<ExperimentInfo>): string[] {
+  const files = [d.info.file.fileName, ...d.addresses.map((a) => a.file.fileName)];
+  for (const s of d.info.steps ?? []) {
+    files.push(s.node.getSourceFile().fileName);
+    if (s.kind !== "step") continue;
+    const h = hasher.hashStep(s);
+    if (!h) continue;
+    files.push(...h.files);
+    for (const pkg of h.externals) {
+      const at = pkg.lastIndexOf("@");
+      if (!pkg.startsWith("node:") && at > 0) files.push(...hasher.versions.filesOf(pkg.slice(0, at)));
+    }
+  }
+  return files;
 }
 
 function rel(root: string, file: string): string {
@@ -162,6 +217,7 @@ export function experimentEntry(host: AnalysisHost, hasher: Hasher, d: Discovere
     hypotheses: (e.hypotheses ?? []).map((h) => (h.kind === "hypothesis" ? { name: h.name ?? null, metrics: h.metrics?.map((m) => m.name) ?? null } : { name: null, metrics: null })),
     outputs: (e.outputs ?? []).map((o) => (o.kind === "artifact" ? { name: o.name ?? null, type: typeArgs(host, o.node)[0] ?? null } : { name: null, type: null })),
     inputs: inputLinks(e).map((l) => ({ key: l.key, from: l.producer?.name ?? null, artifact: l.artifact?.name ?? null })),
+    dependsOn: dependsOnOf(host, experimentFiles(hasher, d)),
   };
 }
 
@@ -202,6 +258,7 @@ export function buildManifest(
     version: MANIFEST_VERSION,
     generator: { crystallize: crystallizeVersion(), typescript: ts.version, hashSchema: HASH_SCHEMA_VERSION },
     project: rel(host.root, tsconfig),
+    dependsOn: dependsOnOf(host, [tsconfig]),
     experiments: exps,
     graphs: graphs.flatMap((d) => {
       const g = graphEntry(host, d);
