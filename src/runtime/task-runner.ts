@@ -11,6 +11,7 @@ import { resolveParams } from "./plan.js";
 import { replicateSeed, streamSeed } from "./seeds.js";
 import type { CachedStep } from "./services.js";
 import { canonicalHash } from "./canonical-hash.js";
+import { readsKey } from "./cache/key.js";
 
 export interface TaskEnvironment {
   readonly plan: RunPlan;
@@ -232,9 +233,13 @@ async function runCached(
     input: data,
     ...(usesRandom ? { randomSeed: streamSeed(state.seed, `step:${step.name}`) } : {}),
   });
-  const hit = await cache.get(key);
+  let hit = await cache.get(key);
+  // A step that read its context is stored under a key that includes what it read (see readsKey):
+  // the step's own key then holds an index naming those reads.
+  const index = hit?.readKeys;
+  if (index) hit = await cache.get(readsKey(key, readsOf(ctx, index)));
   // A hit is valid only while what the step read besides input and params is unchanged.
-  if (hit && (hit.reads ?? []).every(([name, hash]) => canonicalHash(ctx.dependencyValue(name)) === hash)) {
+  if (hit && !hit.readKeys && (hit.reads ?? []).every(([name, hash]) => canonicalHash(ctx.dependencyValue(name)) === hash)) {
     replay(state, ctx, hit);
     return { output: hit.output, hit: true, inputHash };
   }
@@ -242,15 +247,29 @@ async function runCached(
   const artifactsBefore = state.artifacts.length;
   let out = step.run(data as never, ctx as never);
   if (isPromiseLike(out)) out = await out;
+  const names = ctx.dependencies;
+  const reads = readsOf(ctx, names);
   const entry: CachedStep = {
     output: out,
-    reads: ctx.dependencies.map((name) => [name, canonicalHash(ctx.dependencyValue(name))] as const),
+    reads,
     metrics: recordedSince(state, metricsBefore),
     wrote: ctx.wrote.map((k) => [k, state.getValue(k)] as const),
     artifacts: state.artifacts.slice(artifactsBefore).map((a) => ({ artifact: a.artifact, codec: a.codec, bytes: a.bytes })),
   };
-  await cache.set(key, entry);
+  if (names.length === 0) await cache.set(key, entry);
+  else {
+    await cache.set(readsKey(key, reads), entry);
+    if (!sameNames(index, names)) await cache.set(key, { output: null, readKeys: names, metrics: [], wrote: [], artifacts: [] });
+  }
   return { output: out, hit: false, inputHash };
+}
+
+function readsOf(ctx: StepContext, names: readonly string[]): Array<readonly [string, string]> {
+  return names.map((name) => [name, canonicalHash(ctx.dependencyValue(name))] as const);
+}
+
+function sameNames(a: readonly string[] | undefined, b: readonly string[]): boolean {
+  return a !== undefined && a.length === b.length && a.every((n, i) => n === b[i]);
 }
 
 /** A hit replays what the step recorded: metrics, context writes and artifacts. */

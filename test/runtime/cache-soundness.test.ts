@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { ValidationError, experiment, pipeline, source, step } from "../../src/index.js";
+import { ValidationError, experiment, pipeline, source, step, treatment } from "../../src/index.js";
 
 const dirs: string[] = [];
 const temp = () => {
@@ -50,5 +50,63 @@ describe("the stepHashes option is validated", () => {
   it("accepts the manifest's shape", async () => {
     const r = await exp.run({ cache: false, stepHashes: { s: { hash: "abc", usesRandom: false } } });
     expect(r.provenance[0]!.steps[0]!.stepHash).toBe("abc");
+  });
+});
+
+describe("context reads are part of the key", () => {
+  // usesRandom: false, as the compiler reports it for these steps: only the reads tell tasks apart.
+  const hashes = { reader: { hash: "reader-hash", usesRandom: false }, setk: { hash: "setk-hash", usesRandom: false }, dial: { hash: "dial", usesRandom: false } };
+  const setk = step("setk", (x: number, ctx) => {
+    ctx.add("k", ctx.replicate % 2);
+    return x;
+  });
+  const dial = step("dial", { params: { p: 1 } }, (x: number) => x);
+
+  it("a step reading ctx.replicate, ctx.condition, ctx.seed and ctx.get fully hits on an unchanged rerun", async () => {
+    const outDir = temp();
+    const reader = step("reader", { cacheable: true, metrics: ["v"] }, (x: number, ctx) => {
+      const v = x + ctx.replicate * 1000 + (ctx.condition === "t" ? 100 : 0) + (ctx.seed % 7) + (ctx.get<number>("k") ?? 0) * 10;
+      ctx.record("v", v);
+      return v;
+    });
+    const exp = experiment("reads-key", { source: one, pipeline: pipeline(setk, dial, reader), treatments: [treatment("t", { p: 2 })], replicates: 3 });
+    const first = await exp.run({ outDir, stepHashes: hashes });
+    const second = await exp.run({ outDir, stepHashes: hashes });
+    const hitsOf = (r: typeof first) => r.provenance.map((t) => t.steps.find((s) => s.step === "reader")!.cacheHit);
+    expect(hitsOf(first)).toEqual([false, false, false, false, false, false]);
+    expect(hitsOf(second)).toEqual([true, true, true, true, true, true]);
+    expect(second.metrics).toEqual(first.metrics);
+  });
+
+  it("a step reading only ctx.get keeps one entry per value seen", async () => {
+    const outDir = temp();
+    const reader = step("reader", { cacheable: true, metrics: ["v"] }, (x: number, ctx) => {
+      ctx.record("v", x + (ctx.get<number>("k") ?? 0));
+      return x;
+    });
+    const exp = experiment("get-key", { source: one, pipeline: pipeline(setk, reader), replicates: 4 });
+    const first = await exp.run({ outDir, stepHashes: hashes });
+    // Replicates 2 and 3 see the values 0 and 1 again: hits already in the first run.
+    expect(first.provenance.map((t) => t.steps[1]!.cacheHit)).toEqual([false, false, true, true]);
+    const second = await exp.run({ outDir, stepHashes: hashes });
+    expect(second.provenance.map((t) => t.steps[1]!.cacheHit)).toEqual([true, true, true, true]);
+    expect(second.metrics.baseline).toEqual({ v: [1, 2, 1, 2] });
+  });
+
+  it("a user key named like a task read ($seed, $condition, $replicate) is not mistaken for it", async () => {
+    const outDir = temp();
+    const reader = step("reader", { cacheable: true }, (x: number, ctx) => x + (ctx.get<number>("$seed") ?? 0) + (ctx.get<number>("$replicate") ?? 0));
+    const adds = (v: number) =>
+      step("setk", (x: number, ctx) => {
+        ctx.add("$seed", v);
+        ctx.add("$replicate", v);
+        return x;
+      });
+    const a = await experiment("clash-a", { source: one, pipeline: pipeline(adds(1), reader), seed: 3 }).run({ outDir, stepHashes: hashes });
+    const b = await experiment("clash-b", { source: one, pipeline: pipeline(adds(2), reader), seed: 3 }).run({ outDir, stepHashes: hashes });
+    expect(a.provenance[0]!.steps[1]!.cacheHit).toBe(false);
+    expect(b.provenance[0]!.steps[1]!.cacheHit).toBe(false);
+    const again = await experiment("clash-b", { source: one, pipeline: pipeline(adds(2), reader), seed: 3 }).run({ outDir, stepHashes: hashes });
+    expect(again.provenance[0]!.steps[1]!.cacheHit).toBe(true);
   });
 });

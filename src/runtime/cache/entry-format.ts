@@ -124,6 +124,7 @@ export function encodeEntry(key: string, entry: CachedStep): Buffer[] {
     wrote: entry.wrote,
     artifacts: entry.artifacts,
     ...(entry.reads === undefined ? {} : { reads: entry.reads }),
+    ...(entry.readKeys === undefined ? {} : { readKeys: entry.readKeys }),
   });
   const skeleton = ser.releaseBuffer();
   const blobs = ser.blobs;
