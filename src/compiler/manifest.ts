@@ -8,7 +8,7 @@ import ts from "./typescript.js";
 import { createRequire } from "node:module";
 import { toPlainJson } from "./evaluate.js";
 import type { AnalysisHost, Discovered, ExperimentInfo, GraphInfo, StepInfo } from "./discover.js";
-import { HASH_SCHEMA_VERSION, type Hasher } from "./hash.js";
+import { HASH_SCHEMA_VERSION, type Hasher, type StepHash } from "./hash.js";
 import { edgesOf, graphMembers, inputLinks } from "./rules/index.js";
 
 /** Bump on any incompatible change of the shape below. */
@@ -42,6 +42,12 @@ export interface ManifestExperiment {
   readonly in: string | null;
   readonly out: string | null;
   readonly source: string | null;
+  /**
+   * The structural hash of the source (its name and its fetch function's code, followed like a
+   * step's), or null (no source, an input() source, or not followed). The graph runner's resume
+   * fingerprint uses it, so a run from the CLI and one from a script agree.
+   */
+  readonly sourceHash: string | null;
   readonly replicates: number | null;
   readonly seed: number | null;
   readonly steps: readonly ManifestStep[];
@@ -125,21 +131,38 @@ function dependsOnOf(host: AnalysisHost, files: Iterable<string>): Record<string
   return out;
 }
 
-/** The files an experiment's step hashes depend on: its module, each step's files and packages' files. */
-function experimentFiles(hasher: Hasher, d: Discovered<ExperimentInfo>): string[] {
-  const files = [d.info.file.fileName, ...d.addresses.map((a) => a.file.fileName)];
-  for (const s of d.info.steps ?? []) {
-    files.push(s.node.getSourceFile().fileName);
-    if (s.kind !== "step") continue;
-    const h = hasher.hashStep(s);
-    if (!h) continue;
-    files.push(...h.files);
-    for (const pkg of h.externals) {
-      const at = pkg.lastIndexOf("@");
-      if (!pkg.startsWith("node:") && at > 0) files.push(...hasher.versions.filesOf(pkg.slice(0, at)));
-    }
+/** The files a hash depends on: the code it follows and the packages' files (lockfile, linked code). */
+function hashFiles(hasher: Hasher, h: StepHash | undefined): string[] {
+  if (!h) return [];
+  const files = [...h.files];
+  for (const pkg of h.externals) {
+    const at = pkg.lastIndexOf("@");
+    if (!pkg.startsWith("node:") && at > 0) files.push(...hasher.versions.filesOf(pkg.slice(0, at)));
   }
   return files;
+}
+
+/** The files an experiment's hashes depend on: its module, each step's (and the source's) files. */
+function experimentFiles(hasher: Hasher, d: Discovered<ExperimentInfo>, source: StepHash | undefined): string[] {
+  const files = [d.info.file.fileName, ...d.addresses.map((a) => a.file.fileName), ...hashFiles(hasher, source)];
+  for (const s of d.info.steps ?? []) {
+    files.push(s.node.getSourceFile().fileName);
+    if (s.kind === "step") files.push(...hashFiles(hasher, hasher.hashStep(s)));
+  }
+  return files;
+}
+
+/** A source's fetch function, hashed the way a step's run function is (the hasher follows it the same way). */
+function sourceHashOf(hasher: Hasher, e: ExperimentInfo): { hash: string; facts: StepHash } | undefined {
+  const src = e.source?.kind === "source" ? e.source : undefined;
+  if (!src?.fetch || src.name === undefined) return undefined;
+  const asStep: StepInfo = {
+    kind: "step", node: src.node, name: src.name, nameNode: src.nameNode, options: undefined, paramsNode: undefined, params: {},
+    metrics: [], metricsNode: undefined, metricsKnown: true, cacheable: false, run: src.fetch,
+  };
+  const facts = hasher.hashStep(asStep);
+  if (!facts) return undefined;
+  return { hash: createHash("sha256").update(`crystallize.source\0${src.name}\0${facts.hash}`).digest("hex"), facts };
 }
 
 function rel(root: string, file: string): string {
@@ -194,6 +217,7 @@ export function experimentEntry(host: AnalysisHost, hasher: Hasher, d: Discovere
   if (e.name === undefined) return undefined;
   const a = d.addresses[0]!;
   const [inT, outT] = typeArgs(host, e.node);
+  const source = sourceHashOf(hasher, e);
   return {
     name: e.name,
     file: rel(host.root, a.file.fileName),
@@ -202,6 +226,7 @@ export function experimentEntry(host: AnalysisHost, hasher: Hasher, d: Discovere
     in: inT ?? null,
     out: outT ?? null,
     source: e.source && "name" in e.source ? (e.source.name ?? null) : e.source?.kind === "input" ? "input" : null,
+    sourceHash: source?.hash ?? null,
     replicates: e.replicates ? numberOrNull(e.replicates.value) : 1,
     seed: e.seed ? numberOrNull(e.seed.value) : null,
     steps: (e.steps ?? []).map((s) =>
@@ -217,7 +242,7 @@ export function experimentEntry(host: AnalysisHost, hasher: Hasher, d: Discovere
     hypotheses: (e.hypotheses ?? []).map((h) => (h.kind === "hypothesis" ? { name: h.name ?? null, metrics: h.metrics?.map((m) => m.name) ?? null } : { name: null, metrics: null })),
     outputs: (e.outputs ?? []).map((o) => (o.kind === "artifact" ? { name: o.name ?? null, type: typeArgs(host, o.node)[0] ?? null } : { name: null, type: null })),
     inputs: inputLinks(e).map((l) => ({ key: l.key, from: l.producer?.name ?? null, artifact: l.artifact?.name ?? null })),
-    dependsOn: dependsOnOf(host, experimentFiles(hasher, d)),
+    dependsOn: dependsOnOf(host, experimentFiles(hasher, d, source?.facts)),
   };
 }
 
