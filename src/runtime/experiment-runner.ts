@@ -11,7 +11,7 @@ import type { Result } from "../dsl/result.js";
 import type { Progress, RunOptions } from "../dsl/run-options.js";
 import { replicatesProblem, seedProblem } from "../dsl/validate.js";
 import { CancelledError, ValidationError } from "../errors.js";
-import { manifestStepHashes } from "./manifest-lookup.js";
+import { manifestHashes } from "./manifest-lookup.js";
 import { createPlan, type RunPlan } from "./plan.js";
 import { Resources } from "./resources.js";
 import { buildResult } from "./result.js";
@@ -122,8 +122,8 @@ export function stepHashesProblems(value: unknown): string[] {
  */
 export function withCompiledHashes<O extends { readonly stepHashes?: RunOptions["stepHashes"] }>(exp: AnyExperiment, options: O, log: Logger): O {
   if (options.stepHashes !== undefined) return options;
-  const stepHashes = manifestStepHashes(exp, log);
-  return stepHashes ? { ...options, stepHashes } : options;
+  const compiled = manifestHashes(exp, log);
+  return compiled ? { ...options, stepHashes: compiled.stepHashes } : options;
 }
 
 export function loggerOf(plugins: readonly Plugin[], defaults: RuntimeDefaults): Logger {

@@ -11,7 +11,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Logger } from "../dsl/context.js";
 import { originOf } from "../dsl/origin.js";
-import type { StepHashInfo } from "../dsl/plugin.js";
+import type { CompiledHashes, StepHashInfo } from "../dsl/plugin.js";
 
 /** The default output folder the compiler writes beside the tsconfig. */
 const OUT_DIR = ".crystallize";
@@ -27,6 +27,7 @@ export interface ManifestExperimentView {
   readonly name: string;
   readonly file: string;
   readonly runner: string;
+  readonly sourceHash?: string | null;
   readonly steps: readonly { readonly name: string | null; readonly hash: string | null; readonly usesRandom: boolean }[];
   readonly dependsOn?: Readonly<Record<string, string>>;
 }
@@ -46,7 +47,7 @@ export type CompiledExperiment =
   | {
       readonly status: "fresh";
       readonly manifest: string;
-      readonly stepHashes: Readonly<Record<string, StepHashInfo>>;
+      readonly hashes: CompiledHashes;
       /** The compiled runner module (absolute path), which exports the experiment as `experiment`. */
       readonly runner: string;
     };
@@ -179,19 +180,20 @@ export function compiledExperiment(exp: { readonly name: string }): CompiledExpe
   if (why) return { status: "stale", manifest: path, reason: why };
   const stepHashes = stepHashesOf(entry);
   if (!stepHashes || typeof entry.runner !== "string") return { status: "stale", manifest: path, reason: "its entry for the experiment is damaged" };
-  return { status: "fresh", manifest: path, stepHashes, runner: resolve(dirname(path), entry.runner) };
+  const hashes: CompiledHashes = typeof entry.sourceHash === "string" ? { stepHashes, sourceHash: entry.sourceHash } : { stepHashes };
+  return { status: "fresh", manifest: path, hashes, runner: resolve(dirname(path), entry.runner) };
 }
 
 const warned = new Set<string>();
 
 /**
- * The step hashes a run without the stepHashes option uses: the manifest's when it is fresh for
- * this experiment, else undefined (the runtime fallback). A stale manifest is reported once per
+ * The hashes a run without the stepHashes option uses: the manifest's when it is fresh for this
+ * experiment, else undefined (the runtime fallback). A stale manifest is reported once per
  * experiment and process, with the fix.
  */
-export function manifestStepHashes(exp: { readonly name: string }, log: Logger): Readonly<Record<string, StepHashInfo>> | undefined {
+export function manifestHashes(exp: { readonly name: string }, log: Logger): CompiledHashes | undefined {
   const found = compiledExperiment(exp);
-  if (found.status === "fresh") return found.stepHashes;
+  if (found.status === "fresh") return found.hashes;
   if (found.status === "stale") {
     const key = `${found.manifest}\0${exp.name}`;
     if (!warned.has(key)) {

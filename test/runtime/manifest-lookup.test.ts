@@ -2,19 +2,13 @@
 // imports the TypeScript module directly) uses the manifest's step hashes while the manifest is
 // fresh, so it shares cache entries and resumable versions with `crystallize run`; after an edit
 // it warns once and falls back to rt1: hashes, whose entries stay apart.
-import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { logging } from "../../src/index.js";
 import { findProjectManifest } from "../../src/runtime/manifest-lookup.js";
-import { writeTestTsconfig } from "../compiler/temp-project.js";
-
-const repo = fileURLToPath(new URL("../..", import.meta.url));
-const bin = join(repo, "bin/crystallize.js");
-const typeRoots = [join(repo, "node_modules/@types")];
+import { cli, compiledProject } from "./compiled-project.js";
 
 const HELPER = "export function scale(xs: readonly number[], f: number): number[] {\n  return xs.map((x) => x * f);\n}\n";
 const EXPERIMENT = `import { experiment, pipeline, source, step, treatment } from "crystallize-ts";
@@ -36,24 +30,6 @@ export const demo = experiment("demo", {
   seed: 7,
 });
 `;
-
-/** A compiled throwaway project whose runners resolve crystallize-ts to this repository. */
-export function compiledProject(prefix: string, files: Readonly<Record<string, string>>): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  writeTestTsconfig(dir, { lib: ["ES2023"], typeRoots, types: ["node"] });
-  for (const [f, text] of Object.entries(files)) {
-    mkdirSync(join(dir, f, ".."), { recursive: true });
-    writeFileSync(join(dir, f), text);
-  }
-  mkdirSync(join(dir, "node_modules"));
-  symlinkSync(repo, join(dir, "node_modules/crystallize-ts"), "dir");
-  return dir;
-}
-
-export function cli(args: readonly string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 interface StepRecord {
   readonly step: string;
