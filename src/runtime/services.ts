@@ -29,11 +29,12 @@ export interface CachedStep {
    */
   readonly reads?: ReadonlyArray<readonly [string, string]>;
   /**
-   * Set on an index entry (stored under the step's key when the step read its context): the names
-   * of what it read. The entry proper is stored under `readsKey(key, reads)`, so tasks that read
-   * different values keep different entries instead of overwriting one. Index entries carry no output.
+   * Set on an index entry (stored under the step's key when the step read its context): the sets
+   * of names its runs read, latest first. Each entry proper is stored under `readsKey(key, reads)`,
+   * so tasks that read different values keep different entries instead of overwriting one. Index
+   * entries carry no output.
    */
-  readonly readKeys?: readonly string[];
+  readonly readSets?: readonly (readonly string[])[];
   readonly metrics: ReadonlyArray<readonly [string, number]>;
   readonly wrote: ReadonlyArray<readonly [string, unknown]>;
   readonly artifacts: ReadonlyArray<{ readonly artifact: string; readonly codec: string; readonly bytes: Uint8Array }>;

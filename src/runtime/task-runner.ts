@@ -235,11 +235,20 @@ async function runCached(
   });
   let hit = await cache.get(key);
   // A step that read its context is stored under a key that includes what it read (see readsKey):
-  // the step's own key then holds an index naming those reads.
-  const index = hit?.readKeys;
-  if (index) hit = await cache.get(readsKey(key, readsOf(ctx, index)));
+  // the step's own key then holds an index of the sets of names its runs read.
+  const index = hit?.readSets;
+  if (index) {
+    hit = undefined;
+    for (const names of index) {
+      const e = await cache.get(readsKey(key, readsOf(ctx, names)));
+      if (e && !e.readSets && readsMatch(ctx, e)) {
+        hit = e;
+        break;
+      }
+    }
+  }
   // A hit is valid only while what the step read besides input and params is unchanged.
-  if (hit && !hit.readKeys && (hit.reads ?? []).every(([name, hash]) => canonicalHash(ctx.dependencyValue(name)) === hash)) {
+  if (hit && !hit.readSets && readsMatch(ctx, hit)) {
     replay(state, ctx, hit);
     return { output: hit.output, hit: true, inputHash };
   }
@@ -256,20 +265,32 @@ async function runCached(
     wrote: ctx.wrote.map((k) => [k, state.getValue(k)] as const),
     artifacts: state.artifacts.slice(artifactsBefore).map((a) => ({ artifact: a.artifact, codec: a.codec, bytes: a.bytes })),
   };
-  if (names.length === 0) await cache.set(key, entry);
+  // The common case, a step that reads nothing of its context: one entry under its key.
+  if (names.length === 0 && !index) await cache.set(key, entry);
   else {
     await cache.set(readsKey(key, reads), entry);
-    if (!sameNames(index, names)) await cache.set(key, { output: null, readKeys: names, metrics: [], wrote: [], artifacts: [] });
+    if (!index?.some((set) => sameNames(set, names))) {
+      // Different tasks may read different names (b only when a is set): keep the latest few sets.
+      const sets = [names, ...(index ?? [])].slice(0, MAX_READ_SETS);
+      await cache.set(key, { output: null, readSets: sets, metrics: [], wrote: [], artifacts: [] });
+    }
   }
   return { output: out, hit: false, inputHash };
+}
+
+/** How many different sets of read names a step's index keeps (oldest dropped: a miss, never a stale hit). */
+const MAX_READ_SETS = 16;
+
+function readsMatch(ctx: StepContext, entry: CachedStep): boolean {
+  return (entry.reads ?? []).every(([name, hash]) => canonicalHash(ctx.dependencyValue(name)) === hash);
 }
 
 function readsOf(ctx: StepContext, names: readonly string[]): Array<readonly [string, string]> {
   return names.map((name) => [name, canonicalHash(ctx.dependencyValue(name))] as const);
 }
 
-function sameNames(a: readonly string[] | undefined, b: readonly string[]): boolean {
-  return a !== undefined && a.length === b.length && a.every((n, i) => n === b[i]);
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((n, i) => n === b[i]);
 }
 
 /** A hit replays what the step recorded: metrics, context writes and artifacts. */

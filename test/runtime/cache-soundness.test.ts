@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { ValidationError, experiment, pipeline, source, step, treatment } from "../../src/index.js";
 
@@ -109,4 +110,36 @@ describe("context reads are part of the key", () => {
     const again = await experiment("clash-b", { source: one, pipeline: pipeline(adds(2), reader), seed: 3 }).run({ outDir, stepHashes: hashes });
     expect(again.provenance[0]!.steps[1]!.cacheHit).toBe(true);
   });
+});
+
+describe("context reads in the key: the law", () => {
+  it("every run's outputs are what a fresh run computes, and an unchanged rerun hits every task", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 4 }), async (runs) => {
+        const outDir = temp();
+        for (const values of runs) {
+          // Replicate r adds k = values[r]; the cached step reads it (and sometimes the replicate).
+          const setk = step("setk", (x: number, ctx) => {
+            ctx.add("k", values[ctx.replicate]!);
+            return x;
+          });
+          const reader = step("reader", { cacheable: true, metrics: ["v"] }, (x: number, ctx) => {
+            const k = ctx.get<number>("k")!;
+            const v = x + k * 10 + (k === 3 ? ctx.replicate * 100 : 0);
+            ctx.record("v", v);
+            return v;
+          });
+          const exp = experiment("law", { source: one, pipeline: pipeline(setk, reader), replicates: values.length });
+          const hashes = { reader: { hash: "law-reader", usesRandom: false }, setk: { hash: "law-setk", usesRandom: false } };
+          const expected = values.map((k, r) => 1 + k * 10 + (k === 3 ? r * 100 : 0));
+          const first = await exp.run({ outDir, stepHashes: hashes, plugins: [] });
+          expect(first.metrics.baseline.v).toEqual(expected);
+          const again = await exp.run({ outDir, stepHashes: hashes });
+          expect(again.metrics.baseline.v).toEqual(expected);
+          expect(again.provenance.every((t) => t.steps[1]!.cacheHit)).toBe(true);
+        }
+      }),
+      { numRuns: 15 },
+    );
+  }, 60_000);
 });

@@ -124,7 +124,7 @@ export function encodeEntry(key: string, entry: CachedStep): Buffer[] {
     wrote: entry.wrote,
     artifacts: entry.artifacts,
     ...(entry.reads === undefined ? {} : { reads: entry.reads }),
-    ...(entry.readKeys === undefined ? {} : { readKeys: entry.readKeys }),
+    ...(entry.readSets === undefined ? {} : { readSets: entry.readSets }),
   });
   const skeleton = ser.releaseBuffer();
   const blobs = ser.blobs;
