@@ -135,3 +135,35 @@ describe("a compiled project run from a script", () => {
     expect(result.toJSON().provenance[0]!.steps.map((s) => s.stepHash)).toEqual(["given-scaled", "given-total"]);
   });
 });
+
+describe("a compiled JavaScript project run with plain node", () => {
+  it("uses the manifest's hashes too: the CLI's entries are hit", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const js = compiledProject("cry-manifest-js-", {
+      "src/exp.mjs": `import { experiment, pipeline, source, step } from "crystallize-ts";
+const numbers = source("numbers", () => [1, 2, 3]);
+const scaled = step("scaled", { params: { factor: 2 }, cacheable: true }, (/** @type {number[]} */ xs, ctx) => xs.map((x) => x * ctx.params.factor));
+export const js = experiment("js", { source: numbers, pipeline: pipeline(scaled), seed: 3 });
+`,
+      "run.mjs": `import { js } from "./src/exp.mjs";
+const r = await js.run({ outDir: new URL("./.crystallize", import.meta.url).pathname });
+process.stdout.write(JSON.stringify(r.toJSON().provenance[0].steps[0]));
+`,
+    });
+    try {
+      writeFileSync(
+        join(js, "tsconfig.json"),
+        JSON.stringify({ compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, skipLibCheck: true, noEmit: true, allowJs: true, checkJs: true, types: [] }, include: ["src"] }),
+      );
+      const r = cli(["run", "js", "--project", js, "--json"]);
+      expect(r.code, r.stderr).toBe(0);
+      const hash = (JSON.parse(r.stdout) as { provenance: Provenance }).provenance[0]!.steps[0]!.stepHash;
+      expect(hash).toMatch(/^[0-9a-f]{64}$/);
+      const plain = spawnSync(process.execPath, [join(js, "run.mjs")], { encoding: "utf8", cwd: js });
+      expect(plain.status, plain.stderr).toBe(0);
+      expect(JSON.parse(plain.stdout)).toMatchObject({ step: "scaled", stepHash: hash, cacheHit: true });
+    } finally {
+      rmSync(js, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
