@@ -112,9 +112,17 @@ export function contentHash(text: string): string {
 }
 
 /** A file's content hash: the text the compiler analysed when it is in the program, else the disk's. */
+// Per source file version (a program's SourceFile is replaced when its file changes): experiments
+// share most of their files.
+const sourceHashes = new WeakMap<TS.SourceFile, string>();
+
 function fileHash(host: AnalysisHost, file: string): string | undefined {
   const sf = host.program.getSourceFile(file);
-  if (sf) return contentHash(sf.text);
+  if (sf) {
+    let h = sourceHashes.get(sf);
+    if (h === undefined) sourceHashes.set(sf, (h = contentHash(sf.text)));
+    return h;
+  }
   try {
     return contentHash(readFileSync(file, "utf8"));
   } catch {
