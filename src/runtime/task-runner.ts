@@ -234,21 +234,29 @@ async function runCached(
     ...(usesRandom ? { randomSeed: streamSeed(state.seed, `step:${step.name}`) } : {}),
   });
   let hit = await cache.get(key);
+  // The current value hashes of what entries say the step read (sets share names; values may be large).
+  const current = new Map<string, string>();
+  const hashOf = (name: string): string => {
+    let h = current.get(name);
+    if (h === undefined) current.set(name, (h = canonicalHash(ctx.dependencyValue(name))));
+    return h;
+  };
+  const matches = (e: CachedStep): boolean => !e.readSets && (e.reads ?? []).every(([name, hash]) => hashOf(name) === hash);
   // A step that read its context is stored under a key that includes what it read (see readsKey):
   // the step's own key then holds an index of the sets of names its runs read.
   const index = hit?.readSets;
   if (index) {
     hit = undefined;
     for (const names of index) {
-      const e = await cache.get(readsKey(key, readsOf(ctx, names)));
-      if (e && !e.readSets && readsMatch(ctx, e)) {
+      const e = await cache.get(readsKey(key, names.map((n) => [n, hashOf(n)] as const)));
+      if (e && matches(e)) {
         hit = e;
         break;
       }
     }
   }
   // A hit is valid only while what the step read besides input and params is unchanged.
-  if (hit && !hit.readSets && readsMatch(ctx, hit)) {
+  if (hit && matches(hit)) {
     replay(state, ctx, hit);
     return { output: hit.output, hit: true, inputHash };
   }
@@ -256,8 +264,9 @@ async function runCached(
   const artifactsBefore = state.artifacts.length;
   let out = step.run(data as never, ctx as never);
   if (isPromiseLike(out)) out = await out;
+  // Hashed afresh: the step may have added a key it then read.
   const names = ctx.dependencies;
-  const reads = readsOf(ctx, names);
+  const reads = names.map((name) => [name, canonicalHash(ctx.dependencyValue(name))] as const);
   const entry: CachedStep = {
     output: out,
     reads,
@@ -280,14 +289,6 @@ async function runCached(
 
 /** How many different sets of read names a step's index keeps (oldest dropped: a miss, never a stale hit). */
 const MAX_READ_SETS = 16;
-
-function readsMatch(ctx: StepContext, entry: CachedStep): boolean {
-  return (entry.reads ?? []).every(([name, hash]) => canonicalHash(ctx.dependencyValue(name)) === hash);
-}
-
-function readsOf(ctx: StepContext, names: readonly string[]): Array<readonly [string, string]> {
-  return names.map((name) => [name, canonicalHash(ctx.dependencyValue(name))] as const);
-}
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((n, i) => n === b[i]);
