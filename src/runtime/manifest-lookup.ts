@@ -189,13 +189,14 @@ const warned = new Set<string>();
 /**
  * The hashes a run without the stepHashes option uses: the manifest's when it is fresh for this
  * experiment, else undefined (the runtime fallback). A stale manifest is reported once per
- * experiment and process, with the fix.
+ * experiment (and manifest version) in a process, with the fix.
  */
 export function manifestHashes(exp: { readonly name: string }, log: Logger): CompiledHashes | undefined {
   const found = compiledExperiment(exp);
   if (found.status === "fresh") return found.hashes;
   if (found.status === "stale") {
-    const key = `${found.manifest}\0${exp.name}`;
+    // Once per experiment and manifest version: a recompile and a new edit warn again.
+    const key = `${found.manifest}\0${stampOf(found.manifest) ?? ""}\0${exp.name}`;
     if (!warned.has(key)) {
       warned.add(key);
       log.warn(

@@ -124,6 +124,21 @@ describe("a compiled project run from a script", () => {
     expect(r2.toJSON().provenance.flatMap((t) => t.steps).every((s) => s.stepHash.startsWith("rt1:") && s.cacheHit)).toBe(true);
   });
 
+  it("after crystallize compile the manifest is fresh again, and a later edit warns again", async () => {
+    const c = cli(["compile", "--project", dir]);
+    expect(c.code, c.stderr).toBe(0);
+    const fresh = JSON.parse(readFileSync(join(dir, ".crystallize/manifest.json"), "utf8")) as { experiments: { steps: { name: string; hash: string }[] }[] };
+    const { demo } = await load();
+    const quiet = captured();
+    const r = await demo.run({ outDir: join(dir, ".crystallize"), cache: false, plugins: [quiet.plugin] });
+    expect(r.toJSON().provenance[0]!.steps.map((s) => s.stepHash)).toEqual(fresh.experiments[0]!.steps.map((s) => s.hash));
+    expect(quiet.lines.join("")).not.toMatch(/stale/);
+    writeFileSync(join(dir, "src/helper.ts"), HELPER.replace("x * f", "x * f + 1 - 1"));
+    const again = captured();
+    await (await load()).demo.run({ outDir: join(dir, ".crystallize"), cache: false, plugins: [again.plugin] });
+    expect(again.lines.join("").match(/is stale for experiment "demo"/g)).toHaveLength(1);
+  }, 120_000);
+
   it("an explicit stepHashes option wins over the manifest", async () => {
     const { demo } = await load();
     const result = await demo.run({
