@@ -24,6 +24,7 @@ export type {
   ExperimentAddress,
   TaskSettings,
   StepHashInfo,
+  CompiledHashes,
 } from "./plugin.js";
 export type { Result, ResultJSON, MetricsByCondition, HypothesisReport, HypothesisEffect, TaskProvenance, RunMeta } from "./result.js";
 export type { RunOptions, ApplyOptions, CacheOptions, Progress } from "./run-options.js";

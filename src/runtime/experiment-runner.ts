@@ -11,6 +11,7 @@ import type { Result } from "../dsl/result.js";
 import type { Progress, RunOptions } from "../dsl/run-options.js";
 import { replicatesProblem, seedProblem } from "../dsl/validate.js";
 import { CancelledError, ValidationError } from "../errors.js";
+import { manifestHashes } from "./manifest-lookup.js";
 import { createPlan, type RunPlan } from "./plan.js";
 import { Resources } from "./resources.js";
 import { buildResult } from "./result.js";
@@ -116,6 +117,16 @@ export function stepHashesProblems(value: unknown): string[] {
   return problems;
 }
 
+/**
+ * Options with the project manifest's step hashes when none were given and a fresh manifest has
+ * them (one step hash for a run from the CLI or a script; see manifest-lookup.ts).
+ */
+export function withCompiledHashes<O extends { readonly stepHashes?: RunOptions["stepHashes"] }>(exp: AnyExperiment, options: O, log: Logger): O {
+  if (options.stepHashes !== undefined) return options;
+  const compiled = manifestHashes(exp, log);
+  return compiled ? { ...options, stepHashes: compiled.stepHashes } : options;
+}
+
 export function loggerOf(plugins: readonly Plugin[], defaults: RuntimeDefaults): Logger {
   return plugins.find((p): p is Plugin & LoggingPlugin => "logger" in p && typeof (p as LoggingPlugin).logger === "object")?.logger ?? defaults.fallbackLogger();
 }
@@ -124,8 +135,8 @@ export function prepareRun(exp: AnyExperiment, options: RunOptions, defaults: Ru
   if (exp?.kind !== "experiment") throw new ValidationError("run()", ["expected an experiment"]);
   // No definition checks here: experiment() made them when it built this frozen node.
   const plugins = resolvePlugins(exp, options.plugins, defaults);
-  const settings = settingsFor(exp, options, plugins);
   const logger = loggerOf(plugins, defaults);
+  const settings = settingsFor(exp, withCompiledHashes(exp, options, logger), plugins);
   const strategy =
     options.execution ??
     (exp.plugins.find((p) => (p as { kind?: unknown }).kind === "execution") as ExecutionStrategy | undefined) ??
