@@ -51,6 +51,8 @@ export interface QueueWorker {
 
 interface RunHost {
   readonly host: TaskHost;
+  /** Set by the poll of the run's cancel key (one Redis call per CANCEL_POLL_MS, not per task). */
+  cancelled: boolean;
   active: number;
   idleTimer: NodeJS.Timeout | undefined;
   poll: NodeJS.Timeout | undefined;
@@ -94,7 +96,18 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     const exp = await experimentFor(descriptor, options.experiments);
     const settings = withCacheRoot(descriptor.settings, options.cacheRoot);
     const host = createTaskHost(exp, settings, { log, cache: await createCache(settings, log) });
-    return { host, active: 0, idleTimer: undefined, poll: undefined };
+    const h: RunHost = { host, cancelled: false, active: 0, idleTimer: undefined, poll: undefined };
+    // While the run is open here, a cancel from the main process aborts ctx.signal of its running
+    // tasks, and tasks taken afterwards are skipped.
+    h.poll = setInterval(() => {
+      void redis.exists(cancelKey(queueName, run)).then((n) => {
+        if (n !== 1 || h.cancelled) return;
+        h.cancelled = true;
+        host.abort(new CrystallizeError("The run was cancelled.", { code: "E_CANCELLED" }));
+      }, () => undefined);
+    }, CANCEL_POLL_MS);
+    h.poll.unref();
+    return h;
   };
 
   const hostFor = (run: string): Promise<RunHost> => {
@@ -113,7 +126,6 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     queueName,
     async (job) => {
       const { run, condition, replicate } = job.data;
-      if ((await redis.exists(cancelKey(queueName, run))) === 1) return SKIPPED;
       let h: RunHost;
       try {
         h = await hostFor(run);
@@ -121,22 +133,15 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
         // Every attempt would fail the same way: fail the job now, with the error for the main process.
         throw new UnrecoverableError(loadFailure(serializeError(e)));
       }
+      if (h.cancelled) return SKIPPED;
       clearTimeout(h.idleTimer);
       h.active++;
-      // While tasks of this run run here, a cancel from the main process aborts their ctx.signal.
-      h.poll ??= setInterval(() => {
-        void redis.exists(cancelKey(queueName, run)).then((n) => {
-          if (n === 1) h.host.abort(new CrystallizeError("The run was cancelled.", { code: "E_CANCELLED" }));
-        }, () => undefined);
-      }, CANCEL_POLL_MS);
       try {
         const outcome = await h.host.run({ condition, replicate });
         processed++;
         return encodeOutcome(outcome);
       } finally {
         if (--h.active === 0) {
-          clearInterval(h.poll);
-          h.poll = undefined;
           h.idleTimer = setTimeout(() => void closeHost(run), HOST_IDLE_MS);
           h.idleTimer.unref();
         }
