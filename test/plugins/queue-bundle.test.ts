@@ -89,4 +89,34 @@ describe("bundle --worker with real Redis (127.0.0.1:6379)", () => {
       await obliterate(queueName);
     }
   });
+
+  it("`crystallize worker --project` runs the experiment from its own compiled project for a run started elsewhere", async () => {
+    const queueName = freshQueueName();
+    // The main process is the bundle (its address is the bundle file); the worker compiles the
+    // project and takes the experiment from its runner, as a worker on another machine would.
+    const worker = spawn(process.execPath, [join(repo, "bin/crystallize.js"), "worker", "--project", basic, "--queue", queueName, "--connection", REDIS_URL], { cwd: repo, stdio: ["ignore", "ignore", "pipe"] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let err = "";
+        worker.stderr!.on("data", (d: Buffer) => {
+          err += d.toString();
+          if (err.includes("listening on queue")) resolve();
+        });
+        worker.once("exit", (code) => reject(new Error(`worker exited (${code}): ${err}`)));
+      });
+      const q = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const main = spawn(process.execPath, [bundle, "--queue", queueName, "--connection", REDIS_URL, "--json", "--out", join(tmp, "from-project")], { cwd: tmp });
+        let stdout = "";
+        let stderr = "";
+        main.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+        main.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        main.once("exit", (code) => resolve({ code, stdout, stderr }));
+      });
+      expect(q.code, q.stderr).toBe(0);
+      expect(q.stdout).toBe(serialJson);
+    } finally {
+      worker.kill("SIGTERM");
+      await obliterate(queueName);
+    }
+  }, 60_000);
 });
