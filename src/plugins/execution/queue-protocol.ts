@@ -51,7 +51,10 @@ const TAG = "\u0000cq";
 
 /** Outcome → JSON text; Uint8Array, NaN, ±Infinity, -0 and undefined survive. */
 export function encodeOutcome(outcome: TaskOutcome): string {
-  return JSON.stringify(outcome, function (this: unknown, _key, value: unknown) {
+  return JSON.stringify(outcome, function (this: unknown, key, value: unknown) {
+    // The holder's own value: a Buffer's toJSON() has already run on `value`.
+    const raw = (this as Record<string, unknown>)[key];
+    if (raw instanceof Uint8Array) value = raw;
     if (value instanceof Uint8Array) return { [TAG]: "b", v: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64") };
     if (typeof value === "number" && (!Number.isFinite(value) || Object.is(value, -0))) return { [TAG]: "n", v: String(Object.is(value, -0) ? "-0" : value) };
     if (value === undefined && Array.isArray(this)) return { [TAG]: "u" };
@@ -59,13 +62,20 @@ export function encodeOutcome(outcome: TaskOutcome): string {
   });
 }
 
+/** Stands for `undefined` in an array until the array itself is revived (a reviver returning undefined deletes). */
+const UNDEFINED = Symbol("undefined");
+
 export function decodeOutcome(text: string): TaskOutcome {
   return JSON.parse(text, (_key, value: unknown) => {
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) if (value[i] === UNDEFINED) value[i] = undefined;
+      return value;
+    }
     if (value !== null && typeof value === "object" && TAG in value) {
       const tagged = value as { [TAG]: string; v?: string };
       if (tagged[TAG] === "b") return new Uint8Array(Buffer.from(tagged.v ?? "", "base64"));
       if (tagged[TAG] === "n") return tagged.v === "-0" ? -0 : Number(tagged.v);
-      if (tagged[TAG] === "u") return undefined;
+      if (tagged[TAG] === "u") return UNDEFINED;
     }
     return value;
   }) as TaskOutcome;
