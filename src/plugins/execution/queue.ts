@@ -148,6 +148,8 @@ class QueueRun {
       job.signal.removeEventListener("abort", onAbort);
       // Tasks still waiting (after a fault) must not run for nobody.
       await this.removeWaiting(q).catch(() => undefined);
+      // The run's finished jobs hold its outcomes (artifact bytes too): Redis need not keep them.
+      await Promise.all(Array.from({ length: this.next }, (_, i) => q.remove(jobIdOf(this.runId, i)).catch(() => 0)));
       await redis.del(descriptorKey(o.queueName, this.runId)).catch(() => undefined);
       await Promise.allSettled([events.close(), q.close()]);
       for (const c of clients) c.disconnect();
