@@ -1,11 +1,15 @@
 // The outcome encoding queue() workers send through Redis (JSON text) must be lossless for what
-// JSON alone loses: artifact bytes, NaN, ±Infinity, -0 and undefined in arrays. No Redis needed.
+// JSON alone loses: artifact bytes, NaN, ±Infinity, -0 and undefined in arrays; and queue()'s options
+// are validated before any connection. No Redis needed here.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeOutcome, encodeOutcome, jobIdOf, loadFailure, parseLoadFailure } from "../../src/plugins/execution/queue-protocol.js";
 import type { TaskOutcome } from "../../src/dsl/records.js";
 import { serializeError } from "../../src/runtime/error-codec.js";
-import { CrystallizeError } from "../../src/errors.js";
+import { CrystallizeError, ValidationError } from "../../src/errors.js";
+import { queue } from "../../src/plugins/execution/queue.js";
+
+const REDIS_URL = "redis://127.0.0.1:6379";
 
 const number = fc.oneof(fc.double(), fc.constantFrom(NaN, Infinity, -Infinity, -0, 0));
 const outcome: fc.Arbitrary<TaskOutcome> = fc.record({
@@ -46,5 +50,14 @@ describe("queue outcome encoding", () => {
     expect(parseLoadFailure(loadFailure(wire))).toMatchObject({ code: "E_WORKER", message: "no module" });
     expect(parseLoadFailure("job stalled more than allowable limit")).toBeUndefined();
     expect(jobIdOf("run-1", 3)).not.toContain(":");
+  });
+});
+
+describe("queue() options (validated without Redis)", () => {
+  it("refuses bad options with a ValidationError", () => {
+    expect(() => queue({ connection: REDIS_URL, concurrency: 0 })).toThrow(ValidationError);
+    expect(() => queue({ connection: REDIS_URL, queueName: "a:b" })).toThrow(/without ":"/);
+    expect(() => queue({ connection: 42 as never })).toThrow(/connection must be/);
+    expect(queue({ connection: REDIS_URL, queueName: "q1" }).name).toBe("queue(q1)");
   });
 });

@@ -7,7 +7,6 @@ import { Redis } from "ioredis";
 import { Queue } from "bullmq";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CancelledError, logging, queue, serial, type Progress } from "crystallize-ts";
-import { ValidationError } from "../../src/errors.js";
 import { REDIS_URL, freshQueueName, obliterate, requireRedis, waitFor, workers, type Workers } from "./queue-helpers.js";
 
 const { arith } = await import("../fixtures/parallel/arith.mjs");
@@ -32,15 +31,6 @@ afterEach(async () => {
   await pool.stopAll();
   await obliterate(name);
   rmSync(store, { recursive: true, force: true });
-});
-
-describe("queue() options (no Redis needed to validate)", () => {
-  it("refuses bad options with a ValidationError", () => {
-    expect(() => queue({ connection: REDIS_URL, concurrency: 0 })).toThrow(ValidationError);
-    expect(() => queue({ connection: REDIS_URL, queueName: "a:b" })).toThrow(/without ":"/);
-    expect(() => queue({ connection: 42 as never })).toThrow(/connection must be/);
-    expect(queue({ connection: REDIS_URL, queueName: "q1" }).name).toBe("queue(q1)");
-  });
 });
 
 describe("queue() with real Redis (127.0.0.1:6379) and 2 real worker processes", () => {
