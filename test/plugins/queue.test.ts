@@ -58,6 +58,21 @@ describe("queue() with real Redis (127.0.0.1:6379) and 2 real worker processes",
     expect(pids).toEqual(new Set([w1.pid, w2.pid]));
   });
 
+  it("delivers ctx.log from worker processes to the main process's logger", async () => {
+    await Promise.all([pool.start(), pool.start()]);
+    const lines: string[] = [];
+    const stream = { write: (s: string) => void lines.push(s), isTTY: false };
+    const r = await slow.run({ plugins: [logging({ level: "info", stream })], replicates: 3, execution: queue({ connection: REDIS_URL, queueName: name }), outDir: out(), cache: false });
+    expect(r.errors).toEqual([]);
+    for (const condition of ["baseline", "tripled"]) {
+      for (let i = 0; i < 3; i++) {
+        const line = lines.find((l) => l.startsWith(`info work on ${condition} replicate ${i} `));
+        expect(line, lines.join("")).toBeDefined();
+        expect(JSON.parse(line!.slice(line!.indexOf("{"), line!.indexOf("}") + 1))).toEqual({ replicate: i });
+      }
+    }
+  });
+
   it("loses nothing when a worker is SIGKILLed mid-task: the task is retried on the other worker", async () => {
     const env = { CRY_QUEUE_SLOW_MS: "300" };
     const victim = await pool.start([], env);

@@ -36,6 +36,16 @@ export interface TaskData {
 const PREFIX = "crystallize:queue";
 export const descriptorKey = (queue: string, run: string) => `${PREFIX}:${queue}:run:${run}`;
 export const cancelKey = (queue: string, run: string) => `${PREFIX}:${queue}:cancel:${run}`;
+/** Pub/sub channel of a run's ctx.log messages (best effort: a log line is not a result). */
+export const logChannel = (queue: string, run: string) => `${PREFIX}:${queue}:log:${run}`;
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+export interface LogMessage {
+  readonly level: LogLevel;
+  readonly message: string;
+  /** Details encoded with the error codec's encodeValue (errors survive as errors). */
+  readonly details: readonly unknown[];
+}
 /** BullMQ job ids may not contain ":". */
 export const jobIdOf = (run: string, index: number) => `${run}-${index}`;
 /** How long run keys outlive a run that never cleaned up (a killed main process). */

@@ -5,7 +5,7 @@
 // puts it back on the queue (BullMQ), up to `maxStalledCount` times.
 import type { Logger } from "../../dsl/context.js";
 import type { TaskSettings } from "../../dsl/plugin.js";
-import { serializeError } from "../../runtime/error-codec.js";
+import { encodeValue, serializeError } from "../../runtime/error-codec.js";
 import type { StepCache } from "../../runtime/services.js";
 import { createTaskHost, type TaskHost } from "../../runtime/task-host.js";
 import { CrystallizeError } from "../../errors.js";
@@ -17,6 +17,9 @@ import {
   cancelKey,
   descriptorKey,
   encodeOutcome,
+  logChannel,
+  type LogLevel,
+  type LogMessage,
   loadFailure,
   type QueueConnection,
   type RunDescriptor,
@@ -51,6 +54,7 @@ export interface QueueWorker {
 
 interface RunHost {
   readonly host: TaskHost;
+  readonly flushLogs: () => Promise<unknown>;
   /** Set by the poll of the run's cancel key (one Redis call per CANCEL_POLL_MS, not per task). */
   cancelled: boolean;
   active: number;
@@ -76,6 +80,31 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const hosts = new Map<string, Promise<RunHost>>();
   let processed = 0;
 
+  /** ctx.log of a run's tasks goes to the main process (its logger), not to this console. */
+  const forwardingLogger = (queue: string, run: string): { logger: Logger; flush(): Promise<unknown> } => {
+    const channel = logChannel(queue, run);
+    const pending = new Set<Promise<unknown>>();
+    const send = (level: LogLevel, message: unknown, details: unknown[]) => {
+      const text = typeof message === "string" ? message : String(message);
+      let payload: string;
+      try {
+        payload = JSON.stringify({ level, message: text, details: details.map(encodeValue) } satisfies LogMessage);
+      } catch {
+        payload = JSON.stringify({ level, message: text, details: details.map((d) => String(d)) } satisfies LogMessage);
+      }
+      const p: Promise<unknown> = redis.publish(channel, payload).catch(() => undefined).finally(() => pending.delete(p));
+      pending.add(p);
+    };
+    const logger: Logger = Object.freeze({
+      debug: (m: string, ...d: unknown[]) => send("debug", m, d),
+      info: (m: string, ...d: unknown[]) => send("info", m, d),
+      warn: (m: string, ...d: unknown[]) => send("warn", m, d),
+      error: (m: string, ...d: unknown[]) => send("error", m, d),
+    });
+    // A task's log lines are published before its outcome, so they reach the main process first.
+    return { logger, flush: () => Promise.all([...pending]) };
+  };
+
   const closeHost = async (run: string) => {
     const entry = hosts.get(run);
     hosts.delete(run);
@@ -95,8 +124,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     }
     const exp = await experimentFor(descriptor, options.experiments);
     const settings = withCacheRoot(descriptor.settings, options.cacheRoot);
-    const host = createTaskHost(exp, settings, { log, cache: await createCache(settings, log) });
-    const h: RunHost = { host, cancelled: false, active: 0, idleTimer: undefined, poll: undefined };
+    const forward = forwardingLogger(queueName, run);
+    const host = createTaskHost(exp, settings, { log: forward.logger, cache: await createCache(settings, log) });
+    const h: RunHost = { host, flushLogs: forward.flush, cancelled: false, active: 0, idleTimer: undefined, poll: undefined };
     // While the run is open here, a cancel from the main process aborts ctx.signal of its running
     // tasks, and tasks taken afterwards are skipped.
     h.poll = setInterval(() => {
@@ -138,6 +168,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       h.active++;
       try {
         const outcome = await h.host.run({ condition, replicate });
+        await h.flushLogs();
         processed++;
         return encodeOutcome(outcome);
       } finally {

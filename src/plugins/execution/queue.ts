@@ -11,7 +11,7 @@ import type { ExecutionJob, ExecutionStrategy, Plugin } from "../../dsl/plugin.j
 import type { TaskOutcome, TaskRef } from "../../dsl/records.js";
 import { originOf } from "../../dsl/origin.js";
 import { CrystallizeError, ValidationError } from "../../errors.js";
-import { reviveError } from "../../runtime/error-codec.js";
+import { decodeValue, reviveError } from "../../runtime/error-codec.js";
 import { replicateSeed } from "../../runtime/seeds.js";
 import { experimentShape } from "../../runtime/task-host.js";
 import {
@@ -23,7 +23,9 @@ import {
   decodeOutcome,
   descriptorKey,
   jobIdOf,
+  logChannel,
   parseLoadFailure,
+  type LogMessage,
   queueError,
   type QueueConnection,
   type RunDescriptor,
@@ -120,7 +122,7 @@ class QueueRun {
     const redis = await connect(o.connection);
     await ping(redis, o.connection);
     // Clients handed to BullMQ stay ours to disconnect (it only closes the ones it creates).
-    const clients = [redis, await connect(o.connection), await connect(o.connection)];
+    const clients = [redis, await connect(o.connection), await connect(o.connection), await connect(o.connection)];
     const q = new Queue<TaskData, string>(o.queueName, { connection: clients[1]! });
     const events = new QueueEvents(o.queueName, { connection: clients[2]! });
     this.q = q;
@@ -128,6 +130,10 @@ class QueueRun {
     let reconcile: NodeJS.Timeout | undefined;
     try {
       await events.waitUntilReady();
+      // Workers publish ctx.log here; subscribed before any task is enqueued.
+      const logs = clients[3]!;
+      logs.on("message", (_channel: string, text: string) => this.onLog(text));
+      await logs.subscribe(logChannel(o.queueName, this.runId));
       events.on("completed", ({ jobId, returnvalue }) => this.onCompleted(jobId, returnvalue as unknown));
       events.on("failed", ({ jobId, failedReason }) => void this.onFailed(q, jobId, failedReason));
       await redis.set(descriptorKey(o.queueName, this.runId), JSON.stringify(this.descriptor()), "EX", RUN_KEY_TTL_S);
@@ -205,6 +211,17 @@ class QueueRun {
     if (!jobId.startsWith(prefix)) return undefined;
     const index = Number(jobId.slice(prefix.length));
     return this.pending.has(index) ? index : undefined;
+  }
+
+  private onLog(text: string): void {
+    const log = this.job.log;
+    if (!log) return;
+    try {
+      const m = JSON.parse(text) as LogMessage;
+      if (m.level === "debug" || m.level === "info" || m.level === "warn" || m.level === "error") log[m.level](m.message, ...m.details.map(decodeValue));
+    } catch {
+      // A malformed message is dropped: logs are best effort.
+    }
   }
 
   private onCompleted(jobId: string, value: unknown): void {
