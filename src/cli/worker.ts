@@ -58,11 +58,18 @@ export function registerWorker(program: Command): void {
       const c = paint(process.stderr);
       if (!opts.quiet) process.stderr.write(`${c.green("worker")} ${process.pid} listening on queue "${opts.queue}"\n`);
       await new Promise<void>((resolve) => {
-        const stop = () => resolve();
+        const stop = () => {
+          // A second signal while running tasks finish: stop at once (their jobs are retried elsewhere).
+          process.once("SIGINT", () => process.exit(130));
+          process.once("SIGTERM", () => process.exit(143));
+          resolve();
+        };
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
       });
       await worker.close();
+      // A step's leaked handle (timer, socket) must not keep a stopped worker alive.
+      setTimeout(() => process.exit(), 5000).unref();
       if (!opts.quiet) process.stderr.write(`worker ${process.pid} stopped after ${worker.processed()} tasks\n`);
     });
 }

@@ -31,6 +31,8 @@ export const freshQueueName = () => `cry-test-${process.pid}-${Date.now()}-${++n
 export interface Workers {
   readonly dir: string;
   readonly children: ChildProcess[];
+  /** True once stopAll() began (a supervisor must not replace the workers it stops). */
+  readonly stopping: boolean;
   start(extra?: readonly string[], env?: Record<string, string>): Promise<ChildProcess>;
   /** Markers `work-<pid>-<condition>-<replicate>` written by the slow fixture. */
   markers(): string[];
@@ -40,10 +42,15 @@ export interface Workers {
 export function workers(queueName: string, baseArgs: readonly string[] = []): Workers {
   const dir = mkdtempSync(join(tmpdir(), "cry-queue-"));
   const children: ChildProcess[] = [];
+  let stopping = false;
   return {
     dir,
     children,
+    get stopping() {
+      return stopping;
+    },
     start(extra = [], env = {}) {
+      if (stopping) return Promise.reject(new Error("the workers are being stopped"));
       const child = spawn(process.execPath, [bin, "worker", "--connection", REDIS_URL, "--queue", queueName, ...baseArgs, ...extra], {
         env: { ...process.env, CRY_QUEUE_DIR: dir, ...env },
         stdio: ["ignore", "ignore", "pipe"],
@@ -65,11 +72,12 @@ export function workers(queueName: string, baseArgs: readonly string[] = []): Wo
     },
     markers: () => readdirSync(dir).filter((f) => f.startsWith("work-")),
     async stopAll() {
+      stopping = true;
       await Promise.all(children.map((c) => new Promise<void>((resolve) => {
         if (c.exitCode !== null || c.signalCode !== null) return resolve();
         c.once("exit", () => resolve());
         c.kill("SIGTERM");
-        setTimeout(() => c.kill("SIGKILL"), 3000).unref();
+        setTimeout(() => c.kill("SIGKILL"), 3000);
       })));
       rmSync(dir, { recursive: true, force: true });
     },

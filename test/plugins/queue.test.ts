@@ -97,7 +97,7 @@ describe("queue() with real Redis (127.0.0.1:6379) and 2 real worker processes",
       const child = await pool.start();
       child.once("exit", () => {
         // A replacement still starting when the test ends is killed by the cleanup: not a failure.
-        if (++respawns <= 4) supervise().catch(() => undefined);
+        if (!pool.stopping && ++respawns <= 4) supervise().catch(() => undefined);
       });
     };
     await Promise.all([supervise(), supervise()]);
