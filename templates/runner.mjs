@@ -40,6 +40,13 @@ Options:
   --workers <n>         run replicates on n worker threads
   --no-cache            do not read or write the step cache
   --out <dir>           storage root (default .crystallize)
+  --queue <name>        run tasks on a BullMQ queue (workers: this file with --worker)
+  --connection <url>    Redis for --queue / --worker (default $CRYSTALLIZE_REDIS or redis://127.0.0.1:6379)
+  --worker              serve tasks of this experiment from the queue until SIGINT/SIGTERM
+  --concurrency <n>     with --worker: tasks run at once (default 1)
+  --task-index <i>      array-job mode: run replicate i only, write its outcomes to the shard folder
+  --collect             assemble the result from the shards the --task-index runs wrote
+  --shards <dir>        shard folder for --task-index / --collect (default <out>/shards)
   --json                print result.toJSON() on stdout (logs and progress go to stderr)
   -h, --help            show this help
 `;
@@ -65,6 +72,24 @@ export function parseArgs(argv) {
       case "--json": opts.json = true; break;
       case "--no-cache": opts.cache = false; break;
       case "--replicates": opts.replicates = positiveInt(flag, value()); break;
+      case "--worker": opts.worker = true; break;
+      case "--collect": opts.collect = true; break;
+      case "--concurrency": opts.concurrency = positiveInt(flag, value()); break;
+      case "--task-index": {
+        const raw = value();
+        const n = Number(raw);
+        if (raw === undefined || raw === "" || !Number.isInteger(n) || n < 0) throw new UsageError(`--task-index needs an integer ≥ 0, got ${JSON.stringify(raw ?? "")}`);
+        opts.taskIndex = n;
+        break;
+      }
+      case "--queue":
+      case "--connection":
+      case "--shards": {
+        const raw = value();
+        if (!raw) throw new UsageError(`${flag} needs a value`);
+        opts[flag.slice(2)] = raw;
+        break;
+      }
       case "--workers": opts.workers = positiveInt(flag, value()); break;
       case "--seed": {
         const raw = value();
@@ -114,9 +139,20 @@ export async function runExperiment(opts = {}) {
     if (unknown.length) throw new UsageError(`unknown treatment${unknown.length > 1 ? "s" : ""} ${unknown.map((t) => `"${t}"`).join(", ")}; experiment "${exp.name}" has ${[...known].map((t) => `"${t}"`).join(", ") || "no treatments"}`);
   }
   let execution;
+  const modes = [workers !== undefined && "--workers", opts.queue && "--queue", opts.taskIndex !== undefined && "--task-index", opts.collect && "--collect"].filter(Boolean);
+  if (modes.length > 1) throw new UsageError(`${modes.join(" and ")} cannot be combined`);
   if (workers !== undefined) {
     const { parallel } = await import("crystallize-ts");
     execution = parallel(workerEntry ? { workers, workerEntry: new URL(import.meta.url) } : { workers });
+  } else if (opts.queue) {
+    const { queue } = await import("crystallize-ts");
+    execution = queue({ connection: connectionOf(opts), queueName: opts.queue });
+  } else if (opts.taskIndex !== undefined) {
+    const { arrayTask } = await import("crystallize-ts");
+    execution = arrayTask({ index: opts.taskIndex, ...(opts.shards ? { dir: opts.shards } : {}) });
+  } else if (opts.collect) {
+    const { collect } = await import("crystallize-ts");
+    execution = collect(opts.shards ? { dir: opts.shards } : {});
   }
   const options = {
     stepHashes,
@@ -129,7 +165,36 @@ export async function runExperiment(opts = {}) {
   if (treatments) options.treatments = treatments;
   if (execution) options.execution = execution;
   if (outDir !== undefined) options.outDir = outDir;
+  // An array task stores nothing itself (its shards are collected by --collect): a plugin named
+  // "artifacts" without hooks stands in for the built-in storage.
+  if (opts.taskIndex !== undefined) options.plugins = [{ name: "artifacts" }];
   return exp.run(options);
+}
+
+function connectionOf(opts) {
+  return opts.connection ?? process.env.CRYSTALLIZE_REDIS ?? "redis://127.0.0.1:6379";
+}
+
+/** --worker: serves this experiment's tasks from the queue until SIGINT/SIGTERM. */
+export async function serveQueue(opts, io) {
+  const exp = await load();
+  const { startQueueWorker } = await import("crystallize-ts");
+  const queueName = opts.queue ?? "crystallize";
+  const worker = await startQueueWorker({
+    connection: connectionOf(opts),
+    queueName,
+    concurrency: opts.concurrency ?? 1,
+    experiments: (name) => (name === exp.name ? exp : undefined),
+    log: console,
+  });
+  io.stderr.write(`worker ${process.pid} listening on queue "${queueName}" for experiment "${exp.name}"\n`);
+  await new Promise((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await worker.close();
+  io.stderr.write(`worker ${process.pid} stopped after ${worker.processed()} tasks\n`);
+  return 0;
 }
 
 /** A readable summary of a Result: a table of metrics per condition, hypotheses, failures. */
@@ -152,7 +217,12 @@ export async function main(argv = process.argv.slice(2), io = { stdout: process.
     return 0;
   }
   try {
+    if (opts.worker) return await serveQueue(opts, io);
     const result = await runExperiment({ ...opts, progress: opts.progress ?? progressReporter(io.stderr) });
+    if (opts.taskIndex !== undefined) {
+      io.stderr.write(`replicate ${opts.taskIndex}: ${result.provenance.length} task(s) written to the shard folder\n`);
+      if (!opts.json) return result.errors.length ? 1 : 0;
+    }
     if (opts.json) io.stdout.write(`${JSON.stringify(result.toJSON())}\n`);
     else io.stdout.write(`${await summarize(result)}\n`);
     return result.errors.length ? 1 : 0;

@@ -10,6 +10,7 @@ import { registerInit } from "./init.js";
 import { registerList } from "./list.js";
 import { CliError, paint } from "./output.js";
 import { registerRun } from "./run.js";
+import { registerWorker } from "./worker.js";
 
 export function createProgram(): Command {
   const program = new Command("crystallize")
@@ -25,6 +26,7 @@ export function createProgram(): Command {
   registerList(program);
   registerGraph(program);
   registerCache(program);
+  registerWorker(program);
   for (const c of program.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();
