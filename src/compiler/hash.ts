@@ -998,6 +998,8 @@ class UnitWalker {
   private externalDecl(d: TS.Declaration): void {
     const file = d.getSourceFile().fileName;
     if (isLibFile(file)) return;
+    // A data field of a package's interface or type literal (`s.n` for `s: Shape`) runs none of its code.
+    if (ts.isPropertySignature(d)) return;
     const pkg = packageOfPath(file);
     if (!pkg || pkg === "node" || pkg === "typescript") return;
     this.externals.add(this.hasher.versions.versionOf(pkg));
