@@ -194,6 +194,7 @@ export class Hasher {
     this.contextTypes.clear();
     for (const [node, h] of [...this.stepHashes]) {
       if (h.base.files.some((f) => affectedFiles.has(f))) this.stepHashes.delete(node);
+      else h.mutated = undefined; // a mutation site's code may depend on a changed file
     }
   }
 

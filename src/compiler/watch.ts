@@ -80,7 +80,7 @@ export class Watcher {
   /** The runners of the last analysis (the analysis itself is not kept: it holds the old checker). */
   private plans: RunnerPlan[] = [];
   private readonly tsByFile = new Map<string, Diagnostic[]>();
-  private readonly entries = new Map<TS.Node, { entry: ManifestExperiment | undefined; files: Set<string> }>();
+  private readonly entries = new Map<TS.Node, { entry: ManifestExperiment | undefined; files: Set<string>; hashes: string }>();
   private hasher: Hasher | undefined;
   private tracer: Tracer | undefined;
   private readonly constructions: ConstructionCache = new Map();
@@ -171,9 +171,12 @@ export class Watcher {
     for (const [node, e] of [...this.entries]) {
       if ([...e.files].some((f) => affected.has(f))) this.entries.delete(node);
     }
+    // A step hash also covers mutations of what it reads, which can be added in any file: an entry
+    // is reused only while its steps' hashes (cheap to ask again) are unchanged.
+    const hashesOf = (hasher: Hasher, d: Discovered<ExperimentInfo>) => (d.info.steps ?? []).map((s) => (s.kind === "step" ? hasher.hashStep(s)?.hash ?? "-" : "-")).join(",");
     const entryOf = (h: AnalysisHost, hasher: Hasher, d: Discovered<ExperimentInfo>) => {
       const hit = this.entries.get(d.info.node);
-      if (hit) return hit.entry;
+      if (hit && hit.hashes === hashesOf(hasher, d)) return hit.entry;
       const entry = experimentEntry(h, hasher, d);
       const deps = new Set<string>([d.info.file.fileName, ...d.addresses.map((a) => a.file.fileName)]);
       for (const s of d.info.steps ?? []) {
@@ -186,7 +189,7 @@ export class Watcher {
           if (!x.startsWith("node:") && at > 0) for (const f of hasher.versions.filesOf(x.slice(0, at))) deps.add(f);
         }
       }
-      this.entries.set(d.info.node, { entry, files: deps });
+      this.entries.set(d.info.node, { entry, files: deps, hashes: hashesOf(hasher, d) });
       return entry;
     };
     const analysis = analyze(this.loaded, { tsDiagnostics, hasher: this.hasher!, tracer: this.tracer!, constructions: this.constructions, entryOf });

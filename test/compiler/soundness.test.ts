@@ -5,7 +5,7 @@
 // that change the emitted code), nothing that cannot change behaviour is (a package used only
 // as a type), usesRandom is true unless the walk proves otherwise, and CRY3002/CRY3003 see
 // through aliases, destructuring and optional chaining.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -163,6 +163,24 @@ ${tail(["scaled", "fixed", "plain"])}`,
   it("changes the hash of the steps that read it", () => {
     expect(changedBy(p, { "src/tune.ts": `import { Config } from "./config.js";\nConfig.factor = 5;\n` })).toEqual(["scaled"]);
     expect(changedBy(p, { "src/later.ts": readFileSync(p.path("src/later.ts"), "utf8").replace("+= 1", "+= 2") })).toEqual(["fixed"]);
+  });
+
+  it("in watch mode, a mutation added in a new file changes the hash of the steps that read it", async () => {
+    const w = Watcher.create({ project: p.dir, emit: false });
+    if (!(w instanceof Watcher)) throw new Error("no watcher");
+    const byName = (r: Awaited<ReturnType<Watcher["update"]>>) => Object.fromEntries(r.manifest!.experiments[0]!.steps.map((s) => [s.name, s.hash]));
+    const added = p.path("src/tune2.ts");
+    try {
+      const first = byName(await w.update());
+      writeFileSync(added, `import { Config } from "./config.js";\nConfig.factor = 9;\n`);
+      const second = byName(await w.update([added]));
+      expect(second.scaled).not.toBe(first.scaled);
+      expect(second.plain).toBe(first.plain);
+    } finally {
+      await w.close();
+      rmSync(added, { force: true });
+      p.loaded.refresh([added]);
+    }
   });
 
   it("is reported by CRY3004 at the read, naming where, top-level or in a function", () => {
