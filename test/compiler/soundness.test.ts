@@ -11,6 +11,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Watcher } from "../../src/compiler/watch.js";
 import { tempProjects, type TempProject } from "./temp-project.js";
+import { apply, formattingOf } from "./formatting-edits.js";
 
 const project = tempProjects();
 
@@ -43,6 +44,30 @@ function changedBy(p: TempProject, edits: Readonly<Record<string, string>>): str
   }
 }
 
+/**
+ * The law every case keeps: reformatting, comments and type-only edits of `files` keep every hash,
+ * and never turn usesRandom from true to false (a weaker type may make it true: a miss, not a hit).
+ */
+function cosmeticEditsKeepHashes(p: TempProject, files: readonly string[], numRuns: number, seed: number): void {
+  const originals = Object.fromEntries(files.map((f) => [f, readFileSync(p.path(f), "utf8")]));
+  const before = hashes(p);
+  fc.assert(
+    fc.property(formattingOf(files, (f) => originals[f]!), ({ file, edits }) => {
+      p.write({ [file]: apply(originals[file]!, edits) });
+      try {
+        const after = hashes(p);
+        for (const n of Object.keys(before)) {
+          expect(after[n]?.hash, `${n} after editing ${file}`).toBe(before[n]!.hash);
+          if (before[n]!.usesRandom) expect(after[n]!.usesRandom, n).toBe(true);
+        }
+      } finally {
+        p.write({ [file]: originals[file]! });
+      }
+    }),
+    { numRuns, seed },
+  );
+}
+
 function lock(packages: Readonly<Record<string, Readonly<Record<string, unknown>>>>): string {
   return JSON.stringify({ name: "t", lockfileVersion: 3, packages: { "": { name: "t" }, ...packages } });
 }
@@ -62,7 +87,7 @@ describe("a namespace object, dynamic and side-effect imports", () => {
     "src/ops.ts": `export const add = (x: number): number => x + 1;\nexport const mul = (x: number): number => x * 2;\nexport * from "./more.js";\n`,
     "src/more.ts": `export const sub = (x: number): number => x - 1;\n`,
     "src/helper.ts": `export const f = (x: number): number => x + 10;\n`,
-    "src/setup.ts": `(globalThis as { factor?: number }).factor = 2;\n`,
+    "src/setup.ts": `// Sets a global the "scaled" step reads.\n(globalThis as { factor?: number }).factor = 2;\n`,
     "src/scaled.ts": `import { step } from "crystallize-ts";\nimport "./setup.js";\nexport const scaled = step("scaled", (xs: number[]) => xs.map((x) => x * ((globalThis as { factor?: number }).factor ?? 1)));\n`,
     "src/exp.ts": `${HEAD}import * as ops from "./ops.js";
 import { scaled } from "./scaled.js";
@@ -91,7 +116,10 @@ ${tail(["pick", "all", "direct", "dynamic", "scaled"])}`,
 
   it("a side-effect import counts for the steps of the file that imports it", () => {
     expect(changedBy(p, { "src/setup.ts": `(globalThis as { factor?: number }).factor = 3;\n` })).toEqual(["scaled"]);
+    expect(changedBy(p, { "src/setup.ts": `// Another comment.\n(globalThis as { factor?: number }).factor = 2;\n` })).toEqual([]);
   });
+
+  it("keep their hashes under cosmetic edits", () => cosmeticEditsKeepHashes(p, ["src/ops.ts", "src/exp.ts", "src/scaled.ts", "src/setup.ts"], 12, 21));
 });
 
 describe("JSON modules", () => {
@@ -164,6 +192,8 @@ ${tail(["scaled", "fixed", "plain"])}`,
     expect(changedBy(p, { "src/tune.ts": `import { Config } from "./config.js";\nConfig.factor = 5;\n` })).toEqual(["scaled"]);
     expect(changedBy(p, { "src/later.ts": readFileSync(p.path("src/later.ts"), "utf8").replace("+= 1", "+= 2") })).toEqual(["fixed"]);
   });
+
+  it("keeps its hashes under cosmetic edits of the class, the mutations and the steps", () => cosmeticEditsKeepHashes(p, ["src/config.ts", "src/tune.ts", "src/later.ts", "src/exp.ts"], 12, 22));
 
   it("in watch mode, a mutation added in a new file changes the hash of the steps that read it", async () => {
     const w = Watcher.create({ project: p.dir, emit: false });
@@ -246,6 +276,8 @@ ${tail(["viaScale", "viaJitter", "viaOpaque", "viaPkg", "apart", "apartLoose", "
     const random = Object.keys(h).filter((n) => h[n]!.usesRandom).sort();
     expect(random).toEqual(["apartLoose", "made", "rest", "stored", "viaJitter", "viaOpaque", "viaPkg"].sort());
   });
+
+  it("stays true under cosmetic edits, which keep every hash", () => cosmeticEditsKeepHashes(p, ["src/helpers.ts", "src/exp.ts"], 12, 23));
 });
 
 describe("CRY3002 / CRY3003 through aliases, destructuring and optional chaining", () => {
@@ -332,6 +364,8 @@ ${tail(["typeOnly", "value", "padded", "doubled"])}`,
     expect(changedBy(p, { "package-lock.json": lockOf({ ...versions, nested: "1.0.1" }) })).toEqual(["padded"]);
     expect(changedBy(p, { "package-lock.json": lockOf({ ...versions, right: "1.0.1" }) })).toEqual([]);
   });
+
+  it("keep their hashes under cosmetic edits of the barrel and the steps", () => cosmeticEditsKeepHashes(p, ["src/barrel.ts", "src/exp.ts"], 10, 24));
 });
 
 describe("a file: package", () => {
