@@ -79,6 +79,8 @@ export function logging(options: LoggingOptions = {}): LoggingPlugin {
 }
 
 function safeJson(v: unknown): string {
+  // JSON.stringify gives "{}" for an Error (its fields are not enumerable).
+  if (v instanceof Error) return `${v.name}: ${v.message}`;
   try {
     return JSON.stringify(v) ?? String(v);
   } catch {

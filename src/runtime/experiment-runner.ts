@@ -190,7 +190,8 @@ export async function runExperiment(exp: AnyExperiment, options: RunOptions, def
     for (const condition of info.conditions) all.push({ condition, replicate: r });
   }
 
-  const progressSinks = plugins.filter((p): p is Plugin & ProgressPlugin => typeof (p as Partial<ProgressPlugin>).onProgress === "function");
+  // progress: false silences every display, a TTY's included (issue 18); a callback still gets its calls.
+  const progressSinks = options.progress === false ? [] : plugins.filter((p): p is Plugin & ProgressPlugin => typeof (p as Partial<ProgressPlugin>).onProgress === "function");
   const progressFn = typeof options.progress === "function" ? options.progress : undefined;
   let failed = 0;
   const report = () => {

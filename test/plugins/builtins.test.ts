@@ -73,6 +73,26 @@ describe("logging()", () => {
     expect(out.text()).toContain("warn baseline replicate 0 step failing");
     expect(out.text()).toContain("and 2 more failure(s)");
   });
+  it("run({ progress: false }) silences the display even on a TTY; a progress callback still gets every task", async () => {
+    const out = sink(true);
+    const seen: number[] = [];
+    const e = experiment("noprog", { source: numbers, pipeline: pipeline(mean), replicates: 3, plugins: [logging({ level: "silent", stream: out.stream })] });
+    await e.run({ cache: false, progress: false });
+    expect(out.text()).toBe("");
+    await e.run({ cache: false, progress: (p) => seen.push(p.done) });
+    expect(seen).toEqual([1, 2, 3]);
+    expect(out.text()).toContain("3/3");
+  });
+  it("prints an Error given as a detail by its name and message, not as {}", async () => {
+    const out = sink();
+    const warns = step("warns", (xs: number[], ctx) => {
+      ctx.log.warn("could not load", new RangeError("index 9 out of range"));
+      return xs;
+    });
+    await experiment("errdetail", { source: numbers, pipeline: pipeline(warns), plugins: [logging({ level: "warn", stream: out.stream })] }).run({ cache: false });
+    expect(out.text()).toContain("could not load RangeError: index 9 out of range");
+    expect(out.text()).not.toContain("{}");
+  });
   it("refuses an unknown level", () => {
     expect(() => logging({ level: "loud" as "info" })).toThrow(/level must be one of/);
   });
