@@ -9,6 +9,7 @@ import { diagnosticOf, type Diagnostic } from "./diagnostics.js";
 import { runnerSource, WORKER_ENTRY_SPECIFIER, writeIfChanged } from "./emit.js";
 import { findExperiment } from "./lookup.js";
 import { stepHashesOf } from "./manifest.js";
+import { errorMessage } from "../errors.js";
 
 export interface BundleOptions extends CompileOptions {
   /** The experiment's name. */
@@ -98,7 +99,7 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
           severity: "error" as const,
           message: `the bundle could not be built: ${e.text}`,
         }))
-      : [diagnosticOf(undefined, "CRY4007", `the bundle could not be built: ${err instanceof Error ? err.message : String(err)}`)];
+      : [diagnosticOf(undefined, "CRY4007", `the bundle could not be built: ${errorMessage(err)}`)];
     return { ok: false, diagnostics: [...compiled.diagnostics, ...diagnostics] };
   }
 }

@@ -9,6 +9,7 @@ import type { BuildOptions } from "esbuild";
 import { diagnosticOf, type Diagnostic } from "./diagnostics.js";
 import { MANIFEST_VERSION, serializeManifest, stepHashesOf, type Manifest } from "./manifest.js";
 import { HASH_SCHEMA_VERSION } from "./hash.js";
+import { errorMessage } from "../errors.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -247,7 +248,7 @@ export class Emitter {
 
   private buildErrors(err: unknown): Diagnostic[] {
     const errors = (err as { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] }).errors;
-    if (!errors?.length) return [diagnosticOf(undefined, "CRY4006", `a runner could not be built: ${err instanceof Error ? err.message : String(err)}`)];
+    if (!errors?.length) return [diagnosticOf(undefined, "CRY4006", `a runner could not be built: ${errorMessage(err)}`)];
     return errors.map((e) => ({
       file: e.location ? resolve(this.root, e.location.file) : undefined,
       line: e.location?.line ?? 1,

@@ -5,7 +5,7 @@ import { jsonCodec, unsafeSegmentReason, type Artifact } from "../dsl/artifact.j
 import type { Context, Logger } from "../dsl/context.js";
 import type { Resource } from "../dsl/resource.js";
 import type { ArtifactWrite } from "../dsl/records.js";
-import { ArtifactError, ContextMutationError, ValidationError } from "../errors.js";
+import { ArtifactError, ContextMutationError, errorMessage, ValidationError } from "../errors.js";
 import { detachBinary, freezeValue } from "./freeze.js";
 import { createRandom, streamSeed } from "./seeds.js";
 
@@ -220,7 +220,7 @@ export class StepContext implements Context<Readonly<Record<string, unknown>>, s
         codecName = "json";
       }
     } catch (cause) {
-      const why = cause instanceof Error ? cause.message : String(cause);
+      const why = errorMessage(cause);
       throw new ArtifactError(name, `Step "${this.owner}" could not encode artifact "${name}": ${why}`, cause);
     }
     if (!(bytes instanceof Uint8Array)) {

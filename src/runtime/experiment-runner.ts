@@ -10,7 +10,7 @@ import type { ArtifactRecord, RunInfo, TaskOutcome, TaskRef } from "../dsl/recor
 import type { Result } from "../dsl/result.js";
 import type { Progress, RunOptions } from "../dsl/run-options.js";
 import { replicatesProblem, seedProblem } from "../dsl/validate.js";
-import { CancelledError, ValidationError } from "../errors.js";
+import { CancelledError, errorMessage, ValidationError } from "../errors.js";
 import { manifestHashes } from "./manifest-lookup.js";
 import { createPlan, type RunPlan } from "./plan.js";
 import { Resources } from "./resources.js";
@@ -212,7 +212,7 @@ export async function runExperiment(exp: AnyExperiment, options: RunOptions, def
     if (fatal) return;
     fatal = { error };
     // Tasks still running see a cancellation (their outcomes are dropped, as on cancel).
-    controller.abort(new CancelledError(`The run of "${exp.name}" stopped: ${error instanceof Error ? error.message : String(error)}`));
+    controller.abort(new CancelledError(`The run of "${exp.name}" stopped: ${errorMessage(error)}`));
   };
 
   let status: "completed" | "cancelled" = "completed";
@@ -275,7 +275,7 @@ export async function runExperiment(exp: AnyExperiment, options: RunOptions, def
       // Completed tasks stay stored (resume continues them); the version is marked failed.
       await storage
         ?.finish({ info, status: "failed", endedAt: new Date().toISOString(), json: null })
-        .catch((f: unknown) => logger.warn(`could not record the failed run: ${f instanceof Error ? f.message : String(f)}`));
+        .catch((f: unknown) => logger.warn(`could not record the failed run: ${errorMessage(f)}`));
       throw e;
     }
     status = "cancelled";
@@ -316,5 +316,5 @@ export async function runExperiment(exp: AnyExperiment, options: RunOptions, def
 
 
 async function closeQuietly(resources: Resources, logger: Logger): Promise<void> {
-  for (const e of await resources.close()) logger.warn(`closing a resource failed: ${e instanceof Error ? e.message : String(e)}`);
+  for (const e of await resources.close()) logger.warn(`closing a resource failed: ${errorMessage(e)}`);
 }

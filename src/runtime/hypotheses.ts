@@ -21,7 +21,7 @@
 // metric, and statistic, effectSize, ci and df come from the binding metric (the one with the
 // largest p-value, named in `method`). The score is the worst (largest) score across metrics,
 // which for the default rank is the combined p-value. With one metric, results = byMetric[metric].
-import { HypothesisError } from "../errors.js";
+import { errorMessage, HypothesisError } from "../errors.js";
 import type { Verifier, VerifierResult } from "../dsl/verifier.js";
 import type { HypothesisReport } from "../dsl/result.js";
 import { adjustPValues, CORRECTION_METHODS, type CorrectionMethod } from "../stats/corrections.js";
@@ -147,7 +147,7 @@ function runTest(
       }),
     });
   } catch (cause) {
-    const why = cause instanceof Error ? cause.message : String(cause);
+    const why = errorMessage(cause);
     const error = new HypothesisError(
       def.name,
       `Hypothesis ${JSON.stringify(def.name)}: ${def.test.name} failed on metric ${JSON.stringify(metric)} ` +
@@ -263,7 +263,7 @@ export function evaluateHypothesis(def: HypothesisSpec, data: HypothesisData): H
       try {
         score = rank(result);
       } catch (cause) {
-        const why = cause instanceof Error ? cause.message : String(cause);
+        const why = errorMessage(cause);
         const error = new HypothesisError(
           def.name,
           `Hypothesis ${JSON.stringify(def.name)}: rank failed on metric ${JSON.stringify(metric)} for treatment ${JSON.stringify(name)}: ${why}`,

@@ -23,7 +23,7 @@ import type { ArtifactRecord, TaskOutcome } from "../dsl/records.js";
 import type { Result } from "../dsl/result.js";
 import type { Source } from "../dsl/source.js";
 import type { AnyTreatment } from "../dsl/treatment.js";
-import { ArtifactError, InputError, MissingArtifactError } from "../errors.js";
+import { ArtifactError, errorMessage, InputError, MissingArtifactError } from "../errors.js";
 import { resolvePlugins, type RuntimeDefaults } from "./experiment-runner.js";
 import { createRandom, streamSeed } from "./seeds.js";
 import { isStoragePlugin } from "./services.js";
@@ -286,7 +286,7 @@ export function boundInputSource(consumer: string, source: InputSource<unknown>,
     try {
       return art.codec.decode(bytes);
     } catch (cause) {
-      const why = cause instanceof Error ? cause.message : String(cause);
+      const why = errorMessage(cause);
       throw new ArtifactError(
         art.name,
         `Artifact "${art.name}" of experiment "${p.producer}" (${condition} replicate ${replicate}) could not be decoded by its codec: ${why}`,

@@ -12,7 +12,7 @@ import type { TaskError, TaskOutcome, TaskRef } from "../dsl/records.js";
 import type { AnyTreatment } from "../dsl/treatment.js";
 import { declaresMetric } from "../dsl/step.js";
 import { replicatesProblem, seedProblem } from "../dsl/validate.js";
-import { CancelledError, ValidationError } from "../errors.js";
+import { CancelledError, errorMessage, ValidationError } from "../errors.js";
 import { prepareRun, type RuntimeDefaults } from "./experiment-runner.js";
 import { deriveExperiment } from "./input-resolver.js";
 import { Resources } from "./resources.js";
@@ -108,7 +108,7 @@ export async function optimizeExperiment(
   const stopFor = (error: unknown): void => {
     if (fatal) return;
     fatal = { error };
-    controller.abort(new CancelledError(`optimize() of "${exp.name}" stopped: ${error instanceof Error ? error.message : String(error)}`));
+    controller.abort(new CancelledError(`optimize() of "${exp.name}" stopped: ${errorMessage(error)}`));
   };
   const resources = new Resources();
 
@@ -243,7 +243,7 @@ export async function optimizeExperiment(
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
     for (const e of await resources.close()) {
-      (log ?? defaults.fallbackLogger()).warn(`closing a resource failed: ${e instanceof Error ? e.message : String(e)}`);
+      (log ?? defaults.fallbackLogger()).warn(`closing a resource failed: ${errorMessage(e)}`);
     }
   }
   if (controller.signal.aborted) {

@@ -3,7 +3,7 @@
 // TaskOutcome. Failures are captured in the outcome, never thrown, so other tasks go on.
 import type { Logger } from "../dsl/context.js";
 import type { ProvenanceRecord, TaskError, TaskOutcome, TaskRef } from "../dsl/records.js";
-import { CacheCorruptionError, CancelledError, InputError, MissingArtifactError, PipelineExecutionError, ValidationError, errorCode } from "../errors.js";
+import { CacheCorruptionError, CancelledError, errorCode, errorMessage, InputError, MissingArtifactError, PipelineExecutionError, ValidationError } from "../errors.js";
 import { StepContext, TaskState, type ResourcePool } from "./context.js";
 import { nonJsonReason } from "../dsl/json.js";
 import type { RunPlan, StepPlan } from "./plan.js";
@@ -363,7 +363,7 @@ function toTaskError(ref: TaskRef, failure: TaskFailure): TaskError {
   const e = failure.error;
   const cause = e instanceof PipelineExecutionError && e.cause instanceof Error ? e.cause : e;
   const stack = cause instanceof Error ? (cause.stack ?? String(cause)) : String(cause);
-  const message = e instanceof Error ? e.message : String(e);
+  const message = errorMessage(e);
   // The cause's own code wins over the step wrapper's, so E_CONTEXT_MUTATION is not reported as E_STEP_FAILED.
   const causeCode = cause === e ? "E_UNKNOWN" : errorCode(cause);
   const wrapped = causeCode !== "E_UNKNOWN";

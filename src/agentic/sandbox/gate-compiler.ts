@@ -8,6 +8,7 @@
 // silenced: esbuild copies the offending source line into each warning, so a short module with
 // thousands of warnings would cost the host hundreds of MiB (the gate finds direct eval by itself).
 import { BoundedExecutionError } from "../errors.js";
+import { errorMessage } from "../../errors.js";
 
 type Esbuild = typeof import("esbuild");
 let esbuild: Promise<Esbuild> | undefined;
@@ -136,7 +137,7 @@ export async function compileGuest(source: string, deadlineMs: number): Promise<
         throw error;
       }
       if (error instanceof GuestCompileError) throw error;
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       if (!SERVICE_GONE.test(message)) throw new GuestCompileError(`the module does not compile: ${message.slice(0, 500)}`);
       await restart(gen);
       if (attempt >= 1 || performance.now() >= until) {

@@ -12,6 +12,7 @@ import { existsSync, readFileSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { BoundedExecutionError, type SandboxFailureReason } from "../errors.js";
 import type { ChildConfig, ChildMessage, JobDone, JobFailed, JobMessage, ReadyMessage } from "./protocol.js";
+import { errorMessage } from "../../errors.js";
 
 export interface ProcessSpec {
   /** Node arguments that start the child, before its configuration (see child-bundle.ts). */
@@ -210,7 +211,7 @@ export class SandboxProcess {
         reject(
           new BoundedExecutionError(
             "non-serialisable-input",
-            `the input cannot be sent to the sandbox (${error instanceof Error ? error.message : String(error)}); ` +
+            `the input cannot be sent to the sandbox (${errorMessage(error)}); ` +
               "pass plain data: objects, arrays, numbers, strings, typed arrays, Dates, Maps, Sets",
             {},
             error,

@@ -3,7 +3,7 @@
 // sandbox on the step's data; a refusal or failure (with the guest's stack and output) is fed back
 // to the model. Bounded by maxAttempts answers and a token budget: no new call is made once the
 // tokens spent reach the budget.
-import { ValidationError } from "../../errors.js";
+import { errorMessage, ValidationError } from "../../errors.js";
 import { step, type Step } from "../../dsl/step.js";
 import { BoundedExecutionError, SynthesisError } from "../errors.js";
 import type { LlmClient } from "../llm/types.js";
@@ -43,7 +43,7 @@ function describeFailure(e: unknown): string {
     if (e.details.stdout) parts.push(`console output:\n${e.details.stdout.slice(-2000)}`);
     return parts.join("\n");
   }
-  return e instanceof Error ? e.message : String(e);
+  return errorMessage(e);
 }
 
 function missingMetrics(value: unknown, metrics: readonly string[]): string[] {

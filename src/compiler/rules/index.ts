@@ -6,6 +6,7 @@ import { wiringRules } from "./wiring.js";
 import { graphRules } from "./graphs.js";
 import { cacheRules } from "./cache.js";
 import { portabilityRules } from "./portability.js";
+import { errorMessage } from "../../errors.js";
 
 export type { Rule, RuleContext, Report } from "./rule.js";
 export { declaredParams, declaredMetrics } from "./wiring.js";
@@ -41,7 +42,7 @@ export function runRules(ctx: RuleContext, only?: readonly string[]): Diagnostic
         column: 1,
         code: "CRY0900",
         severity: "error",
-        message: `internal error in rule ${rule.code} (${rule.name}): ${err instanceof Error ? err.message : String(err)}; please report it`,
+        message: `internal error in rule ${rule.code} (${rule.name}): ${errorMessage(err)}; please report it`,
       });
     }
   }

@@ -3,7 +3,7 @@
 // same checks as a parallel() worker: the imported experiment must have the main process's shape.
 import { installEngine, requireEngine } from "../../dsl/engine.js";
 import type { AnyExperiment } from "../../dsl/experiment.js";
-import { CrystallizeError } from "../../errors.js";
+import { CrystallizeError, errorMessage } from "../../errors.js";
 import { experimentShape } from "../../runtime/task-host.js";
 import type { RunDescriptor } from "./queue-protocol.js";
 
@@ -60,7 +60,7 @@ export async function importExperiment(module: string, name: string, exportName?
   try {
     loaded = await Promise.race([(import(module) as Promise<Record<string, unknown>>).then((ns) => ({ ns })), handed.then((exp) => ({ exp }))]);
   } catch (e) {
-    throw loadError(`queue worker: could not import ${module}: ${e instanceof Error ? e.message : String(e)}`, e);
+    throw loadError(`queue worker: could not import ${module}: ${errorMessage(e)}`, e);
   } finally {
     installEngine(real);
   }

@@ -4,6 +4,7 @@
 import type { Redis, RedisOptions } from "ioredis";
 import type { QueueConnection } from "./queue-protocol.js";
 import { queueError } from "./queue-protocol.js";
+import { errorMessage } from "../../errors.js";
 
 export type BullMQ = typeof import("bullmq");
 
@@ -11,7 +12,7 @@ export async function loadBullMQ(): Promise<BullMQ> {
   try {
     return await import("bullmq");
   } catch (e) {
-    throw queueError(`queue(): could not load bullmq (npm install bullmq ioredis): ${e instanceof Error ? e.message : String(e)}`, e);
+    throw queueError(`queue(): could not load bullmq (npm install bullmq ioredis): ${errorMessage(e)}`, e);
   }
 }
 
@@ -38,7 +39,7 @@ export async function ping(client: Redis, connection: QueueConnection, timeoutMs
     await Promise.race([client.ping(), timeout]);
   } catch (e) {
     client.disconnect();
-    throw queueError(`queue(): cannot reach Redis at ${describe(connection)}: ${e instanceof Error ? e.message : String(e)}`, e);
+    throw queueError(`queue(): cannot reach Redis at ${describe(connection)}: ${errorMessage(e)}`, e);
   } finally {
     clearTimeout(timer);
   }

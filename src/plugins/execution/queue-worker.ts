@@ -8,7 +8,7 @@ import type { TaskSettings } from "../../dsl/plugin.js";
 import { encodeValue, serializeError } from "../../runtime/error-codec.js";
 import type { StepCache } from "../../runtime/services.js";
 import { createTaskHost, type TaskHost } from "../../runtime/task-host.js";
-import { CrystallizeError } from "../../errors.js";
+import { CrystallizeError, errorMessage } from "../../errors.js";
 import { experimentFor, type ExperimentSource } from "./queue-loader.js";
 import {
   DEFAULT_QUEUE,
@@ -112,7 +112,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     if (!h) return;
     clearTimeout(h.idleTimer);
     clearInterval(h.poll);
-    for (const e of await h.host.close()) log.warn(`closing a resource failed: ${e instanceof Error ? e.message : String(e)}`);
+    for (const e of await h.host.close()) log.warn(`closing a resource failed: ${errorMessage(e)}`);
   };
 
   const openHost = async (run: string): Promise<RunHost> => {
@@ -188,7 +188,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       removeOnComplete: { age: 3600 },
     },
   );
-  worker.on("error", (e) => log.warn(`queue worker: ${e instanceof Error ? e.message : String(e)}`));
+  worker.on("error", (e) => log.warn(`queue worker: ${errorMessage(e)}`));
   await worker.waitUntilReady();
 
   return {

@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import type { ExecutionJob, ExecutionStrategy, Plugin } from "../../dsl/plugin.js";
 import type { TaskOutcome, TaskRef } from "../../dsl/records.js";
 import { originOf } from "../../dsl/origin.js";
-import { CrystallizeError, ValidationError } from "../../errors.js";
+import { CrystallizeError, errorMessage, ValidationError } from "../../errors.js";
 import { decodeValue, reviveError } from "../../runtime/error-codec.js";
 import { replicateSeed } from "../../runtime/seeds.js";
 import { experimentShape } from "../../runtime/task-host.js";
@@ -202,7 +202,7 @@ class QueueRun {
     try {
       await q.addBulk(batch);
     } catch (e) {
-      this.fail(queueError(`queue(): could not enqueue tasks: ${messageOf(e)}`, e));
+      this.fail(queueError(`queue(): could not enqueue tasks: ${errorMessage(e)}`, e));
     }
   }
 
@@ -240,7 +240,7 @@ class QueueRun {
       const cause = reviveError(wire);
       this.fail(cause instanceof CrystallizeError && (cause.code === "E_WORKER" || cause.code === "E_QUEUE")
         ? cause
-        : queueError(`queue(): a worker could not load experiment "${this.job.experiment.name}": ${messageOf(cause)}`, cause));
+        : queueError(`queue(): a worker could not load experiment "${this.job.experiment.name}": ${errorMessage(cause)}`, cause));
       return;
     }
     const attempts = await q.getJob(jobId).then((j) => j?.attemptsMade, () => undefined);
@@ -299,7 +299,7 @@ class QueueRun {
       await redis.set(cancelKey(this.o.queueName, this.runId), "1", "EX", RUN_KEY_TTL_S);
       await this.removeWaiting(q);
     } catch (e) {
-      this.job.log?.warn(`queue(): cancelling the queued tasks failed: ${messageOf(e)}`);
+      this.job.log?.warn(`queue(): cancelling the queued tasks failed: ${errorMessage(e)}`);
     }
     this.wake();
   }
@@ -371,6 +371,3 @@ function checkPlugins(job: ExecutionJob): void {
   if (problems.length) throw new ValidationError(`queue run of "${job.experiment.name}"`, problems);
 }
 
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}

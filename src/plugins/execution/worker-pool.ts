@@ -13,7 +13,7 @@ import { Worker } from "node:worker_threads";
 import type { Logger } from "../../dsl/context.js";
 import type { ExecutionJob } from "../../dsl/plugin.js";
 import type { TaskOutcome, TaskRef } from "../../dsl/records.js";
-import { CrystallizeError } from "../../errors.js";
+import { CrystallizeError, errorMessage } from "../../errors.js";
 import { decodeValue, reviveError } from "../../runtime/error-codec.js";
 import type { FromWorker, ToWorker, WorkerInit, WorkerLoad } from "./worker-protocol.js";
 
@@ -299,7 +299,7 @@ class Pool {
         this.fail(
           cause instanceof CrystallizeError && cause.code === "E_WORKER"
             ? cause
-            : new CrystallizeError(`parallel(): a worker could not load the experiment: ${messageOf(cause)}`, { code: "E_WORKER", cause }),
+            : new CrystallizeError(`parallel(): a worker could not load the experiment: ${errorMessage(cause)}`, { code: "E_WORKER", cause }),
         );
         break;
       }
@@ -326,7 +326,7 @@ class Pool {
         // Anything still listed for this worker was queued and dropped on cancel.
         slot.inFlight.clear();
         for (const e of m.errors) {
-          this.options.log?.warn(`closing a resource failed in a worker: ${messageOf(reviveError(e))}`);
+          this.options.log?.warn(`closing a resource failed in a worker: ${errorMessage(reviveError(e))}`);
         }
         slot.markGone();
         break;
@@ -407,7 +407,7 @@ class Pool {
   private workerFault(slot: Slot, cause: unknown): CrystallizeError {
     const running = [...slot.inFlight.values()].map((t) => `${t.condition} replicate ${t.replicate}`);
     return new CrystallizeError(
-      `parallel(): worker ${slot.index + 1} failed${running.length ? ` while running ${running.join(", ")}` : ""}: ${messageOf(cause)}`,
+      `parallel(): worker ${slot.index + 1} failed${running.length ? ` while running ${running.join(", ")}` : ""}: ${errorMessage(cause)}`,
       { code: "E_WORKER", cause },
     );
   }
@@ -437,9 +437,6 @@ function envSnapshot(): Record<string, string> {
   return env;
 }
 
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 /** True if `p` did not settle within `ms`. */
 async function raceTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import * as fsp from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { StorageError } from "../../errors.js";
+import { errorMessage, StorageError } from "../../errors.js";
 
 /** The file-system calls atomic writes use (replaceable in tests to simulate faults). */
 export interface AtomicFs {
@@ -65,7 +65,7 @@ const HINTS: Record<string, string> = {
 export function storageError(path: string, action: string, cause: unknown): StorageError {
   const code = (cause as { code?: unknown } | null)?.code;
   const hint = typeof code === "string" ? HINTS[code] : undefined;
-  const detail = hint ? `${hint} (${String(code)})` : cause instanceof Error ? cause.message : String(cause);
+  const detail = hint ? `${hint} (${String(code)})` : errorMessage(cause);
   return new StorageError(path, `Could not ${action} "${path}": ${detail}.`, cause);
 }
 
