@@ -44,7 +44,6 @@ export type {
   TreatmentValueMismatch,
   UnknownHypothesisMetric,
 } from "./checks.js";
-export { installEngine, type Engine } from "./engine.js";
 export {
   input,
   isInputSource,
@@ -56,14 +55,11 @@ export {
 } from "./input.js";
 export {
   graph,
-  analyseGraph,
-  topologicalOrder,
   type Graph,
   type GraphEdge,
   type GraphEvent,
   type GraphResult,
   type GraphRunOptions,
-  type GraphAnalysis,
   type SomeExperiment,
 } from "./graph.js";
 export type {

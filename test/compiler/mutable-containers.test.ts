@@ -2,7 +2,7 @@
 // any file, in any of the ways listed below) is mutable state for the cacheable steps that read
 // it, directly or through helpers; a const that is only read is not.
 import { describe, expect, it } from "vitest";
-import { Hasher } from "../../src/compiler/index.js";
+import { Hasher } from "../../src/compiler/hash.js";
 import { TempProject, tempProjects } from "./temp-project.js";
 
 const STEP_IMPORTS = `import { experiment, pipeline, source, step } from "crystallize-ts";\n`;
