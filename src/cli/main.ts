@@ -10,6 +10,11 @@ import { registerInit } from "./init.js";
 import { registerList } from "./list.js";
 import { CliError, paint } from "./output.js";
 import { registerRun } from "./run.js";
+import { registerDiff } from "./diff.js";
+import { registerGc } from "./gc.js";
+import { registerReport } from "./report.js";
+import { registerRuns } from "./runs.js";
+import { registerShow } from "./show.js";
 
 export function createProgram(): Command {
   const program = new Command("crystallize")
@@ -25,6 +30,11 @@ export function createProgram(): Command {
   registerList(program);
   registerGraph(program);
   registerCache(program);
+  registerRuns(program);
+  registerShow(program);
+  registerDiff(program);
+  registerReport(program);
+  registerGc(program);
   for (const c of program.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();

@@ -35,6 +35,8 @@ import { removeStaleTempFiles, storageError, syncDirectory, writeFileAtomic } fr
 import { readCheckedJson, stageCheckedJson, toStorableJson, writeCheckedJson, writeCheckedJsonSync } from "./checked-json.js";
 import { JOURNAL_FILE, JOURNAL_SCHEMA, JournalWriter, readJournal, type JournalArtifact, type JournalTask, type ParsedJournal } from "./task-journal.js";
 import { claimVersion, latestVersion, versionDirName } from "./versions.js";
+import { commandLine, gitState, type GitState } from "../registry/git.js";
+import { recordVersion } from "../registry/registry.js";
 
 /** 2: the task journal replaced per-task markers. Versions of another schema are not resumed. */
 export const STORE_SCHEMA = 2;
@@ -59,6 +61,11 @@ export interface RunStoreOptions {
    * and so is every JSON file. false: only the journal and metadata.json, at finish.
    */
   readonly fsync?: boolean;
+  /**
+   * Record the version in the run registry (<outDir>/registry.sqlite) once its files are
+   * committed (default true). The registry is an index: a failure to write it is a warning.
+   */
+  readonly registry?: boolean;
 }
 
 interface Session {
@@ -105,6 +112,10 @@ export class RunStore implements RunStorage {
   private previous = new Map<string, StoredTask>();
   private tasksRun = 0;
   private readonly durable: boolean;
+  /** Asked when the store opens, awaited at finish (see registry/git.ts). */
+  private readonly git: Promise<GitState>;
+  private readonly command = commandLine();
+  private params: Record<string, Record<string, unknown>> | undefined;
 
   private constructor(
     private readonly run: RunInfo,
@@ -121,6 +132,7 @@ export class RunStore implements RunStorage {
     private stored: ParsedJournal | undefined,
   ) {
     this.durable = options.fsync === true;
+    this.git = gitState(this.outDir);
   }
 
   static async open(run: RunInfo, options: RunStoreOptions): Promise<RunStore> {
@@ -372,6 +384,14 @@ export class RunStore implements RunStorage {
   }
 
   async finish(summary: RunSummary): Promise<void> {
+    await this.finishFiles(summary);
+    // After the files are committed (the registry indexes them; reconcile repairs a crash here).
+    if (this.options.registry !== false) await recordVersion(this.outDir, this.options.root, this.dir, this.options.log);
+  }
+
+  private async finishFiles(summary: RunSummary): Promise<void> {
+    this.params = paramsByCondition(summary.json);
+    const git = await this.git;
     // The journal's last batch is written now; the journal and the new metadata.json (a temporary
     // file until renamed) are flushed to disk while the results are written; metadata.json is
     // renamed into place last, once the journal is on disk, and the folder is flushed.
@@ -379,7 +399,7 @@ export class RunStore implements RunStorage {
       () => undefined,
       (e: unknown) => e,
     );
-    const staging = stageCheckedJson(join(this.dir, "metadata.json"), this.metadataFields(summary.status, summary.endedAt), { fsync: true }).then(
+    const staging = stageCheckedJson(join(this.dir, "metadata.json"), this.metadataFields(summary.status, summary.endedAt, git), { fsync: true }).then(
       (file) => ({ file }),
       (error: unknown) => ({ error }),
     );
@@ -404,7 +424,7 @@ export class RunStore implements RunStorage {
     } else {
       // Tasks this run reported complete may be missing from the journal: the version failed.
       await staged?.discard();
-      await writeCheckedJson(join(this.dir, "metadata.json"), this.metadataFields("failed", summary.endedAt), { fsync: true }).catch(() => undefined);
+      await writeCheckedJson(join(this.dir, "metadata.json"), this.metadataFields("failed", summary.endedAt, git), { fsync: true }).catch(() => undefined);
       failure = journalError;
     }
     if (failure !== undefined) throw failure;
@@ -490,7 +510,7 @@ export class RunStore implements RunStorage {
     return out;
   }
 
-  private metadataFields(status: string, endedAt?: string): Record<string, unknown> {
+  private metadataFields(status: string, endedAt?: string, git?: GitState): Record<string, unknown> {
     const run = this.run;
     const session: Session = {
       runId: run.id,
@@ -515,10 +535,27 @@ export class RunStore implements RunStorage {
       stepHashes: run.stepHashes,
       strategy: run.strategy,
       durability: this.durable ? "task" : "run",
+      git: git ?? null,
+      command: this.command,
+      ...(this.params === undefined ? {} : { params: this.params }),
       packages: { crystallize: crystallizeVersion(), node: process.versions.node },
       sessions: [...this.sessions, session],
     };
   }
+}
+
+/** Per condition, per step: the params its first stored task saw (from the result's provenance). */
+function paramsByCondition(json: unknown): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  const provenance = (json as { provenance?: unknown } | null)?.provenance;
+  if (!Array.isArray(provenance)) return out;
+  for (const p of provenance as Array<{ condition?: unknown; steps?: unknown }>) {
+    if (typeof p.condition !== "string" || p.condition in out || !Array.isArray(p.steps)) continue;
+    const bySteps: Record<string, unknown> = {};
+    for (const s of p.steps as Array<{ step?: unknown; params?: unknown }>) if (typeof s.step === "string") bySteps[s.step] = s.params ?? {};
+    out[p.condition] = bySteps;
+  }
+  return out;
 }
 
 /**
