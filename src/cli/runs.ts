@@ -68,8 +68,9 @@ export function registerRuns(program: Command): void {
     }
   });
   withStoreOptions(runs.command("reindex").description("rebuild the run registry from the stored versions (the files are the source of truth)")).action(
-    async (opts: StoreOptions) => {
-      const registry = Registry.open(storeDir(opts));
+    async (_opts: StoreOptions, cmd: Command) => {
+      // `runs` declares --out too, and commander hands it the option: read both levels.
+      const registry = Registry.open(storeDir(cmd.optsWithGlobals<StoreOptions>()));
       try {
         const n = await registry.reindex();
         process.stdout.write(`indexed ${n} stored run${n === 1 ? "" : "s"} into ${registry.file}\n`);
@@ -84,7 +85,8 @@ export function registerRuns(program: Command): void {
       .description("delete stored runs (their version folders and registry rows)")
       .argument("<runs...>", "runs to delete, as <experiment>@v<N>")
       .option("--force", "also delete a run whose status is still running"),
-  ).action(async (refs: string[], opts: StoreOptions & { force?: boolean }) => {
+  ).action(async (refs: string[], _opts: StoreOptions, cmd: Command) => {
+    const opts = cmd.optsWithGlobals<StoreOptions & { force?: boolean }>();
     const registry = await openRegistry(opts);
     try {
       const targets = refs.map((text) => {

@@ -5,7 +5,7 @@
 // rows a crash can leave stale: a version with no row, a row whose folder is gone, and rows
 // still "running" whose metadata.json changed since. better-sqlite3 is loaded on first use,
 // so a run that records nothing never pays for the native module.
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
@@ -186,8 +186,8 @@ export class Registry {
 
   /**
    * Brings the rows in line with the file store: indexes versions without a row, drops rows of
-   * versions gone from disk, re-reads "running" rows whose metadata.json changed. Cheap enough
-   * to run before every query: one readdir per experiment, one stat per running row.
+   * versions gone from disk, re-reads rows whose metadata.json changed since they were written.
+   * Cheap enough to run before every query: one readdir per experiment, one stat per row.
    */
   async reconcile(): Promise<{ added: number; removed: number; refreshed: number }> {
     const onDisk = new Map<string, string>();
@@ -204,15 +204,15 @@ export class Registry {
     let refreshed = 0;
     const known = new Set<string>();
     for (const r of rows) {
-      const key = `${r.experiment}\u0000${r.version}`;
-      known.add(key);
-      const underRoot = onDisk.has(key);
-      if (!underRoot && (r.dir.startsWith(this.root) || !existsSync(join(r.dir, "metadata.json")))) {
+      known.add(`${r.experiment}\u0000${r.version}`);
+      const mtime = mtimeOf(join(r.dir, "metadata.json"));
+      if (mtime === undefined) {
         this.remove(r.experiment, r.version);
         removed++;
-      } else if (r.status === "running") {
-        const mtime = mtimeOf(join(r.dir, "metadata.json"));
-        if (mtime !== r.mtime && (await this.index(r.dir))) refreshed++;
+      } else if (mtime !== r.mtime) {
+        // Rewritten since it was indexed (a resume, or a run that finished without reaching the registry).
+        if (await this.index(r.dir)) refreshed++;
+        else (this.remove(r.experiment, r.version), removed++);
       }
     }
     for (const [key, path] of onDisk) {
