@@ -12,7 +12,13 @@ export interface ReportInput {
   /** Per condition, per metric: the stored values in replicate order (result.json). */
   readonly values: Readonly<Record<string, Readonly<Record<string, readonly number[]>>>>;
   /** The graph the experiment belongs to (from the manifest), if any. */
-  readonly graph?: { readonly name: string; readonly nodes: readonly string[]; readonly edges: ReadonlyArray<{ from: string; to: string }> };
+  readonly graph?: {
+    readonly name: string;
+    readonly nodes: readonly string[];
+    readonly edges: ReadonlyArray<{ from: string; to: string }>;
+    /** The version each node ran in this graph run, when known. */
+    readonly versions?: Readonly<Record<string, unknown>>;
+  };
   readonly compare?: { readonly run: RunRecord; readonly values: ReportInput["values"]; readonly diff: RunComparison };
 }
 
@@ -154,7 +160,7 @@ export async function renderReport(input: ReportInput): Promise<string> {
   if (input.graph) {
     const g = input.graph;
     parts.push(`<h2 id="graph">Graph ${esc(g.name)}</h2>`);
-    parts.push(await figure("graph", `experiments of graph ${g.name} (this one in red)`, renderSvg(graphSpec(g.nodes, g.edges, r.experiment)), { nodes: g.nodes.length, edges: g.edges.length, labels: g.nodes.length }));
+    parts.push(await figure("graph", `experiments of graph ${g.name} (this one in red)`, renderSvg(graphSpec(g.nodes, g.edges, r.experiment, g.versions)), { nodes: g.nodes.length, edges: g.edges.length, labels: g.nodes.length }));
   }
 
   if (input.compare) {

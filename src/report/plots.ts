@@ -106,7 +106,12 @@ export function timingSpec(rows: ReadonlyArray<{ step: string; meanMs: number }>
 }
 
 /** A graph of experiments: nodes in layers (longest path from a root), edges as lines. */
-export function graphSpec(nodes: readonly string[], edges: ReadonlyArray<{ from: string; to: string }>, current: string): TopLevelSpec {
+export function graphSpec(
+  nodes: readonly string[],
+  edges: ReadonlyArray<{ from: string; to: string }>,
+  current: string,
+  versions: Readonly<Record<string, unknown>> = {},
+): TopLevelSpec {
   const depth = new Map<string, number>(nodes.map((n) => [n, 0]));
   for (let i = 0; i < nodes.length; i++) for (const e of edges) depth.set(e.to, Math.max(depth.get(e.to) ?? 0, (depth.get(e.from) ?? 0) + 1));
   const row = new Map<number, number>();
@@ -117,7 +122,7 @@ export function graphSpec(nodes: readonly string[], edges: ReadonlyArray<{ from:
     row.set(d, r + 1);
     pos.set(n, { x: d, y: r });
   }
-  const nodeRows = nodes.map((n) => ({ name: n, ...pos.get(n)!, here: n === current }));
+  const nodeRows = nodes.map((n) => ({ name: typeof versions[n] === "number" ? `${n}@v${versions[n]}` : n, ...pos.get(n)!, here: n === current }));
   const edgeRows = edges.map((e) => ({ x: pos.get(e.from)?.x ?? 0, y: pos.get(e.from)?.y ?? 0, x2: pos.get(e.to)?.x ?? 0, y2: pos.get(e.to)?.y ?? 0 }));
   const axis = { axis: null, scale: { padding: 30 } } as const;
   return {
