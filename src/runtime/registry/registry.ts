@@ -100,7 +100,8 @@ export class Registry {
       mkdirSync(resolve(outDir), { recursive: true });
       db = new Driver(file, { timeout: 5000 });
       db.pragma("journal_mode = WAL");
-      db.pragma("synchronous = NORMAL");
+      // An index rebuilt from the files on demand: no flush to disk is worth its cost here.
+      db.pragma("synchronous = OFF");
       const version = db.pragma("user_version", { simple: true }) as number;
       if (version !== REGISTRY_SCHEMA) {
         db.exec("DROP TABLE IF EXISTS runs; DROP TABLE IF EXISTS metrics; DROP TABLE IF EXISTS hypotheses;");
@@ -290,14 +291,27 @@ export function versionDirs(root: string): Array<{ experiment: string; version: 
  * version's files are committed. Never throws: a registry that cannot be written is repaired by
  * the next reconcile (the files are the truth), so the run only gets a warning.
  */
-export async function recordVersion(outDir: string, root: string, dir: string, log?: { warn(message: string): void }): Promise<void> {
-  let registry: Registry | undefined;
+export async function recordVersion(
+  outDir: string,
+  root: string,
+  dir: string,
+  log?: { warn(message: string): void },
+  /** The record, when the caller built it from what it wrote; else it is read from the files. */
+  record?: RunRecord,
+): Promise<void> {
+  const key = `${resolve(outDir)}\u0000${resolve(root)}`;
   try {
-    registry = Registry.open(outDir, root);
-    await registry.index(dir);
+    // One connection per registry for the process's lifetime: opening costs more than a write,
+    // and closing the last connection checkpoints the WAL. SQLite recovers the WAL on next open.
+    let registry = writers.get(key);
+    if (registry === undefined) writers.set(key, (registry = Registry.open(outDir, root)));
+    if (record !== undefined) registry.put(record);
+    else await registry.index(dir);
   } catch (e) {
+    writers.get(key)?.close();
+    writers.delete(key);
     log?.warn(`The run registry was not updated for ${dir} (${(e as Error).message}); \`crystallize runs\` will index it from the files.`);
-  } finally {
-    registry?.close();
   }
 }
+
+const writers = new Map<string, Registry>();

@@ -121,21 +121,30 @@ export function storedValues(result: Json | undefined): Record<string, Record<st
   return out;
 }
 
-/** Per-step timings from the version's journal. */
-export async function readTimings(dir: string): Promise<StepTiming[]> {
-  const journal = await readJournal(join(dir, JOURNAL_FILE)).catch(() => undefined);
-  const by = new Map<string, { executions: number; cacheHits: number; totalMs: number }>();
-  for (const t of journal?.tasks ?? []) {
-    for (const p of t.provenance) {
+/** Step timings summed over tasks' provenance, in first-seen step order. */
+export class TimingTally {
+  private readonly by = new Map<string, { executions: number; cacheHits: number; totalMs: number }>();
+  add(provenance: readonly unknown[]): void {
+    for (const p of provenance) {
       if (!isObj(p) || typeof p.step !== "string") continue;
-      const slot = by.get(p.step) ?? { executions: 0, cacheHits: 0, totalMs: 0 };
+      let slot = this.by.get(p.step);
+      if (slot === undefined) this.by.set(p.step, (slot = { executions: 0, cacheHits: 0, totalMs: 0 }));
       slot.executions++;
       if (p.cacheHit === true) slot.cacheHits++;
       slot.totalMs += num(p.durationMs) ?? 0;
-      by.set(p.step, slot);
     }
   }
-  return [...by].map(([step, s]) => ({ step, ...s, meanMs: s.executions ? s.totalMs / s.executions : 0 }));
+  timings(): StepTiming[] {
+    return [...this.by].map(([step, s]) => ({ step, ...s, meanMs: s.executions ? s.totalMs / s.executions : 0 }));
+  }
+}
+
+/** Per-step timings from the version's journal. */
+export async function readTimings(dir: string): Promise<StepTiming[]> {
+  const journal = await readJournal(join(dir, JOURNAL_FILE)).catch(() => undefined);
+  const tally = new TimingTally();
+  for (const t of journal?.tasks ?? []) tally.add(t.provenance);
+  return tally.timings();
 }
 
 /** The record of the version stored at `dir`, or undefined when it has no readable metadata.json. */
@@ -148,10 +157,19 @@ export async function summarizeVersion(dir: string): Promise<RunRecord | undefin
   } catch {
     return undefined;
   }
-  if (meta === undefined || typeof meta.experiment !== "string" || typeof meta.version !== "number") return undefined;
+  if (meta === undefined) return undefined;
+  const running = meta.status === "running";
+  return buildRecord(dir, meta, metaMtimeMs, running ? undefined : await readStoredResult(dir), running ? [] : await readTimings(dir));
+}
+
+/**
+ * The record of a version from its parsed files: metadata.json's fields, result.json's result,
+ * and the journal's step timings. The run store calls it with what it just wrote (so it need
+ * not read it back); summarizeVersion with what it read.
+ */
+export function buildRecord(dir: string, meta: Json, metaMtimeMs: number, result: Json | undefined, timings: readonly StepTiming[]): RunRecord | undefined {
+  if (typeof meta.experiment !== "string" || typeof meta.version !== "number") return undefined;
   const status = str(meta.status) ?? "unknown";
-  const result = status === "running" ? undefined : await readStoredResult(dir);
-  const timings = status === "running" ? [] : await readTimings(dir);
   const conditions = arr(meta.conditions).filter((c): c is string => typeof c === "string");
 
   const metrics: Record<string, Record<string, MetricSummary>> = {};

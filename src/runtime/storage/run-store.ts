@@ -24,7 +24,7 @@
 // artifacts) because src/runtime/input-resolver.ts reads it to find a stored producer's artifacts.
 // Resume does not read it. It goes once input-resolver reads the journal (readStoredTasks below).
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import * as fsp from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
 import { unsafeSegmentReason } from "../../dsl/artifact.js";
@@ -37,6 +37,7 @@ import { JOURNAL_FILE, JOURNAL_SCHEMA, JournalWriter, readJournal, type JournalA
 import { claimVersion, latestVersion, versionDirName } from "./versions.js";
 import { commandLine, gitState, type GitState } from "../registry/git.js";
 import { recordVersion } from "../registry/registry.js";
+import { buildRecord, TimingTally } from "../registry/summary.js";
 
 /** 2: the task journal replaced per-task markers. Versions of another schema are not resumed. */
 export const STORE_SCHEMA = 2;
@@ -116,6 +117,9 @@ export class RunStore implements RunStorage {
   private readonly git: Promise<GitState>;
   private readonly command = commandLine();
   private params: Record<string, Record<string, unknown>> | undefined;
+  /** Step timings of the tasks saved or restored, for the registry (result.json omits them). */
+  private readonly timings = new TimingTally();
+  private committedMeta: Record<string, unknown> | undefined;
 
   private constructor(
     private readonly run: RunInfo,
@@ -261,6 +265,7 @@ export class RunStore implements RunStorage {
         const task = await this.restore(line);
         if (task !== undefined) {
           out.push(task);
+          this.timings.add(task.provenance);
           this.previous.set(key, task);
         }
       }
@@ -331,6 +336,7 @@ export class RunStore implements RunStorage {
     // Last: the line that says the task is complete (queued; written with the next batch).
     const seq = this.journal.append(text);
     this.saved.set(taskKey(condition, replicate), outcome);
+    this.timings.add(outcome.provenance);
     if (this.durable) await this.journal.durable(seq);
     return records;
   }
@@ -386,7 +392,18 @@ export class RunStore implements RunStorage {
   async finish(summary: RunSummary): Promise<void> {
     await this.finishFiles(summary);
     // After the files are committed (the registry indexes them; reconcile repairs a crash here).
-    if (this.options.registry !== false) await recordVersion(this.outDir, this.options.root, this.dir, this.options.log);
+    // The record is built from what was just written, the same function `runs reindex` applies
+    // to the files read back.
+    if (this.options.registry === false) return;
+    let record: ReturnType<typeof buildRecord>;
+    try {
+      const mtime = statSync(join(this.dir, "metadata.json")).mtimeMs;
+      const json = summary.json as Record<string, unknown> | null;
+      record = this.committedMeta && buildRecord(this.dir, this.committedMeta, mtime, json ?? undefined, this.timings.timings());
+    } catch {
+      record = undefined;
+    }
+    await recordVersion(this.outDir, this.options.root, this.dir, this.options.log, record);
   }
 
   private async finishFiles(summary: RunSummary): Promise<void> {
@@ -399,7 +416,8 @@ export class RunStore implements RunStorage {
       () => undefined,
       (e: unknown) => e,
     );
-    const staging = stageCheckedJson(join(this.dir, "metadata.json"), this.metadataFields(summary.status, summary.endedAt, git), { fsync: true }).then(
+    const finalMeta = this.metadataFields(summary.status, summary.endedAt, git);
+    const staging = stageCheckedJson(join(this.dir, "metadata.json"), finalMeta, { fsync: true }).then(
       (file) => ({ file }),
       (error: unknown) => ({ error }),
     );
@@ -416,6 +434,7 @@ export class RunStore implements RunStorage {
     if (journalError === undefined) {
       try {
         await staged?.commit();
+        if (staged !== undefined) this.committedMeta = finalMeta;
         // Makes the rename durable (and, on ext4 and XFS, every earlier creation and rename).
         await syncDirectory(this.dir);
       } catch (e) {
