@@ -152,6 +152,21 @@ describe("the registry", () => {
     expect(json<Row[]>(["runs", "--out", dir]).map((x) => x.gitDirty)).toEqual([true, false]);
   });
 
+  it("a resumed version is marked running, then recorded again when it finishes", async () => {
+    const dir = join(project, "resume-out");
+    await demo(0, 1).run({ outDir: dir });
+    const registry = Registry.open(dir);
+    try {
+      const first = registry.get("demo", 0)!;
+      await demo(0, 1).run({ outDir: dir, resume: true });
+      const rows = registry.list();
+      expect(rows.map((r) => [r.version, r.status])).toEqual([[0, "completed"]]);
+      expect(registry.get("demo", 0)!.metaMtimeMs).toBeGreaterThan(first.metaMtimeMs);
+    } finally {
+      registry.close();
+    }
+  });
+
   it("records optimizer runs too (the baseline and every trial are stored runs)", async () => {
     const dir = join(project, "opt-out");
     await demo(0, 5).optimize(gridSearch({ k: [2, 3] }), { objective: { metric: "mean", direction: "maximize" }, outDir: dir, cache: false });
@@ -268,8 +283,9 @@ describe("crystallize runs rm and gc", () => {
   it("runs rm deletes a version and its row; refuses a running one without --force", async () => {
     const dir = join(project, "rm-out");
     await demo(0, 1).run({ outDir: dir });
-    await demo(0, 2).run({ outDir: dir });
-    // v1 as a run that is still running (or was killed): metadata.json says so.
+    // v1 as a run that is still running (or was killed): metadata.json says so, and (as for a run
+    // that has not finished) the registry has no row for it yet.
+    await demo(0, 2).run({ outDir: dir, plugins: [artifacts({ registry: false })] });
     const metaPath = join(dir, "artifacts/demo/v1/metadata.json");
     const meta = (await readCheckedJson(metaPath))!;
     const { checksum: _c, ...fields } = meta;
@@ -286,7 +302,8 @@ describe("crystallize runs rm and gc", () => {
 
   it("gc --keep N keeps the newest N per experiment and every running one, and prunes cache entries no kept run wrote", async () => {
     const dir = join(project, "gc-out");
-    for (const seed of [1, 2, 3, 4]) await demo(0, seed).run({ outDir: dir });
+    // v0 as a run still running (see above), then three finished ones.
+    for (const seed of [1, 2, 3, 4]) await demo(0, seed).run({ outDir: dir, ...(seed === 1 ? { plugins: [artifacts({ registry: false })] } : {}) });
     const metaPath = join(dir, "artifacts/demo/v0/metadata.json");
     const { checksum: _c, ...fields } = (await readCheckedJson(metaPath))!;
     await writeCheckedJson(metaPath, { ...fields, status: "running", endedAt: null });

@@ -3,7 +3,7 @@
 // truth: a row is written only after the version's metadata.json is committed, holds what
 // summarizeVersion reads from the files, and `reconcile` (run before every query) repairs the
 // rows a crash can leave stale: a version with no row, a row whose folder is gone, and rows
-// still "running" whose metadata.json changed since. better-sqlite3 is loaded on first use,
+// still "running" (re-read each time; a resume marks its row running before touching files). better-sqlite3 is loaded on first use,
 // so a run that records nothing never pays for the native module.
 import { readdirSync, statSync } from "node:fs";
 import { mkdirSync } from "node:fs";
@@ -15,7 +15,7 @@ import { summarizeVersion, type RunRecord } from "./summary.js";
 
 export const REGISTRY_FILE = "registry.sqlite";
 /** Bumped when the tables change; an older file is rebuilt from the file store. */
-export const REGISTRY_SCHEMA = 1;
+export const REGISTRY_SCHEMA = 2;
 
 type Db = BetterSqlite3.Database;
 
@@ -65,9 +65,14 @@ CREATE TABLE IF NOT EXISTS runs (
   started_at TEXT NOT NULL, ended_at TEXT, duration_ms REAL, git_commit TEXT, git_dirty INTEGER,
   command TEXT, seed INTEGER NOT NULL, replicates INTEGER NOT NULL, conditions INTEGER NOT NULL,
   cache_hits INTEGER NOT NULL, step_executions INTEGER NOT NULL, errors INTEGER NOT NULL,
-  dir TEXT NOT NULL, meta_mtime REAL NOT NULL, record TEXT NOT NULL,
+  dir TEXT NOT NULL, meta_mtime REAL NOT NULL,
   PRIMARY KEY (experiment, version)
 ) WITHOUT ROWID;
+-- The whole record apart, so that listing runs scans narrow rows only.
+CREATE TABLE IF NOT EXISTS records (
+  experiment TEXT NOT NULL, version INTEGER NOT NULL, record TEXT NOT NULL,
+  PRIMARY KEY (experiment, version)
+);
 CREATE INDEX IF NOT EXISTS runs_started ON runs (started_at);
 CREATE TABLE IF NOT EXISTS metrics (
   experiment TEXT NOT NULL, version INTEGER NOT NULL, condition TEXT NOT NULL, metric TEXT NOT NULL,
@@ -104,7 +109,7 @@ export class Registry {
       db.pragma("synchronous = OFF");
       const version = db.pragma("user_version", { simple: true }) as number;
       if (version !== REGISTRY_SCHEMA) {
-        db.exec("DROP TABLE IF EXISTS runs; DROP TABLE IF EXISTS metrics; DROP TABLE IF EXISTS hypotheses;");
+        db.exec("DROP TABLE IF EXISTS runs; DROP TABLE IF EXISTS records; DROP TABLE IF EXISTS metrics; DROP TABLE IF EXISTS hypotheses;");
         db.exec(SCHEMA_SQL);
         db.pragma(`user_version = ${REGISTRY_SCHEMA}`);
       }
@@ -125,7 +130,7 @@ export class Registry {
       this.deleteRows(r.experiment, r.version);
       db.prepare(
         `INSERT INTO runs VALUES (@experiment, @version, @runId, @status, @startedAt, @endedAt, @durationMs, @gitCommit, @gitDirty,
-         @command, @seed, @replicates, @conditions, @cacheHits, @stepExecutions, @errors, @dir, @metaMtime, @record)`,
+         @command, @seed, @replicates, @conditions, @cacheHits, @stepExecutions, @errors, @dir, @metaMtime)`,
       ).run({
         experiment: r.experiment,
         version: r.version,
@@ -145,8 +150,12 @@ export class Registry {
         errors: r.errors.length,
         dir: r.dir,
         metaMtime: r.metaMtimeMs,
-        record: JSON.stringify(r, (_k, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? null : v)),
       });
+      db.prepare("INSERT INTO records VALUES (?, ?, ?)").run(
+        r.experiment,
+        r.version,
+        JSON.stringify(r, (_k, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? null : v)),
+      );
       const m = db.prepare("INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
       for (const [c, byMetric] of Object.entries(r.metrics)) {
         for (const [name, s] of Object.entries(byMetric)) {
@@ -162,7 +171,7 @@ export class Registry {
   }
 
   private deleteRows(experiment: string, version: number): void {
-    for (const t of ["runs", "metrics", "hypotheses"]) this.db.prepare(`DELETE FROM ${t} WHERE experiment = ? AND version = ?`).run(experiment, version);
+    for (const t of ["runs", "records", "metrics", "hypotheses"]) this.db.prepare(`DELETE FROM ${t} WHERE experiment = ? AND version = ?`).run(experiment, version);
   }
 
   remove(experiment: string, version: number): void {
@@ -179,7 +188,7 @@ export class Registry {
 
   /** Drops every row and indexes every version under the root again. */
   async reindex(): Promise<number> {
-    this.db.exec("DELETE FROM runs; DELETE FROM metrics; DELETE FROM hypotheses;");
+    this.db.exec("DELETE FROM runs; DELETE FROM records; DELETE FROM metrics; DELETE FROM hypotheses;");
     let n = 0;
     for (const dir of versionDirs(this.root)) if (await this.index(dir.path)) n++;
     return n;
@@ -187,39 +196,40 @@ export class Registry {
 
   /**
    * Brings the rows in line with the file store: indexes versions without a row, drops rows of
-   * versions gone from disk, re-reads rows whose metadata.json changed since they were written.
-   * Cheap enough to run before every query: one readdir per experiment, one stat per row.
+   * versions gone from disk, re-reads every "running" row. Cheap enough to run before every
+   * query: one readdir per experiment and one small read per running row. A finished row goes
+   * stale only when its version is resumed, and the store marks it running first (markRunning).
    */
   async reconcile(): Promise<{ added: number; removed: number; refreshed: number }> {
     const onDisk = new Map<string, string>();
     for (const d of versionDirs(this.root)) onDisk.set(`${d.experiment}\u0000${d.version}`, d.path);
-    const rows = this.db.prepare("SELECT experiment, version, status, dir, meta_mtime AS mtime FROM runs").all() as Array<{
-      experiment: string;
-      version: number;
-      status: string;
-      dir: string;
-      mtime: number;
-    }>;
+    const rows = this.db.prepare("SELECT experiment, version, status, dir FROM runs").raw().all() as Array<[string, number, string, string]>;
     let added = 0;
     let removed = 0;
     let refreshed = 0;
     const known = new Set<string>();
-    for (const r of rows) {
-      known.add(`${r.experiment}\u0000${r.version}`);
-      const mtime = mtimeOf(join(r.dir, "metadata.json"));
-      if (mtime === undefined) {
-        this.remove(r.experiment, r.version);
+    for (const [experiment, version, status, dir] of rows) {
+      const key = `${experiment}\u0000${version}`;
+      known.add(key);
+      // Rows of versions under another root (a custom artifacts root) are checked one by one.
+      const present = onDisk.has(key) || (!dir.startsWith(this.root) && mtimeOf(join(dir, "metadata.json")) !== undefined);
+      if (!present) {
+        this.remove(experiment, version);
         removed++;
-      } else if (mtime !== r.mtime) {
-        // Rewritten since it was indexed (a resume, or a run that finished without reaching the registry).
-        if (await this.index(r.dir)) refreshed++;
-        else (this.remove(r.experiment, r.version), removed++);
+      } else if (status === "running") {
+        if (await this.index(dir)) refreshed++;
+        else (this.remove(experiment, version), removed++);
       }
     }
     for (const [key, path] of onDisk) {
       if (!known.has(key) && (await this.index(path))) added++;
     }
     return { added, removed, refreshed };
+  }
+
+  /** Marks a version's row running (a resume is about to rewrite its files). */
+  setRunning(experiment: string, version: number): void {
+    this.db.prepare("UPDATE runs SET status = 'running' WHERE experiment = ? AND version = ?").run(experiment, version);
   }
 
   list(filter: RunFilter = {}): RunRow[] {
@@ -240,8 +250,8 @@ export class Registry {
   get(experiment: string, version?: number): RunRecord | undefined {
     const row = (
       version === undefined
-        ? this.db.prepare("SELECT record FROM runs WHERE experiment = ? ORDER BY version DESC LIMIT 1").get(experiment)
-        : this.db.prepare("SELECT record FROM runs WHERE experiment = ? AND version = ?").get(experiment, version)
+        ? this.db.prepare("SELECT record FROM records WHERE experiment = ? ORDER BY version DESC LIMIT 1").get(experiment)
+        : this.db.prepare("SELECT record FROM records WHERE experiment = ? AND version = ?").get(experiment, version)
     ) as { record: string } | undefined;
     return row === undefined ? undefined : (JSON.parse(row.record) as RunRecord);
   }
@@ -303,8 +313,7 @@ export async function recordVersion(
   try {
     // One connection per registry for the process's lifetime: opening costs more than a write,
     // and closing the last connection checkpoints the WAL. SQLite recovers the WAL on next open.
-    let registry = writers.get(key);
-    if (registry === undefined) writers.set(key, (registry = Registry.open(outDir, root)));
+    const registry = writer(outDir, root);
     if (record !== undefined) registry.put(record);
     else await registry.index(dir);
   } catch (e) {
@@ -315,3 +324,19 @@ export async function recordVersion(
 }
 
 const writers = new Map<string, Registry>();
+
+function writer(outDir: string, root: string): Registry {
+  const key = `${resolve(outDir)}\u0000${resolve(root)}`;
+  let registry = writers.get(key);
+  if (registry === undefined) writers.set(key, (registry = Registry.open(outDir, root)));
+  return registry;
+}
+
+/** Called by the run store before a resumed version's files change; never throws. */
+export function markRunning(outDir: string, root: string, experiment: string, version: number, log?: { warn(message: string): void }): void {
+  try {
+    writer(outDir, root).setRunning(experiment, version);
+  } catch (e) {
+    log?.warn(`The run registry could not mark ${experiment}@v${version} running (${(e as Error).message}).`);
+  }
+}

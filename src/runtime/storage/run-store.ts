@@ -36,7 +36,7 @@ import { readCheckedJson, stageCheckedJson, toStorableJson, writeCheckedJson, wr
 import { JOURNAL_FILE, JOURNAL_SCHEMA, JournalWriter, readJournal, type JournalArtifact, type JournalTask, type ParsedJournal } from "./task-journal.js";
 import { claimVersion, latestVersion, versionDirName } from "./versions.js";
 import { commandLine, gitState, type GitState } from "../registry/git.js";
-import { recordVersion } from "../registry/registry.js";
+import { markRunning, recordVersion } from "../registry/registry.js";
 import { buildRecord, TimingTally } from "../registry/summary.js";
 
 /** 2: the task journal replaced per-task markers. Versions of another schema are not resumed. */
@@ -215,6 +215,9 @@ export class RunStore implements RunStorage {
       ...(stored !== undefined && stored.tornBytes > 0 ? { truncateTo: stored.wholeBytes } : {}),
     });
     const store = new RunStore(run, options, version, dir, outDir, resumed, sessions, firstStartedAt, journal, stored);
+    // A resumed version was finished once and has a row: mark it running before its metadata
+    // says so (reconcile re-reads running rows; a stale "completed" row would never be).
+    if (resumed && options.registry !== false) markRunning(outDir, options.root, run.experiment, version, log);
     try {
       await store.writeJson(join(dir, "metadata.json"), store.metadataFields("running"), { mkdir: false });
     } catch (e) {
