@@ -2,7 +2,7 @@
 // the run registry's history, rebuilt from the file store on demand.
 import { rmSync } from "node:fs";
 import type { Command } from "commander";
-import { CliError, paint } from "./output.js";
+import { CliError, paint, useColor } from "./output.js";
 import { duration, findRun, openRegistry, parseRef, refText, storeDir, table, withStoreOptions, type StoreOptions } from "./store-options.js";
 import { Registry, type RunRow } from "../runtime/registry/index.js";
 
@@ -24,7 +24,7 @@ export function parseSince(text: string, now = Date.now()): string {
   return new Date(t).toISOString();
 }
 
-export function formatRuns(rows: readonly RunRow[], color = paint(process.stdout)): string {
+export function formatRuns(rows: readonly RunRow[], color = paint(process.stdout), colored = useColor(process.stdout)): string {
   if (rows.length === 0) return "no stored runs";
   const status = (s: string) => (s === "completed" ? color.green(s) : s === "running" ? color.cyan(s) : color.red(s));
   const body = table([
@@ -32,7 +32,7 @@ export function formatRuns(rows: readonly RunRow[], color = paint(process.stdout
     ...rows.map((r) => [
       refText(r),
       r.status,
-      r.startedAt.replace("T", " ").replace(/\.\d+Z$/, "Z"),
+      `${r.startedAt.slice(0, 10)} ${r.startedAt.slice(11, 19)}Z`,
       duration(r.durationMs),
       r.gitCommit === null ? "—" : `${r.gitCommit.slice(0, 8)}${r.gitDirty ? "+dirty" : ""}`,
       String(r.seed),
@@ -42,7 +42,8 @@ export function formatRuns(rows: readonly RunRow[], color = paint(process.stdout
     ]),
   ]);
   // Colour after padding, so the columns stay aligned.
-  return body.map((line, i) => (i < 2 ? line : line.replace(/ (completed|running|failed|cancelled) /, (m, s: string) => ` ${status(s)} `))).join("\n");
+  if (!colored) return body.join("\n");
+  return body.map((line, i) => (i < 2 ? line : line.replace(/ (completed|running|failed|cancelled) /, (_m, s: string) => ` ${status(s)} `))).join("\n");
 }
 
 export function registerRuns(program: Command): void {

@@ -3,7 +3,7 @@
 // marks of each layer as the stored data says, and a screenshot is taken. Set CHROMIUM to the
 // browser's path when it is not on PATH as `chromium`; .ci/run installs it.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -153,6 +153,8 @@ describe("crystallize report", () => {
     await page.screenshot({ path: shot, fullPage: true });
     expect(readFileSync(shot).subarray(1, 4).toString()).toBe("PNG");
     expect(statSync(shot).size).toBeGreaterThan(20_000);
+    // REPORT_SCREENSHOT=docs/report.png refreshes the README's picture from this very page.
+    if (process.env.REPORT_SCREENSHOT) copyFileSync(shot, join(repo, process.env.REPORT_SCREENSHOT));
     await page.close();
   });
 

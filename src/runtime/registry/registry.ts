@@ -242,8 +242,32 @@ export class Registry {
       git_commit AS gitCommit, git_dirty AS gitDirty, command, seed, replicates, conditions, cache_hits AS cacheHits,
       step_executions AS stepExecutions, errors, dir FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
       ORDER BY started_at, experiment, version`;
-    const rows = this.db.prepare(sql).all(...args) as Array<Omit<RunRow, "gitDirty"> & { gitDirty: number | null }>;
-    return rows.map((r) => ({ ...r, gitDirty: r.gitDirty === null ? null : r.gitDirty === 1 }));
+    // Arrays, not objects, from SQLite: one object per row is built here, once.
+    const rows = this.db.prepare(sql).raw().all(...args) as unknown[][];
+    const out: RunRow[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      out[i] = {
+        experiment: r[0] as string,
+        version: r[1] as number,
+        runId: r[2] as string,
+        status: r[3] as string,
+        startedAt: r[4] as string,
+        endedAt: r[5] as string | null,
+        durationMs: r[6] as number | null,
+        gitCommit: r[7] as string | null,
+        gitDirty: r[8] === null ? null : r[8] === 1,
+        command: r[9] as string | null,
+        seed: r[10] as number,
+        replicates: r[11] as number,
+        conditions: r[12] as number,
+        cacheHits: r[13] as number,
+        stepExecutions: r[14] as number,
+        errors: r[15] as number,
+        dir: r[16] as string,
+      };
+    }
+    return out;
   }
 
   /** The full record of one version; `version` omitted: the latest. */
