@@ -15,7 +15,7 @@ import { summarizeVersion, type RunRecord } from "./summary.js";
 
 export const REGISTRY_FILE = "registry.sqlite";
 /** Bumped when the tables change; an older file is rebuilt from the file store. */
-export const REGISTRY_SCHEMA = 2;
+export const REGISTRY_SCHEMA = 3;
 
 type Db = BetterSqlite3.Database;
 
@@ -68,6 +68,8 @@ CREATE TABLE IF NOT EXISTS runs (
   dir TEXT NOT NULL, meta_mtime REAL NOT NULL,
   PRIMARY KEY (experiment, version)
 ) WITHOUT ROWID;
+-- Per experiment folder, its mtime when every version in it had a row (see reconcile).
+CREATE TABLE IF NOT EXISTS folders (experiment TEXT PRIMARY KEY, mtime REAL NOT NULL) WITHOUT ROWID;
 -- The whole record apart, so that listing runs scans narrow rows only.
 CREATE TABLE IF NOT EXISTS records (
   experiment TEXT NOT NULL, version INTEGER NOT NULL, record TEXT NOT NULL,
@@ -109,7 +111,7 @@ export class Registry {
       db.pragma("synchronous = OFF");
       const version = db.pragma("user_version", { simple: true }) as number;
       if (version !== REGISTRY_SCHEMA) {
-        db.exec("DROP TABLE IF EXISTS runs; DROP TABLE IF EXISTS records; DROP TABLE IF EXISTS metrics; DROP TABLE IF EXISTS hypotheses;");
+        db.exec("DROP TABLE IF EXISTS runs; DROP TABLE IF EXISTS records; DROP TABLE IF EXISTS folders; DROP TABLE IF EXISTS metrics; DROP TABLE IF EXISTS hypotheses;");
         db.exec(SCHEMA_SQL);
         db.pragma(`user_version = ${REGISTRY_SCHEMA}`);
       }
@@ -188,7 +190,7 @@ export class Registry {
 
   /** Drops every row and indexes every version under the root again. */
   async reindex(): Promise<number> {
-    this.db.exec("DELETE FROM runs; DELETE FROM records; DELETE FROM metrics; DELETE FROM hypotheses;");
+    this.db.exec("DELETE FROM runs; DELETE FROM records; DELETE FROM folders; DELETE FROM metrics; DELETE FROM hypotheses;");
     let n = 0;
     for (const dir of versionDirs(this.root)) if (await this.index(dir.path)) n++;
     return n;
@@ -197,32 +199,75 @@ export class Registry {
   /**
    * Brings the rows in line with the file store: indexes versions without a row, drops rows of
    * versions gone from disk, re-reads every "running" row. Cheap enough to run before every
-   * query: one readdir per experiment and one small read per running row. A finished row goes
-   * stale only when its version is resumed, and the store marks it running first (markRunning).
+   * query: an experiment folder whose mtime is the one recorded when all its versions had rows
+   * has gained or lost no version (creating or deleting v<N> changes it), so it is not listed
+   * again; then one small read per running row. A finished row goes stale only when its version
+   * is resumed, and the store marks it running first (markRunning).
    */
   async reconcile(): Promise<{ added: number; removed: number; refreshed: number }> {
-    const onDisk = new Map<string, string>();
-    for (const d of versionDirs(this.root)) onDisk.set(`${d.experiment}\u0000${d.version}`, d.path);
-    const rows = this.db.prepare("SELECT experiment, version, status, dir FROM runs").raw().all() as Array<[string, number, string, string]>;
+    const db = this.db;
     let added = 0;
     let removed = 0;
     let refreshed = 0;
-    const known = new Set<string>();
-    for (const [experiment, version, status, dir] of rows) {
-      const key = `${experiment}\u0000${version}`;
-      known.add(key);
-      // Rows of versions under another root (a custom artifacts root) are checked one by one.
-      const present = onDisk.has(key) || (!dir.startsWith(this.root) && mtimeOf(join(dir, "metadata.json")) !== undefined);
-      if (!present) {
+    const inRoot = "substr(dir, 1, ?) = ?";
+    const rootArgs = [this.root.length, this.root] as const;
+    const seen = new Map((db.prepare("SELECT experiment, mtime FROM folders").raw().all() as Array<[string, number]>).map(([e, m]) => [e, m] as const));
+    let experiments: string[] = [];
+    try {
+      experiments = readdirSync(this.root);
+    } catch {
+      // No root yet: every row under it is gone.
+    }
+    const present = new Set(experiments);
+    for (const [experiment] of db.prepare(`SELECT DISTINCT experiment FROM runs WHERE ${inRoot}`).raw().all(...rootArgs) as Array<[string]>) {
+      if (present.has(experiment)) continue;
+      for (const [version] of db.prepare(`SELECT version FROM runs WHERE experiment = ? AND ${inRoot}`).raw().all(experiment, ...rootArgs) as Array<[number]>) {
+        this.remove(experiment, version);
+        removed++;
+      }
+      db.prepare("DELETE FROM folders WHERE experiment = ?").run(experiment);
+    }
+    for (const experiment of experiments) {
+      const folder = join(this.root, experiment);
+      // Stat before listing: a version made in between changes the mtime again.
+      const mtime = mtimeOf(folder);
+      if (mtime === undefined || seen.get(experiment) === mtime) continue;
+      const onDisk = new Map<number, string>();
+      let names: string[] = [];
+      try {
+        names = readdirSync(folder);
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        const m = VERSION.exec(name);
+        if (m) onDisk.set(Number(m[1]), join(folder, name));
+      }
+      const rows = new Set((db.prepare(`SELECT version FROM runs WHERE experiment = ? AND ${inRoot}`).raw().all(experiment, ...rootArgs) as Array<[number]>).map(([v]) => v));
+      for (const v of rows) {
+        if (!onDisk.has(v)) (this.remove(experiment, v), removed++);
+      }
+      let complete = true;
+      for (const [v, path] of onDisk) {
+        if (rows.has(v)) continue;
+        if (await this.index(path)) added++;
+        else complete = false; // no metadata.json yet: look again next time
+      }
+      if (complete) db.prepare("INSERT OR REPLACE INTO folders VALUES (?, ?)").run(experiment, mtime);
+      else db.prepare("DELETE FROM folders WHERE experiment = ?").run(experiment);
+    }
+    // Running rows are re-read; rows of versions under another root are checked one by one.
+    const others = db.prepare(`SELECT experiment, version, status, dir FROM runs WHERE status = 'running' OR NOT (${inRoot})`).raw().all(...rootArgs) as Array<
+      [string, number, string, string]
+    >;
+    for (const [experiment, version, status, dir] of others) {
+      if (mtimeOf(join(dir, "metadata.json")) === undefined) {
         this.remove(experiment, version);
         removed++;
       } else if (status === "running") {
         if (await this.index(dir)) refreshed++;
         else (this.remove(experiment, version), removed++);
       }
-    }
-    for (const [key, path] of onDisk) {
-      if (!known.has(key) && (await this.index(path))) added++;
     }
     return { added, removed, refreshed };
   }
