@@ -193,6 +193,8 @@ export class Registry {
     this.db.exec("DELETE FROM runs; DELETE FROM records; DELETE FROM folders; DELETE FROM metrics; DELETE FROM hypotheses;");
     let n = 0;
     for (const dir of versionDirs(this.root)) if (await this.index(dir.path)) n++;
+    // Fold the WAL back into the database: readers then skip a WAL as large as the registry.
+    this.db.pragma("wal_checkpoint(TRUNCATE)");
     return n;
   }
 
