@@ -213,6 +213,15 @@ describe("the registry", () => {
 });
 
 describe("crystallize runs", () => {
+  it("each new command has --help", () => {
+    for (const c of [["runs"], ["runs", "reindex"], ["runs", "rm"], ["show"], ["diff"], ["gc"], ["report"]]) {
+      const r = cli([...c, "--help"]);
+      expect(r.code, c.join(" ")).toBe(0);
+      expect(r.stdout, c.join(" ")).toMatch(new RegExp(`Usage: crystallize ${c.join(" ")}`));
+    }
+  });
+
+
   it("prints a history table, filtered by experiment, status and start time", () => {
     const all = cli(["runs"]);
     expect(all.code, all.stderr).toBe(0);
