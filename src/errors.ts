@@ -136,6 +136,13 @@ export class StorageError extends CrystallizeError {
   }
 }
 
+/** The run registry (.crystallize/registry.sqlite) could not be read or written, or a run named on the command line is not there. */
+export class RegistryError extends CrystallizeError {
+  constructor(message: string, cause?: unknown) {
+    super(message, { code: "E_REGISTRY", cause });
+  }
+}
+
 /** A hypothesis could not be evaluated (too few values, NaN, missing metric). */
 export class HypothesisError extends CrystallizeError {
   readonly hypothesis: string;

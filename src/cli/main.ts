@@ -11,6 +11,11 @@ import { registerList } from "./list.js";
 import { CliError, paint } from "./output.js";
 import { registerRun } from "./run.js";
 import { registerWorker } from "./worker.js";
+import { registerDiff } from "./diff.js";
+import { registerGc } from "./gc.js";
+import { registerReport } from "./report.js";
+import { registerRuns } from "./runs.js";
+import { registerShow } from "./show.js";
 
 export function createProgram(): Command {
   const program = new Command("crystallize")
@@ -27,6 +32,11 @@ export function createProgram(): Command {
   registerGraph(program);
   registerCache(program);
   registerWorker(program);
+  registerRuns(program);
+  registerShow(program);
+  registerDiff(program);
+  registerReport(program);
+  registerGc(program);
   for (const c of program.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();

@@ -27,6 +27,8 @@ export interface ArtifactsOptions {
    * failure loses at most the tasks still running. Costs a disk flush per task.
    */
   readonly fsync?: boolean;
+  /** Record each version in the run registry, <outDir>/registry.sqlite (default true; see docs/runs.md). */
+  readonly registry?: boolean;
   /** Where warnings go (a resume that cannot continue a version, a damaged journal line or artifact). Default: stderr. */
   readonly log?: { warn(message: string): void };
 }
@@ -51,6 +53,7 @@ export function artifacts(options: ArtifactsOptions = {}): ArtifactsPlugin {
         resume: run.resume || frozen.resume === true,
         log: frozen.log ?? stderrLog,
         ...(frozen.fsync === undefined ? {} : { fsync: frozen.fsync }),
+        ...(frozen.registry === undefined ? {} : { registry: frozen.registry }),
       });
     },
   });

@@ -6,7 +6,7 @@
 // receive a score that is lower when better.
 import type { Logger } from "../dsl/context.js";
 import type { AnyExperiment } from "../dsl/experiment.js";
-import type { ExecutionJob } from "../dsl/plugin.js";
+import type { ExecutionJob, Plugin } from "../dsl/plugin.js";
 import type { AnyOptimizer, Observation, OptimizeOptions, OptimizeResult, TrialRecord } from "../dsl/optimizer.js";
 import type { TaskError, TaskOutcome, TaskRef } from "../dsl/records.js";
 import type { AnyTreatment } from "../dsl/treatment.js";
@@ -18,6 +18,8 @@ import { deriveExperiment } from "./input-resolver.js";
 import { Resources } from "./resources.js";
 import { runTask } from "./task-runner.js";
 import { fatalErrorOf, isRunFatal } from "./run-fatal.js";
+import { buildResult } from "./result.js";
+import { isStoragePlugin, type RunStorage, type StoragePlugin } from "./services.js";
 
 const DIRECTIONS = ["minimize", "maximize"];
 
@@ -192,6 +194,10 @@ export async function optimizeExperiment(
       for (let r = 0; r < replicates; r++) for (const condition of conditions) tasks.push({ condition, replicate: r });
       const byCondition = new Map<string, TaskOutcome[]>(conditions.map((c) => [c, []]));
       const env = { plan, signal: controller.signal, log: logger, resources };
+      // Each round is a stored run (a version with its registry row), as a plain run is.
+      const storagePlugin = prepared.plugins.find((p) => isStoragePlugin(p)) as (Plugin & StoragePlugin) | undefined;
+      const storage: RunStorage | undefined = storagePlugin ? await storagePlugin.openStorage(info) : undefined;
+      const roundStarted = performance.now();
       const job: ExecutionJob = {
         tasks,
         runTask: (task) =>
@@ -203,6 +209,7 @@ export async function optimizeExperiment(
           const fatalError = fatalErrorOf(outcome);
           if (fatalError !== undefined) return stopFor(fatalError);
           if (controller.signal.aborted && outcome.error?.code === "E_CANCELLED") return;
+          if (storage) await storage.saveTask(outcome);
           byCondition.get(outcome.condition)?.push(outcome);
         },
         signal: controller.signal,
@@ -212,11 +219,30 @@ export async function optimizeExperiment(
         log: logger,
         plugins: prepared.plugins,
       };
-      await strategy.execute(job).catch((e: unknown) => {
-        if (!fatal) throw e;
-      });
-      // A corrupt cache entry (onCorrupt: "throw") stops the search as it stops a run.
-      if (fatal) throw fatal.error;
+      try {
+        await strategy.execute(job).catch((e: unknown) => {
+          if (!fatal) throw e;
+        });
+        // A corrupt cache entry (onCorrupt: "throw") stops the search as it stops a run.
+        if (fatal) throw fatal.error;
+      } catch (e) {
+        await storage?.finish({ info, status: "failed", endedAt: new Date().toISOString(), json: null }).catch(() => undefined);
+        throw e;
+      }
+      if (storage) {
+        const order = new Map(info.conditions.map((c, i) => [c, i] as const));
+        const outcomes = [...byCondition.values()].flat().sort((a, b) => a.replicate - b.replicate || (order.get(a.condition) ?? 0) - (order.get(b.condition) ?? 0));
+        const endedAt = new Date().toISOString();
+        const status = controller.signal.aborted ? "cancelled" : "completed";
+        const result = buildResult({
+          experiment: derived,
+          info,
+          outcomes,
+          artifacts: [],
+          meta: { id: info.id, startedAt: info.startedAt, endedAt, durationMs: performance.now() - roundStarted, strategy: strategy.name, status, version: storage.version, resumedTasks: 0 },
+        });
+        await storage.finish({ info, status, endedAt, json: result.toJSON() });
+      }
       if (controller.signal.aborted) break;
 
       if (!baseline) baseline = summarise(byCondition.get("baseline") ?? [], metricNames);

@@ -24,7 +24,7 @@
 // artifacts) because src/runtime/input-resolver.ts reads it to find a stored producer's artifacts.
 // Resume does not read it. It goes once input-resolver reads the journal (readStoredTasks below).
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import * as fsp from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
 import { unsafeSegmentReason } from "../../dsl/artifact.js";
@@ -35,6 +35,9 @@ import { removeStaleTempFiles, storageError, syncDirectory, writeFileAtomic } fr
 import { readCheckedJson, stageCheckedJson, toStorableJson, writeCheckedJson, writeCheckedJsonSync } from "./checked-json.js";
 import { JOURNAL_FILE, JOURNAL_SCHEMA, JournalWriter, readJournal, type JournalArtifact, type JournalTask, type ParsedJournal } from "./task-journal.js";
 import { claimVersion, latestVersion, versionDirName } from "./versions.js";
+import { commandLine, gitState, type GitState } from "../registry/git.js";
+import { markRunning, recordVersion } from "../registry/registry.js";
+import { buildRecord, TimingTally } from "../registry/summary.js";
 
 /** 2: the task journal replaced per-task markers. Versions of another schema are not resumed. */
 export const STORE_SCHEMA = 2;
@@ -59,6 +62,11 @@ export interface RunStoreOptions {
    * and so is every JSON file. false: only the journal and metadata.json, at finish.
    */
   readonly fsync?: boolean;
+  /**
+   * Record the version in the run registry (<outDir>/registry.sqlite) once its files are
+   * committed (default true). The registry is an index: a failure to write it is a warning.
+   */
+  readonly registry?: boolean;
 }
 
 interface Session {
@@ -105,6 +113,13 @@ export class RunStore implements RunStorage {
   private previous = new Map<string, StoredTask>();
   private tasksRun = 0;
   private readonly durable: boolean;
+  /** Asked when the store opens, awaited at finish (see registry/git.ts). */
+  private readonly git: Promise<GitState>;
+  private readonly command = commandLine();
+  private params: Record<string, Record<string, unknown>> | undefined;
+  /** Step timings of the tasks saved or restored, for the registry (result.json omits them). */
+  private readonly timings = new TimingTally();
+  private committedMeta: Record<string, unknown> | undefined;
 
   private constructor(
     private readonly run: RunInfo,
@@ -121,6 +136,7 @@ export class RunStore implements RunStorage {
     private stored: ParsedJournal | undefined,
   ) {
     this.durable = options.fsync === true;
+    this.git = gitState(this.outDir);
   }
 
   static async open(run: RunInfo, options: RunStoreOptions): Promise<RunStore> {
@@ -199,6 +215,9 @@ export class RunStore implements RunStorage {
       ...(stored !== undefined && stored.tornBytes > 0 ? { truncateTo: stored.wholeBytes } : {}),
     });
     const store = new RunStore(run, options, version, dir, outDir, resumed, sessions, firstStartedAt, journal, stored);
+    // A resumed version was finished once and has a row: mark it running before its metadata
+    // says so (reconcile re-reads running rows; a stale "completed" row would never be).
+    if (resumed && options.registry !== false) markRunning(outDir, options.root, run.experiment, version, log);
     try {
       await store.writeJson(join(dir, "metadata.json"), store.metadataFields("running"), { mkdir: false });
     } catch (e) {
@@ -249,6 +268,7 @@ export class RunStore implements RunStorage {
         const task = await this.restore(line);
         if (task !== undefined) {
           out.push(task);
+          this.timings.add(task.provenance);
           this.previous.set(key, task);
         }
       }
@@ -319,6 +339,7 @@ export class RunStore implements RunStorage {
     // Last: the line that says the task is complete (queued; written with the next batch).
     const seq = this.journal.append(text);
     this.saved.set(taskKey(condition, replicate), outcome);
+    this.timings.add(outcome.provenance);
     if (this.durable) await this.journal.durable(seq);
     return records;
   }
@@ -372,6 +393,25 @@ export class RunStore implements RunStorage {
   }
 
   async finish(summary: RunSummary): Promise<void> {
+    await this.finishFiles(summary);
+    // After the files are committed (the registry indexes them; reconcile repairs a crash here).
+    // The record is built from what was just written, the same function `runs reindex` applies
+    // to the files read back.
+    if (this.options.registry === false) return;
+    let record: ReturnType<typeof buildRecord>;
+    try {
+      const mtime = statSync(join(this.dir, "metadata.json")).mtimeMs;
+      const json = summary.json as Record<string, unknown> | null;
+      record = this.committedMeta && buildRecord(this.dir, this.committedMeta, mtime, json ?? undefined, this.timings.timings());
+    } catch {
+      record = undefined;
+    }
+    await recordVersion(this.outDir, this.options.root, this.dir, this.options.log, record);
+  }
+
+  private async finishFiles(summary: RunSummary): Promise<void> {
+    this.params = paramsByCondition(summary.json);
+    const git = await this.git;
     // The journal's last batch is written now; the journal and the new metadata.json (a temporary
     // file until renamed) are flushed to disk while the results are written; metadata.json is
     // renamed into place last, once the journal is on disk, and the folder is flushed.
@@ -379,7 +419,8 @@ export class RunStore implements RunStorage {
       () => undefined,
       (e: unknown) => e,
     );
-    const staging = stageCheckedJson(join(this.dir, "metadata.json"), this.metadataFields(summary.status, summary.endedAt), { fsync: true }).then(
+    const finalMeta = this.metadataFields(summary.status, summary.endedAt, git);
+    const staging = stageCheckedJson(join(this.dir, "metadata.json"), finalMeta, { fsync: true }).then(
       (file) => ({ file }),
       (error: unknown) => ({ error }),
     );
@@ -396,6 +437,7 @@ export class RunStore implements RunStorage {
     if (journalError === undefined) {
       try {
         await staged?.commit();
+        if (staged !== undefined) this.committedMeta = finalMeta;
         // Makes the rename durable (and, on ext4 and XFS, every earlier creation and rename).
         await syncDirectory(this.dir);
       } catch (e) {
@@ -404,7 +446,7 @@ export class RunStore implements RunStorage {
     } else {
       // Tasks this run reported complete may be missing from the journal: the version failed.
       await staged?.discard();
-      await writeCheckedJson(join(this.dir, "metadata.json"), this.metadataFields("failed", summary.endedAt), { fsync: true }).catch(() => undefined);
+      await writeCheckedJson(join(this.dir, "metadata.json"), this.metadataFields("failed", summary.endedAt, git), { fsync: true }).catch(() => undefined);
       failure = journalError;
     }
     if (failure !== undefined) throw failure;
@@ -492,7 +534,7 @@ export class RunStore implements RunStorage {
     return out;
   }
 
-  private metadataFields(status: string, endedAt?: string): Record<string, unknown> {
+  private metadataFields(status: string, endedAt?: string, git?: GitState): Record<string, unknown> {
     const run = this.run;
     const session: Session = {
       runId: run.id,
@@ -517,10 +559,27 @@ export class RunStore implements RunStorage {
       stepHashes: run.stepHashes,
       strategy: run.strategy,
       durability: this.durable ? "task" : "run",
+      git: git ?? null,
+      command: this.command,
+      ...(this.params === undefined ? {} : { params: this.params }),
       packages: { crystallize: crystallizeVersion(), node: process.versions.node },
       sessions: [...this.sessions, session],
     };
   }
+}
+
+/** Per condition, per step: the params its first stored task saw (from the result's provenance). */
+function paramsByCondition(json: unknown): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  const provenance = (json as { provenance?: unknown } | null)?.provenance;
+  if (!Array.isArray(provenance)) return out;
+  for (const p of provenance as Array<{ condition?: unknown; steps?: unknown }>) {
+    if (typeof p.condition !== "string" || p.condition in out || !Array.isArray(p.steps)) continue;
+    const bySteps: Record<string, unknown> = {};
+    for (const s of p.steps as Array<{ step?: unknown; params?: unknown }>) if (typeof s.step === "string") bySteps[s.step] = s.params ?? {};
+    out[p.condition] = bySteps;
+  }
+  return out;
 }
 
 /**
