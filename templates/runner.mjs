@@ -39,12 +39,20 @@ Options:
   --treatments <a,b>    run only these treatments (the baseline always runs)
   --workers <n>         run replicates on n worker threads
   --no-cache            do not read or write the step cache
+  --resume              continue the latest stored version (completed tasks are not run again)
+  --assert <h[:t]>      exit 1 unless hypothesis h is significant (for treatment t, else for every treatment)
+  --log-level <level>   debug, info, warn, error or silent (default: $CRYSTALLIZE_LOG, else info)
+  --verbose             print failing steps' stacks
   --out <dir>           storage root (default .crystallize)
   --json                print result.toJSON() on stdout (logs and progress go to stderr)
   -h, --help            show this help
+
+Ctrl-C (or SIGTERM) cancels: completed tasks are kept and --resume continues them; a second Ctrl-C exits at once.
 `;
 
-class UsageError extends Error {}
+export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"];
+
+export class UsageError extends Error {}
 
 function positiveInt(flag, raw) {
   const n = Number(raw);
@@ -52,8 +60,20 @@ function positiveInt(flag, raw) {
   return n;
 }
 
+/** `h` or `h:treatment`. */
+export function parseAssert(raw) {
+  if (!raw) throw new UsageError("--assert needs a hypothesis name, as --assert <hypothesis>[:treatment]");
+  const i = raw.indexOf(":");
+  return i < 0 ? { hypothesis: raw } : { hypothesis: raw.slice(0, i), treatment: raw.slice(i + 1) };
+}
+
+export function logLevel(raw, from = "--log-level") {
+  if (!LOG_LEVELS.includes(raw)) throw new UsageError(`${from} must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(raw ?? "")}`);
+  return raw;
+}
+
 export function parseArgs(argv) {
-  const opts = { json: false, cache: true, help: false };
+  const opts = { json: false, cache: true, help: false, resume: false, verbose: false, asserts: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const eq = arg.indexOf("=");
@@ -64,6 +84,10 @@ export function parseArgs(argv) {
       case "--help": opts.help = true; break;
       case "--json": opts.json = true; break;
       case "--no-cache": opts.cache = false; break;
+      case "--resume": opts.resume = true; break;
+      case "--verbose": opts.verbose = true; break;
+      case "--assert": opts.asserts.push(parseAssert(value())); break;
+      case "--log-level": opts.logLevel = logLevel(value()); break;
       case "--replicates": opts.replicates = positiveInt(flag, value()); break;
       case "--workers": opts.workers = positiveInt(flag, value()); break;
       case "--seed": {
@@ -91,16 +115,45 @@ export function parseArgs(argv) {
   return opts;
 }
 
-function progressReporter(stream) {
+/** Seconds between progress lines off a TTY (CRYSTALLIZE_PROGRESS_INTERVAL, default 10). */
+function progressInterval(env = process.env) {
+  const n = Number(env.CRYSTALLIZE_PROGRESS_INTERVAL);
+  return env.CRYSTALLIZE_PROGRESS_INTERVAL && Number.isFinite(n) && n >= 0 ? n * 1000 : 10_000;
+}
+
+/**
+ * Progress off a TTY: a line every progressInterval() and a last one at the end. On a TTY the
+ * logging plugin draws the one progress bar (it also clears it before each log line).
+ */
+function progressReporter(stream, state = {}) {
   const started = Date.now();
-  let last = 0;
+  const every = progressInterval();
+  let last = started;
   return (p) => {
+    state.last = p;
+    if (stream.isTTY) return;
     const now = Date.now();
-    if (now - started < 1000 || (now - last < 250 && p.done < p.total)) return;
+    if (now - last < every && p.done < p.total) return;
     last = now;
-    const line = `${p.experiment}: ${p.done}/${p.total} tasks${p.failed ? `, ${p.failed} failed` : ""} (${((now - started) / 1000).toFixed(1)} s)`;
-    if (stream.isTTY) stream.write(`\r${line}${p.done >= p.total ? "\n" : ""}`);
-    else if (p.done >= p.total || now - started > 5000) stream.write(`${line}\n`);
+    stream.write(`${p.experiment}: ${p.done}/${p.total} tasks${p.failed ? `, ${p.failed} failed` : ""} (${((now - started) / 1000).toFixed(1)} s)\n`);
+  };
+}
+
+const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
+
+/** A stream that writes through to `stream` and keeps the log lines (not progress redraws). */
+function teeStream(stream) {
+  const lines = [];
+  return {
+    lines,
+    get isTTY() {
+      return stream.isTTY;
+    },
+    write(chunk) {
+      const text = String(chunk);
+      if (!text.startsWith("\r") && text !== "\n") lines.push(text.replace(ANSI, ""));
+      return stream.write(chunk);
+    },
   };
 }
 
@@ -113,10 +166,10 @@ export async function runExperiment(opts = {}) {
     const unknown = treatments.filter((t) => !known.has(t));
     if (unknown.length) throw new UsageError(`unknown treatment${unknown.length > 1 ? "s" : ""} ${unknown.map((t) => `"${t}"`).join(", ")}; experiment "${exp.name}" has ${[...known].map((t) => `"${t}"`).join(", ") || "no treatments"}`);
   }
+  const crystallize = await import("crystallize-ts");
   let execution;
   if (workers !== undefined) {
-    const { parallel } = await import("crystallize-ts");
-    execution = parallel(workerEntry ? { workers, workerEntry: new URL(import.meta.url) } : { workers });
+    execution = crystallize.parallel(workerEntry ? { workers, workerEntry: new URL(import.meta.url) } : { workers });
   }
   const options = {
     stepHashes,
@@ -124,12 +177,34 @@ export async function runExperiment(opts = {}) {
     cache: opts.cache !== false,
     progress: opts.progress ?? progressReporter(process.stderr),
   };
+  // The run's logger: the experiment's own logging plugin if it has one, else one at the chosen
+  // level whose lines (ctx.log included) are also stored beside the run (log.txt).
+  const own = exp.plugins.some((p) => p.name === "logging");
+  const tee = own ? undefined : teeStream(opts.stderr ?? process.stderr);
+  if (tee) options.plugins = [crystallize.logging({ level: opts.logLevel ?? "info", stream: tee })];
   if (replicates !== undefined) options.replicates = replicates;
   if (seed !== undefined) options.seed = seed;
   if (treatments) options.treatments = treatments;
   if (execution) options.execution = execution;
   if (outDir !== undefined) options.outDir = outDir;
-  return exp.run(options);
+  if (opts.resume) options.resume = true;
+  if (opts.signal) options.signal = opts.signal;
+  try {
+    const result = await exp.run(options);
+    await storeLog(result, tee, outDir);
+    return result;
+  } catch (err) {
+    if (err && err.partial) await storeLog(err.partial, tee, outDir);
+    throw err;
+  }
+}
+
+async function storeLog(result, tee, outDir = ".crystallize") {
+  if (!tee || !tee.lines.length || result.run?.version === undefined) return;
+  const { appendFile } = await import("node:fs/promises");
+  const { join } = await import("node:path");
+  const file = join(outDir, "artifacts", result.experiment, `v${result.run.version}`, "log.txt");
+  await appendFile(file, tee.lines.join("")).catch(() => {});
 }
 
 /** A readable summary of a Result: a table of metrics per condition, hypotheses, failures. */
@@ -138,28 +213,119 @@ export async function summarize(result) {
   return formatResult(result);
 }
 
-/** The command: returns the exit code (0 ok, 1 error or failed replicates). */
-export async function main(argv = process.argv.slice(2), io = { stdout: process.stdout, stderr: process.stderr }) {
+/** Failures of `--assert` and hypotheses that could not be evaluated, as messages. */
+export function gateProblems(result, asserts) {
+  const problems = [];
+  for (const h of result.hypotheses) {
+    if ("error" in h) problems.push(`hypothesis ${h.name} could not be evaluated: ${h.error.message}`);
+  }
+  for (const a of asserts ?? []) {
+    const h = result.hypotheses.find((x) => x.name === a.hypothesis);
+    if (!h) {
+      problems.push(`--assert names hypothesis "${a.hypothesis}", which "${result.experiment}" does not have (hypotheses: ${result.hypotheses.map((x) => x.name).join(", ") || "none"})`);
+      continue;
+    }
+    if ("error" in h) continue;
+    const names = a.treatment === undefined ? Object.keys(h.results) : [a.treatment];
+    if (names.length === 0) problems.push(`--assert ${a.hypothesis}: the run has no treatment to test`);
+    for (const t of names) {
+      const r = h.results[t];
+      if (!r) problems.push(`--assert ${a.hypothesis}:${t}: no result for treatment "${t}" (tested: ${Object.keys(h.results).join(", ") || "none"})`);
+      else if (!r.significant) problems.push(`assertion failed: hypothesis ${a.hypothesis} is not significant for ${t} (p = ${r.adjustedPValue ?? r.pValue})`);
+    }
+  }
+  return problems;
+}
+
+/** Failing tasks' messages whole (multi-line reasons included), with stacks when verbose. */
+function failureDetails(result, verbose) {
+  const out = [];
+  for (const e of result.errors) {
+    const where = `${e.condition} replicate ${e.replicate}${e.step ? ` step ${e.step}` : ""}`;
+    out.push(`failed ${where}: ${e.code}: ${e.message}\n`);
+    if (verbose && e.stack) out.push(`${e.stack.split("\n").filter((l) => /^\s+at /.test(l)).join("\n")}\n`);
+  }
+  return out.join("");
+}
+
+/**
+ * Ctrl-C / SIGTERM: the first aborts the run (completed tasks stay stored); a second exits at once.
+ * Returns the signal and a function that removes the handlers.
+ */
+function cancelOnSignals(stderr) {
+  const controller = new AbortController();
+  let received;
+  const handler = (sig) => {
+    if (received) {
+      stderr.write(`\n${sig} again: exiting now\n`);
+      process.exit(sig === "SIGTERM" ? 143 : 130);
+    }
+    received = sig;
+    stderr.write(`\n${sig}: cancelling after the running steps (Ctrl-C again to exit at once)\n`);
+    controller.abort(new Error(`received ${sig}`));
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+  return {
+    signal: controller.signal,
+    received: () => received,
+    dispose: () => {
+      process.off("SIGINT", handler);
+      process.off("SIGTERM", handler);
+    },
+  };
+}
+
+function defaultResumeCommand(argv) {
+  const self = process.argv[1] ? process.argv[1] : compiled.runner ?? "runner.mjs";
+  return ["node", self, ...argv.filter((a) => a !== "--resume"), "--resume"].join(" ");
+}
+
+/**
+ * The command: returns the exit code (0 ok; 1 error, failed replicates, a hypothesis not
+ * evaluated or an --assert not met; 130/143 cancelled by SIGINT/SIGTERM).
+ * io.resumeCommand: the command line to print for resuming (the CLI passes its own).
+ */
+export async function main(argv = process.argv.slice(2), io = {}) {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
   let opts;
   try {
     opts = parseArgs(argv);
+    if (opts.logLevel === undefined && process.env.CRYSTALLIZE_LOG) opts.logLevel = logLevel(process.env.CRYSTALLIZE_LOG, "CRYSTALLIZE_LOG");
   } catch (err) {
-    io.stderr.write(`error: ${err.message}\n\n${USAGE}`);
+    stderr.write(`error: ${err.message}\n\n${USAGE}`);
     return 1;
   }
   if (opts.help) {
-    io.stdout.write(USAGE);
+    stdout.write(USAGE);
     return 0;
   }
+  const cancel = cancelOnSignals(stderr);
+  const state = {};
   try {
-    const result = await runExperiment({ ...opts, progress: opts.progress ?? progressReporter(io.stderr) });
-    if (opts.json) io.stdout.write(`${JSON.stringify(result.toJSON())}\n`);
-    else io.stdout.write(`${await summarize(result)}\n`);
-    return result.errors.length ? 1 : 0;
+    const result = await runExperiment({ ...opts, signal: cancel.signal, stderr, progress: opts.progress ?? progressReporter(stderr, state) });
+    if (opts.json) stdout.write(`${JSON.stringify(result.toJSON())}\n`);
+    else stdout.write(`${await summarize(result)}\n`);
+    if (result.errors.length && opts.verbose) stderr.write(failureDetails(result, true));
+    const problems = gateProblems(result, opts.asserts);
+    for (const p of problems) stderr.write(`error: ${p}\n`);
+    return result.errors.length || problems.length ? 1 : 0;
   } catch (err) {
+    const sig = cancel.received();
+    if (err && err.code === "E_CANCELLED" && sig) {
+      const p = state.last;
+      const counts = p ? `, ${p.done} of ${p.total} tasks complete and stored` : "";
+      stderr.write(`cancelled (status cancelled${counts}); resume with: ${io.resumeCommand ?? defaultResumeCommand(argv)}\n`);
+      return sig === "SIGTERM" ? 143 : 130;
+    }
+    if (err instanceof UsageError && io.usageError) return io.usageError(err.message);
     const code = err && typeof err.code === "string" ? ` ${err.code}` : "";
-    io.stderr.write(`error${code}: ${err instanceof Error ? err.message : String(err)}\n`);
+    stderr.write(`error${code}: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (opts.verbose && err instanceof Error && err.stack) stderr.write(`${err.stack}\n`);
     return 1;
+  } finally {
+    cancel.dispose();
   }
 }
 
@@ -172,7 +338,16 @@ function isEntry() {
   }
 }
 
-if (isEntry()) process.exitCode = await main();
+if (isEntry()) {
+  // `node runner.mjs | head`: once the reader has gone, stop quietly instead of crashing with EPIPE.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (err) => {
+      if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
+  process.exitCode = await main();
+}
 else {
   // A parallel() worker started from this bundle: run the worker entry, which imports this module.
   if (workerEntry && !isMainThread && workerData?.module === import.meta.url) await workerEntry();

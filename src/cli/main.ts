@@ -32,6 +32,16 @@ export function createProgram(): Command {
   return program;
 }
 
+/** `crystallize list | head`: once the reader has gone, stop quietly instead of crashing with EPIPE. */
+export function exitOnBrokenPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
+}
+
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
   const program = createProgram();
   try {
@@ -51,4 +61,5 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
   }
 }
 
+exitOnBrokenPipe();
 process.exitCode = await main();
