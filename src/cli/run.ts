@@ -2,7 +2,7 @@
 //   [--no-cache] [--resume] [--assert h[:t]] [--log-level L] [--verbose] [--json]
 // Compiles (so the runner and hashes are current), then runs the experiment's runner in this
 // process. Flag values are checked here, so mistakes get this command's usage, not the runner's.
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { InvalidArgumentError, type Command } from "commander";
 import type { CompileResult } from "../compiler/compile.js";
@@ -119,7 +119,10 @@ async function compiled(name: string, opts: Options): Promise<CompileResult> {
   if (!found.ok) throw fail();
   const { partialVerdict } = await import("./partial-build.js");
   const verdict = await partialVerdict(result, found.moduleFile);
-  if (verdict.blocking.length) throw fail();
+  if (verdict.blocking.length) {
+    const files = [...new Set(verdict.blocking.flatMap((d) => (d.file ? [relative(process.cwd(), d.file)] : [])))];
+    throw new CliError(`experiment "${name}" cannot run: ${files.length ? `errors in ${files.join(", ")}, which it depends on` : "the project has errors"} (above); fix them`);
+  }
   const { plansOf } = await import("../compiler/compile.js");
   const { Emitter } = await import("../compiler/emit.js");
   const plan = plansOf(result.analysis.discovery, result.root!).filter((p) => p.entry.name === name);

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const bin = join(repo, "bin/crystallize.js");
-const project = join(repo, "test/fixtures/cli/slow");
+const project = join(repo, "test/fixtures/cli/projects/slow");
 let tmp: string;
 
 beforeAll(() => {
