@@ -192,6 +192,7 @@ export async function runExperiment(opts = {}) {
   try {
     const result = await exp.run(options);
     await storeLog(result, tee, outDir);
+    await storeErrors(result, outDir);
     return result;
   } catch (err) {
     if (err && err.partial) await storeLog(err.partial, tee, outDir);
@@ -205,6 +206,21 @@ async function storeLog(result, tee, outDir = ".crystallize") {
   const { join } = await import("node:path");
   const file = join(outDir, "artifacts", result.experiment, `v${result.run.version}`, "log.txt");
   await appendFile(file, tee.lines.join("")).catch(() => {});
+}
+
+/** result.toJSON() with each error's stack (toJSON leaves stacks out: they are not deterministic). */
+function withStacks(result) {
+  const json = result.toJSON();
+  return { ...json, errors: json.errors.map((e, i) => ({ ...e, ...(result.errors[i]?.stack ? { stack: result.errors[i].stack } : {}) })) };
+}
+
+/** The failures with their stacks, beside the version's result.json (errors.json). */
+async function storeErrors(result, outDir = ".crystallize") {
+  if (!result.errors.length || result.run?.version === undefined) return;
+  const { writeFile } = await import("node:fs/promises");
+  const { join } = await import("node:path");
+  const file = join(outDir, "artifacts", result.experiment, `v${result.run.version}`, "errors.json");
+  await writeFile(file, `${JSON.stringify(result.errors, null, 2)}\n`).catch(() => {});
 }
 
 /** A readable summary of a Result: a table of metrics per condition, hypotheses, failures. */
@@ -305,7 +321,7 @@ export async function main(argv = process.argv.slice(2), io = {}) {
   const state = {};
   try {
     const result = await runExperiment({ ...opts, signal: cancel.signal, stderr, progress: opts.progress ?? progressReporter(stderr, state) });
-    if (opts.json) stdout.write(`${JSON.stringify(result.toJSON())}\n`);
+    if (opts.json) stdout.write(`${JSON.stringify(opts.verbose ? withStacks(result) : result.toJSON())}\n`);
     else stdout.write(`${await summarize(result)}\n`);
     if (result.errors.length && opts.verbose) stderr.write(failureDetails(result, true));
     const problems = gateProblems(result, opts.asserts);

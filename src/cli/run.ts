@@ -77,6 +77,9 @@ export function registerRun(program: Command): void {
       const found = findExperiment(result.analysis!, name);
       if (!found.ok) throw new CliError(found.message);
       const runnerFile = join(result.outDir!, found.entry.runner);
+      // Runners carry an inline source map; enabled before the import, failing steps' stacks name
+      // the project's own files and lines.
+      process.setSourceMapsEnabled(true);
       const runner = (await import(pathToFileURL(runnerFile).href)) as RunnerModule;
       const argv: string[] = ["--out", result.outDir!];
       if (opts.replicates !== undefined) argv.push("--replicates", opts.replicates);

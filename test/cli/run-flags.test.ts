@@ -2,7 +2,7 @@
 // get run's usage, --project searches upward, `list | head` does not crash, a broken file does
 // not stop the other experiments, a hypothesis that cannot be evaluated and --assert fail the run.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -107,4 +107,28 @@ describe("hypotheses as a CI gate", () => {
     const noTreatment = run("--assert", "mean_up:down");
     expect(noTreatment.stderr).toMatch(/no result for treatment "down" \(tested: up, same\)/);
   }, 150_000);
+});
+
+describe("a failing step", () => {
+  it("prints a multi-line reason whole; --verbose adds the stack at the user's file:line, kept in --json and beside result.json", () => {
+    const out = join(tmp, "failing");
+    const plain = cli(["run", "failing", "--out", out], { cwd: mixed });
+    expect(plain.code).toBe(1);
+    expect(plain.stderr).toMatch(/Step "check" failed: the data is not valid:\n {2}- row 3: missing label\n {2}- row 7: negative weight/);
+    expect(plain.stderr).not.toMatch(/failing\.ts:\d+/);
+
+    const verbose = cli(["run", "failing", "--out", out, "--verbose", "--json"], { cwd: mixed });
+    expect(verbose.code).toBe(1);
+    expect(verbose.stderr).toMatch(/^ {4}at .*src\/failing\.ts:8:\d+\)?$/m);
+    const json = JSON.parse(verbose.stdout) as { errors: { step: string; message: string; stack?: string }[] };
+    expect(json.errors).toHaveLength(1);
+    expect(json.errors[0]!.stack).toMatch(/src\/failing\.ts:8:\d+/);
+    const version = readdirSync(join(out, "artifacts/failing")).sort().at(-1)!;
+    const stored = JSON.parse(readFileSync(join(out, "artifacts/failing", version, "errors.json"), "utf8")) as { stack: string; message: string }[];
+    expect(stored[0]!.message).toMatch(/row 7: negative weight/);
+    expect(stored[0]!.stack).toMatch(/src\/failing\.ts:8:\d+/);
+    // Without --verbose, --json stays exactly result.toJSON() (no stacks: they are not deterministic).
+    const again = cli(["run", "failing", "--out", out, "--json"], { cwd: mixed });
+    expect(JSON.parse(again.stdout).errors[0].stack).toBeUndefined();
+  }, 120_000);
 });
