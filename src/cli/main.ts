@@ -9,6 +9,7 @@ import { registerGraph } from "./graph.js";
 import { registerInit } from "./init.js";
 import { registerList } from "./list.js";
 import { CliError, paint } from "./output.js";
+import { registerOptimize } from "./optimize.js";
 import { registerRun } from "./run.js";
 
 export function createProgram(): Command {
@@ -21,6 +22,7 @@ export function createProgram(): Command {
   registerInit(program);
   registerCompile(program);
   registerRun(program);
+  registerOptimize(program);
   registerBundle(program);
   registerList(program);
   registerGraph(program);

@@ -15,6 +15,7 @@ interface Options extends GraphRunOptions {
   out?: string;
   resume?: boolean;
   assert?: string[];
+  sweep?: string[];
   logLevel?: string;
   verbose?: boolean;
 }
@@ -43,6 +44,11 @@ const collect = (raw: string, list: string[] = []) => {
   return [...list, raw];
 };
 
+const collectSweep = (raw: string, list: string[] = []) => {
+  if (!/^[^=]+=.+$/.test(raw)) throw new InvalidArgumentError("needs <param>=<values>, as k=1,3,9 or lr=0.1:1:0.1.");
+  return [...list, raw];
+};
+
 export function registerRun(program: Command): void {
   program
     .command("run")
@@ -55,6 +61,7 @@ export function registerRun(program: Command): void {
     .option("--treatments <names>", "comma-separated treatments to run (the baseline always runs)")
     .option("--workers <n>", "run replicates on n worker threads", integer(1))
     .option("--no-cache", "do not read or write the step cache")
+    .option("--sweep <param=values>", "run a grid of treatments instead of the declared ones: k=1,3,9 or lr=0.1:1:0.1 (start:stop:step); repeatable", collectSweep)
     .option("--resume", "continue the latest stored version: completed tasks are not run again")
     .option("--assert <hypothesis[:treatment]>", "exit 1 unless the hypothesis is significant (for that treatment, else for every treatment); repeatable", collect)
     .option("--log-level <level>", `log level: ${LOG_LEVELS.join(", ")} (default: $CRYSTALLIZE_LOG, else info)`, level)
@@ -88,6 +95,7 @@ export function registerRun(program: Command): void {
       if (opts.workers !== undefined) argv.push("--workers", opts.workers);
       if (!opts.cache) argv.push("--no-cache");
       if (opts.resume) argv.push("--resume");
+      for (const sw of opts.sweep ?? []) argv.push("--sweep", sw);
       for (const a of opts.assert ?? []) argv.push("--assert", a);
       if (opts.logLevel !== undefined) argv.push("--log-level", opts.logLevel);
       if (opts.verbose) argv.push("--verbose");
