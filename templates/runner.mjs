@@ -408,6 +408,7 @@ export async function main(argv = process.argv.slice(2), io = {}) {
     opts = parseArgs(argv);
     if (opts.logLevel === undefined && process.env.CRYSTALLIZE_LOG) opts.logLevel = logLevel(process.env.CRYSTALLIZE_LOG, "CRYSTALLIZE_LOG");
   } catch (err) {
+    if (io.usageError) return io.usageError(err.message);
     stderr.write(`error: ${err.message}\n\n${USAGE}`);
     return 1;
   }
