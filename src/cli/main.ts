@@ -5,6 +5,7 @@ import { createRequire } from "node:module";
 import { registerBundle } from "./bundle.js";
 import { registerCache } from "./cache.js";
 import { registerCompile } from "./compile.js";
+import { registerExec } from "./exec.js";
 import { registerGraph } from "./graph.js";
 import { registerInit } from "./init.js";
 import { registerList } from "./list.js";
@@ -18,6 +19,8 @@ export function createProgram(): Command {
     .version((createRequire(import.meta.url)("../../package.json") as { version: string }).version, "-v, --version")
     .showHelpAfterError("(add --help for usage)")
     .showSuggestionAfterError(true)
+    // So that `crystallize exec script.ts --flag` hands --flag to the script.
+    .enablePositionalOptions()
     .exitOverride();
   registerInit(program);
   registerCompile(program);
@@ -27,6 +30,7 @@ export function createProgram(): Command {
   registerList(program);
   registerGraph(program);
   registerCache(program);
+  registerExec(program);
   for (const c of program.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();
