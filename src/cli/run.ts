@@ -132,7 +132,8 @@ async function compiled(name: string, opts: Options): Promise<CompileResult> {
   const verdict = await partialVerdict(result, found.moduleFile);
   if (verdict.blocking.length) {
     const files = [...new Set(verdict.blocking.flatMap((d) => (d.file ? [relative(process.cwd(), d.file)] : [])))];
-    throw new CliError(`experiment "${name}" cannot run: ${files.length ? `errors in ${files.join(", ")}, which it depends on` : "the project has errors"} (above); fix them`);
+    const where = files.length ? `; experiment "${name}" depends on ${files.join(", ")}, which ${files.length === 1 ? "has" : "have"} errors` : "";
+    throw new CliError(`the project does not compile (${summary(result.diagnostics)})${where}; fix the errors above`);
   }
   const { plansOf } = await import("../compiler/compile.js");
   const { Emitter } = await import("../compiler/emit.js");

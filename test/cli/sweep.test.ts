@@ -6,7 +6,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+
+// Each test spawns a compile and a run; on a loaded machine that exceeds the default 30 s.
+vi.setConfig({ testTimeout: 150_000 });
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const bin = join(repo, "bin/crystallize.js");
@@ -96,5 +99,5 @@ describe("crystallize optimize", () => {
     const metric = cli([...base, "--grid", "lr=0.1", "--objective", "accuracy", "--direction", "maximize"]);
     expect(metric.code).toBe(1);
     expect(metric.stderr).toMatch(/records no metric "accuracy" \(metrics: loss\)/);
-  });
+  }, 150_000);
 });
