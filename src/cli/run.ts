@@ -77,7 +77,7 @@ export function registerRun(program: Command): void {
       const graph = result.analysis!.manifest.graphs.find((g) => g.name === name);
       if (graph) {
         const { runGraph } = await import("./run-graph.js");
-        process.exitCode = await runGraph(result, graph, opts);
+        process.exitCode = await runGraph(result, graph, { ...opts, resumeCommand: resumeCommand(name, process.argv.slice(3)) });
         return;
       }
       const { findExperiment } = await import("../compiler/lookup.js");

@@ -96,6 +96,30 @@ describe("cancelling a run", () => {
     expect(readFileSync(join(out, "artifacts/slow", first!.version, "log.txt"), "utf8")).toMatch(/info slept for baseline 0\n[\s\S]*info slept for doubled 19\n/);
   }, 120_000);
 
+  it("crystallize run <graph>: SIGINT cancels with one resume line; --resume continues the cancelled version", async () => {
+    const out = join(tmp, "graph");
+    const log = join(tmp, "graph.log");
+    const r = await interrupt([bin, "run", "slowgraph", "--project", project, "--out", out, "--no-cache"], {}, log, 4, ["SIGINT"]);
+    expect(r.code, r.stderr).toBe(130);
+    const resumeLines = r.stderr.split("\n").filter((l) => l.includes("resume with:"));
+    expect(resumeLines).toHaveLength(1);
+    expect(resumeLines[0]).toMatch(/^cancelled \(.*slowgraph.*\); resume with: crystallize run slowgraph --project \S+ --out \S+ --no-cache --resume$/);
+    const [first] = metadata(out);
+    expect(first!.meta.status).toBe("cancelled");
+    const resumed = spawnSync(process.execPath, [bin, "run", "slowgraph", "--project", project, "--out", out, "--no-cache", "--resume", "--json"], {
+      cwd: tmp,
+      encoding: "utf8",
+      env: { ...process.env, SLOW_LOG: log },
+      timeout: 120_000,
+    });
+    expect(resumed.status, resumed.stderr).toBe(0);
+    const versions = metadata(out);
+    expect(versions.map((v) => v.version)).toEqual([first!.version]);
+    expect(versions[0]!.meta.status).toBe("completed");
+    expect(new Set(lines(log)).size).toBe(40);
+    expect(lines(log).length).toBeLessThanOrEqual(41);
+  }, 120_000);
+
   it("a bundle: SIGTERM cancels with exit code 143 and names the bundle's own resume command", async () => {
     const file = join(tmp, "slow.mjs");
     const b = spawnSync(process.execPath, [bin, "bundle", "slow", "--project", project, "-o", file], { encoding: "utf8", timeout: 120_000 });
