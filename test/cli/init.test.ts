@@ -101,5 +101,6 @@ describe("the dependency init writes", () => {
     const registry = installed("https://registry.npmjs.org/crystallize-ts/-/crystallize-ts-0.1.0.tgz");
     expect(dependencySpec("0.1.0", registry.pkg)).toBe("^0.1.0");
     expect(dependencySpec("0.1.0", join(tmpdir(), "no-lock/node_modules/crystallize-ts"))).toBe("^0.1.0");
+    for (const p of [tgz.project, registry.project]) rmSync(p, { recursive: true, force: true });
   });
 });
