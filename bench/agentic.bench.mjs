@@ -1,6 +1,7 @@
 // The sandbox and metamorphic testing (issue 8). Imports the built dist/ (node scripts/build.mjs).
 // Each figure is printed with its target; a baseline measured in the same run sits beside it:
-//  - warm job round trip        target <= 1 ms     (baseline: a plain child-process IPC echo)
+//  - warm job round trip        target <= 1 ms     (baseline: a plain child-process IPC echo);
+//    also reported: jobs importing jstat / fast-check (a fresh module instance per job, no target)
 //  - cold start of a sandbox    target <= 150 ms   (baseline: spawning `node -e 0` to its exit)
 //  - timeout kill -> ready      target <= 150 ms   (with the warm spare; without it, for reference)
 //  - metamorphic, 100 cases on a 1000-row table   target < 2 s
@@ -71,6 +72,30 @@ async function ipcEchoMs(reps, payload) {
       `plain IPC echo: ${fmt(echo)} — target <= 1 ms: ${verdict(warm <= 1)}`,
   );
   await sandbox.close();
+}
+
+// 1b. Warm round trip of a job importing an allowed module: each job evaluates a fresh instance
+// inside its own compartment (issue 13), which is what this costs over the plain job above.
+{
+  const root = new URL("..", import.meta.url).pathname;
+  const parts = [];
+  for (const [name, code] of [
+    ["jstat", `import { jStat } from "jstat"; export default (input) => jStat.mean([1, 2, input.n]);`],
+    ["fast-check", `import fc from "fast-check"; export default (input) => fc.sample(fc.integer(), { seed: input.n, numRuns: 1 })[0];`],
+  ]) {
+    const sandbox = createSandbox({ timeoutMs: 5000, allowedImports: [name], resolveFrom: root });
+    await sandbox.ready();
+    for (let i = 0; i < 20; i++) await sandbox.run(code, { n: i });
+    const out = [];
+    for (let i = 0; i < 100; i++) {
+      const t = now();
+      await sandbox.run(code, { n: i });
+      out.push(now() - t);
+    }
+    parts.push(`${name} ${fmt(median(out))}`);
+    await sandbox.close();
+  }
+  console.log(`  (warm round trip of a job importing a module, a fresh instance per job: ${parts.join(", ")})`);
 }
 
 // 2. Cold start: spawn -> locked down -> ready (code cache warm after the first start).

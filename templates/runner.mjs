@@ -46,6 +46,13 @@ Options:
   --log-level <level>   debug, info, warn, error or silent (default: $CRYSTALLIZE_LOG, else info)
   --verbose             print failing steps' stacks
   --out <dir>           storage root (default .crystallize)
+  --queue <name>        run tasks on a BullMQ queue (workers: this file with --worker)
+  --connection <url>    Redis for --queue / --worker (default $CRYSTALLIZE_REDIS or redis://127.0.0.1:6379)
+  --worker              serve tasks of this experiment from the queue until SIGINT/SIGTERM
+  --concurrency <n>     with --worker: tasks run at once (default 1)
+  --task-index <i>      array-job mode: run replicate i only, write its outcomes to the shard folder
+  --collect             assemble the result from the shards the --task-index runs wrote
+  --shards <dir>        shard folder for --task-index / --collect (default <out>/shards)
   --json                print result.toJSON() on stdout (logs and progress go to stderr)
   -h, --help            show this help
 
@@ -92,6 +99,24 @@ export function parseArgs(argv) {
       case "--sweep": (opts.sweeps ??= []).push(parseSpace("--sweep", value(), "grid")); break;
       case "--log-level": opts.logLevel = logLevel(value()); break;
       case "--replicates": opts.replicates = positiveInt(flag, value()); break;
+      case "--worker": opts.worker = true; break;
+      case "--collect": opts.collect = true; break;
+      case "--concurrency": opts.concurrency = positiveInt(flag, value()); break;
+      case "--task-index": {
+        const raw = value();
+        const n = Number(raw);
+        if (raw === undefined || raw === "" || !Number.isInteger(n) || n < 0) throw new UsageError(`--task-index needs an integer ≥ 0, got ${JSON.stringify(raw ?? "")}`);
+        opts.taskIndex = n;
+        break;
+      }
+      case "--queue":
+      case "--connection":
+      case "--shards": {
+        const raw = value();
+        if (!raw) throw new UsageError(`${flag} needs a value`);
+        opts[flag.slice(2)] = raw;
+        break;
+      }
       case "--workers": opts.workers = positiveInt(flag, value()); break;
       case "--seed": {
         const raw = value();
@@ -262,12 +287,22 @@ export async function runExperiment(opts = {}) {
   const crystallize = await import("crystallize-ts");
   if (opts.sweeps?.length) {
     if (treatments) throw new UsageError("--sweep and --treatments cannot be combined: the sweep's grid replaces the treatments");
-    if (workers !== undefined) throw new UsageError("--sweep cannot run on --workers yet: workers import the declared experiment, not the sweep's");
+    if (workers !== undefined || opts.queue || opts.taskIndex !== undefined || opts.collect) {
+      throw new UsageError("--sweep cannot run on --workers, --queue or array tasks yet: they import the declared experiment, not the sweep's");
+    }
     exp = withTreatments(crystallize, exp, sweepTreatments(crystallize, exp, opts.sweeps));
   }
   let execution;
+  const modes = [workers !== undefined && "--workers", opts.queue && "--queue", opts.taskIndex !== undefined && "--task-index", opts.collect && "--collect"].filter(Boolean);
+  if (modes.length > 1) throw new UsageError(`${modes.join(" and ")} cannot be combined`);
   if (workers !== undefined) {
     execution = crystallize.parallel(workerEntry ? { workers, workerEntry: new URL(import.meta.url) } : { workers });
+  } else if (opts.queue) {
+    execution = crystallize.queue({ connection: connectionOf(opts), queueName: opts.queue });
+  } else if (opts.taskIndex !== undefined) {
+    execution = crystallize.arrayTask({ index: opts.taskIndex, ...(opts.shards ? { dir: opts.shards } : {}) });
+  } else if (opts.collect) {
+    execution = crystallize.collect(opts.shards ? { dir: opts.shards } : {});
   }
   const options = {
     stepHashes,
@@ -285,6 +320,9 @@ export async function runExperiment(opts = {}) {
   if (treatments) options.treatments = treatments;
   if (execution) options.execution = execution;
   if (outDir !== undefined) options.outDir = outDir;
+  // An array task stores nothing itself (its shards are collected by --collect): a plugin named
+  // "artifacts" without hooks stands in for the built-in storage.
+  if (opts.taskIndex !== undefined) options.plugins = [...(options.plugins ?? []), { name: "artifacts" }];
   if (opts.resume) options.resume = true;
   if (opts.signal) options.signal = opts.signal;
   try {
@@ -319,6 +357,32 @@ async function storeErrors(result, outDir = ".crystallize") {
   const { join } = await import("node:path");
   const file = join(outDir, "artifacts", result.experiment, `v${result.run.version}`, "errors.json");
   await writeFile(file, `${JSON.stringify(result.errors, null, 2)}\n`).catch(() => {});
+}
+
+function connectionOf(opts) {
+  return opts.connection ?? process.env.CRYSTALLIZE_REDIS ?? "redis://127.0.0.1:6379";
+}
+
+/** --worker: serves this experiment's tasks from the queue until SIGINT/SIGTERM. */
+export async function serveQueue(opts, io) {
+  const exp = await load();
+  const { startQueueWorker } = await import("crystallize-ts");
+  const queueName = opts.queue ?? "crystallize";
+  const worker = await startQueueWorker({
+    connection: connectionOf(opts),
+    queueName,
+    concurrency: opts.concurrency ?? 1,
+    experiments: (name) => (name === exp.name ? exp : undefined),
+    log: console,
+  });
+  io.stderr.write(`worker ${process.pid} listening on queue "${queueName}" for experiment "${exp.name}"\n`);
+  await new Promise((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await worker.close();
+  io.stderr.write(`worker ${process.pid} stopped after ${worker.processed()} tasks\n`);
+  return 0;
 }
 
 /** A readable summary of a Result: a table of metrics per condition, hypotheses, failures. */
@@ -416,14 +480,28 @@ export async function main(argv = process.argv.slice(2), io = {}) {
     stdout.write(USAGE);
     return 0;
   }
+  // A queue worker stops on SIGINT/SIGTERM itself.
+  if (opts.worker) {
+    try {
+      return await serveQueue(opts, { stdout, stderr });
+    } catch (err) {
+      stderr.write(`error${err && typeof err.code === "string" ? ` ${err.code}` : ""}: ${err instanceof Error ? err.message : String(err)}\n`);
+      return 1;
+    }
+  }
   const cancel = cancelOnSignals(stderr);
   const state = {};
   try {
     const result = await runExperiment({ ...opts, signal: cancel.signal, stderr, progress: opts.progress ?? progressReporter(stderr, state) });
+    if (opts.taskIndex !== undefined) {
+      stderr.write(`replicate ${opts.taskIndex}: ${result.provenance.length} task(s) written to the shard folder\n`);
+      if (!opts.json) return result.errors.length ? 1 : 0;
+    }
     if (opts.json) stdout.write(`${JSON.stringify(opts.verbose ? withStacks(result) : result.toJSON())}\n`);
     else stdout.write(`${await summarize(result)}\n`);
     if (result.errors.length && opts.verbose) stderr.write(failureDetails(result, true));
-    const problems = gateProblems(result, opts.asserts);
+    // An array task holds one replicate: its hypotheses are judged once --collect assembles the run.
+    const problems = opts.taskIndex !== undefined ? [] : gateProblems(result, opts.asserts);
     for (const p of problems) stderr.write(`error: ${p}\n`);
     return result.errors.length || problems.length ? 1 : 0;
   } catch (err) {

@@ -42,7 +42,7 @@ export { injectClaim } from "./steps/inject-claim.js";
 export { generateSpec, type GivenSpecOptions, type GeneratedSpecOptions } from "./steps/generate-spec.js";
 export { synthesize, type GivenCodeOptions, type SynthesizeOptions } from "./steps/synthesize.js";
 export { executeSandboxed, type ExecuteSandboxedOptions } from "./steps/execute-sandboxed.js";
-export { metamorphicTests, type MetamorphicTestsOptions } from "./steps/metamorphic-tests.js";
+export { metamorphicTests, type MetamorphicMetrics, type MetamorphicTestsOptions } from "./steps/metamorphic-tests.js";
 export { agenticSandboxes, type SandboxLimits } from "./steps/sandboxes.js";
 export { describeData } from "./steps/describe-data.js";
 export { extractCode } from "./steps/prompts.js";

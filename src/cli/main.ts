@@ -12,6 +12,7 @@ import { registerList } from "./list.js";
 import { CliError, paint } from "./output.js";
 import { registerOptimize } from "./optimize.js";
 import { registerRun } from "./run.js";
+import { registerWorker } from "./worker.js";
 
 export function createProgram(): Command {
   const program = new Command("crystallize")
@@ -31,6 +32,7 @@ export function createProgram(): Command {
   registerGraph(program);
   registerCache(program);
   registerExec(program);
+  registerWorker(program);
   for (const c of program.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();

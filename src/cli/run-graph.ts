@@ -50,7 +50,17 @@ export async function runGraph(result: CompileResult, graph: ManifestGraph, opts
   if (mod.graph?.kind !== "graph") throw new CliError(`${graph.file} no longer exports a graph named "${graph.export}"; run crystallize compile again`);
 
   const crystallize = await import("crystallize-ts");
-  const options: Record<string, unknown> = { outDir, cache: opts.cache };
+  // The manifest's hashes, per experiment (step names may repeat across a graph): the same keys
+  // and resume fingerprints as the experiments' own runners use.
+  const { stepHashesOf } = await import("../compiler/manifest.js");
+  const manifest = result.analysis!.manifest;
+  const compiledHashes = Object.fromEntries(
+    graph.experiments.flatMap((n) => {
+      const e = manifest.experiments.find((x) => x.name === n);
+      return e ? [[n, e.sourceHash === null ? { stepHashes: stepHashesOf(e) } : { stepHashes: stepHashesOf(e), sourceHash: e.sourceHash }] as const] : [];
+    }),
+  );
+  const options: Record<string, unknown> = { outDir, cache: opts.cache, compiledHashes };
   const replicates = count("--replicates", opts.replicates, 1);
   const seed = count("--seed", opts.seed, 0);
   const workers = count("--workers", opts.workers, 1);

@@ -1,9 +1,12 @@
-// Which module-level consts the project's code mutates, and where: a cacheable step that reads
-// such a const closes over mutable state (rule CRY3004), like one that reads a module-level let.
+// Which module-level bindings (consts, classes' static fields, functions' properties) the
+// project's code mutates, and where, anywhere in the project (top-level statements or inside
+// functions): a cacheable step that reads such a binding closes over mutable state (rule
+// CRY3004), like one that reads a module-level let, and the mutations' code is in its hash.
 import type * as TS from "typescript";
 import ts from "./typescript.js";
 import { isProjectFile, type AnalysisHost } from "./discover.js";
 import { skipOuter } from "./evaluate.js";
+import type { ModuleBinding } from "./hash.js";
 
 /** Methods that change their receiver in place (Array; Map and Set). */
 const MUTATING_METHODS = new Set(["push", "pop", "shift", "unshift", "splice", "sort", "reverse", "fill", "copyWithin", "set", "add", "delete", "clear"]);
@@ -14,7 +17,7 @@ const MUTATING_STATICS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
 ]);
 
 interface Mutation {
-  readonly decl: TS.VariableDeclaration;
+  readonly decl: ModuleBinding;
   /** The expression that mutates it. */
   readonly node: TS.Node;
 }
@@ -35,13 +38,20 @@ function resolvedSymbol(checker: TS.TypeChecker, id: TS.Node): TS.Symbol | undef
   }
 }
 
+/** A top-level class or function declaration (its static fields or properties can be assigned). */
+function isModuleObject(d: TS.Declaration | undefined): d is TS.ClassDeclaration | TS.FunctionDeclaration {
+  return !!d && (ts.isClassDeclaration(d) || ts.isFunctionDeclaration(d)) && ts.isSourceFile(d.parent);
+}
+
 /**
- * The module-level const whose contents `target` changes: the root of an access chain (`x`,
- * `x.a`, `x[i].b`), through imports, namespace imports (`ns.x.a`) and local const aliases
- * (`const y = x; y.a = 1`). `whole` allows the bare root (a receiver or Object.assign's target);
- * otherwise only its elements or properties count (assigning the const itself is a type error).
+ * The module-level binding whose contents `target` changes: the root of an access chain (`x`,
+ * `x.a`, `x[i].b`, `Config.factor`), through imports, namespace imports (`ns.x.a`) and local
+ * const aliases (`const y = x; y.a = 1`). `whole` allows the bare root (a receiver or
+ * Object.assign's target); otherwise only its elements or properties count (assigning the
+ * binding itself is a type error). A class or function as a bare receiver (`Registry.add(x)`)
+ * is a static method call, not counted; as Object.assign's target it is.
  */
-function mutatedConst(checker: TS.TypeChecker, target: TS.Expression, whole: boolean): TS.VariableDeclaration | undefined {
+function mutatedConst(checker: TS.TypeChecker, target: TS.Expression, whole: boolean, receiver = false): ModuleBinding | undefined {
   let e = skipOuter(target);
   const chain: (TS.PropertyAccessExpression | TS.ElementAccessExpression)[] = [];
   while (ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e)) {
@@ -53,6 +63,7 @@ function mutatedConst(checker: TS.TypeChecker, target: TS.Expression, whole: boo
   const first = chain[chain.length - 1];
   if (sym && sym.flags & ts.SymbolFlags.ValueModule && first && ts.isPropertyAccessExpression(first)) sym = resolvedSymbol(checker, first.name);
   let decl = sym?.valueDeclaration;
+  if (isModuleObject(decl)) return receiver && chain.length === 0 ? undefined : decl;
   for (let hops = 0; hops < 5 && decl && !isModuleConst(decl); hops++) {
     // A local const alias of a module-level const.
     if (!ts.isVariableDeclaration(decl) || !ts.isVariableDeclarationList(decl.parent) || (decl.parent.flags & ts.NodeFlags.BlockScoped) !== ts.NodeFlags.Const) return undefined;
@@ -66,8 +77,8 @@ function mutatedConst(checker: TS.TypeChecker, target: TS.Expression, whole: boo
 /** Every mutation of a module-level const in one file, in source order (one walk). */
 function mutationsIn(checker: TS.TypeChecker, sf: TS.SourceFile): Mutation[] {
   const out: Mutation[] = [];
-  const note = (target: TS.Expression, node: TS.Node, whole: boolean) => {
-    const decl = mutatedConst(checker, target, whole);
+  const note = (target: TS.Expression, node: TS.Node, whole: boolean, receiver = false) => {
+    const decl = mutatedConst(checker, target, whole, receiver);
     if (decl) out.push({ decl, node });
   };
   // Destructuring assignment: `[a[0], b.x] = …`, `({ k: a.x } = …)`.
@@ -117,7 +128,7 @@ function mutationsIn(checker: TS.TypeChecker, sf: TS.SourceFile): Mutation[] {
         const receiver = skipOuter((callee as TS.PropertyAccessExpression).expression);
         if (ts.isIdentifier(receiver) && MUTATING_STATICS.get(receiver.text)?.has(method)) {
           if (c.arguments[0]) note(c.arguments[0], c, true);
-        } else if (MUTATING_METHODS.has(method)) note(receiver, c, true);
+        } else if (MUTATING_METHODS.has(method)) note(receiver, c, true, true);
         break;
       }
       default:
@@ -135,12 +146,17 @@ function mutationsIn(checker: TS.TypeChecker, sf: TS.SourceFile): Mutation[] {
  */
 export class ConstMutations {
   private readonly byFile = new Map<string, { readonly sf: TS.SourceFile; readonly found: readonly Mutation[] }>();
-  private all: Map<TS.Node, TS.Node> | undefined;
+  private all: Map<TS.Node, TS.Node[]> | undefined;
 
   /** Where `decl` is first mutated, or undefined when no project code mutates it. */
-  of(host: AnalysisHost, decl: TS.VariableDeclaration): TS.Node | undefined {
+  of(host: AnalysisHost, decl: ModuleBinding): TS.Node | undefined {
+    return this.sitesOf(host, decl)[0];
+  }
+
+  /** Every place project code mutates `decl`, in program order. */
+  sitesOf(host: AnalysisHost, decl: ModuleBinding): readonly TS.Node[] {
     this.all ??= this.collect(host);
-    return this.all.get(decl);
+    return this.all.get(decl) ?? [];
   }
 
   forget(files: ReadonlySet<string>): void {
@@ -148,15 +164,19 @@ export class ConstMutations {
     this.all = undefined;
   }
 
-  private collect(host: AnalysisHost): Map<TS.Node, TS.Node> {
-    const all = new Map<TS.Node, TS.Node>();
+  private collect(host: AnalysisHost): Map<TS.Node, TS.Node[]> {
+    const all = new Map<TS.Node, TS.Node[]>();
     const live = new Set<string>();
     for (const sf of host.program.getSourceFiles()) {
       if (!isProjectFile(host, sf)) continue;
       live.add(sf.fileName);
       let hit = this.byFile.get(sf.fileName);
       if (!hit || hit.sf !== sf) this.byFile.set(sf.fileName, (hit = { sf, found: mutationsIn(host.checker, sf) }));
-      for (const m of hit.found) if (!all.has(m.decl)) all.set(m.decl, m.node);
+      for (const m of hit.found) {
+        const list = all.get(m.decl);
+        if (list) list.push(m.node);
+        else all.set(m.decl, [m.node]);
+      }
     }
     for (const f of [...this.byFile.keys()]) if (!live.has(f)) this.byFile.delete(f);
     return all;

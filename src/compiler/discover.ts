@@ -189,7 +189,7 @@ export function isProjectFile(host: Pick<AnalysisHost, "root">, sf: TS.SourceFil
   return rel !== "" && !rel.startsWith("..") && !rel.startsWith(sep) && !/^[a-zA-Z]:/.test(rel);
 }
 
-function isDslFile(host: AnalysisHost, sf: TS.SourceFile): boolean {
+export function isDslFile(host: AnalysisHost, sf: TS.SourceFile): boolean {
   if (isProjectFile(host, sf)) return false;
   return /[\\/]dsl[\\/][^\\/]+$/.test(sf.fileName) || /[\\/]node_modules[\\/]crystallize(?:-ts)?[\\/]/.test(sf.fileName);
 }

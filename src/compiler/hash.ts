@@ -8,13 +8,13 @@ import { createHash } from "node:crypto";
 import { relative, sep } from "node:path";
 import type * as TS from "typescript";
 import ts from "./typescript.js";
-import { isDslFunctionSymbol, isProjectFile, type AnalysisHost, type StepInfo } from "./discover.js";
+import { isDslFile, isDslFunctionSymbol, isProjectFile, type AnalysisHost, type StepInfo } from "./discover.js";
 import { packageNameOf, packageOfPath, packageVersions, type PackageVersions } from "./lockfile.js";
 import { skipOuter } from "./evaluate.js";
 import { ConstMutations } from "./const-mutations.js";
 
 /** Bump when the normalisation below changes: every hash changes with it. */
-export const HASH_SCHEMA_VERSION = 2;
+export const HASH_SCHEMA_VERSION = 3;
 
 export type ImpurityKind = "date" | "math-random" | "env" | "mutable-state" | "commonjs" | "dynamic-import";
 
@@ -25,10 +25,13 @@ export interface Impurity {
   readonly detail: string;
 }
 
-/** A read of a module-level const of the project (mutable state if project code mutates it). */
+/** A module-level binding whose contents project code can change: a const, a class (static fields), a function (properties). */
+export type ModuleBinding = TS.VariableDeclaration | TS.ClassDeclaration | TS.FunctionDeclaration;
+
+/** A read of a module-level binding of the project (mutable state if project code mutates it). */
 export interface ConstRead {
   readonly node: TS.Identifier;
-  readonly decl: TS.VariableDeclaration;
+  readonly decl: ModuleBinding;
 }
 
 /** What one declaration (or a step's function, or a factory call's argument) contributes, before following its references. */
@@ -37,13 +40,15 @@ export interface UnitFacts {
   readonly local: string;
   readonly deps: ReadonlySet<TS.Node>;
   readonly externals: ReadonlySet<string>;
+  /** Data modules (JSON) the unit imports: their whole text counts. */
+  readonly data: ReadonlySet<TS.SourceFile>;
   readonly usesRandom: boolean;
   readonly impurities: readonly Impurity[];
   readonly constReads: readonly ConstRead[];
 }
 
 /** How a unit is walked: a project declaration, a step's run function, or an argument of a factory call. */
-type UnitRole = "unit" | "step" | "argument";
+type UnitRole = "unit" | "step" | "argument" | "imports";
 
 export interface StepHash {
   /** sha256 hex. */
@@ -118,19 +123,56 @@ function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }
 
+/** Compiler options that change the JavaScript a step's code compiles to (or how it runs). */
+const EMIT_OPTIONS = [
+  "module", "experimentalDecorators", "emitDecoratorMetadata", "jsx", "jsxFactory", "jsxFragmentFactory", "jsxImportSource",
+  "importHelpers", "esModuleInterop", "allowSyntheticDefaultImports", "verbatimModuleSyntax", "preserveConstEnums",
+  "isolatedModules", "downlevelIteration", "importsNotUsedAsValues", "preserveValueImports", "rewriteRelativeImportExtensions",
+] as const;
+
+/** The emit-relevant options, with the defaults that depend on others worked out (target → class fields). */
+export function emitOptionsLine(options: TS.CompilerOptions): string {
+  const target = options.target ?? ts.ScriptTarget.ES5;
+  const picked: Record<string, unknown> = {
+    target,
+    useDefineForClassFields: options.useDefineForClassFields ?? target >= ts.ScriptTarget.ES2022,
+    alwaysStrict: options.alwaysStrict ?? options.strict ?? false,
+  };
+  for (const k of EMIT_OPTIONS) if (options[k] !== undefined) picked[k] = options[k];
+  return `options ${JSON.stringify(picked)}`;
+}
+
+interface Closure {
+  readonly lines: string[];
+  readonly usesRandom: boolean;
+  readonly impurities: Impurity[];
+  readonly externals: string[];
+  readonly files: Set<string>;
+  readonly constReads: ConstRead[];
+}
+
+interface Entry {
+  readonly base: StepHash;
+  readonly constReads: readonly ConstRead[];
+  /** The hash with the project's mutations of what the step reads, for the mutation sites it was made with. */
+  mutated?: { readonly sites: readonly TS.Node[]; readonly hash: StepHash };
+}
+
 export class Hasher {
   private readonly facts = new Map<TS.Node, UnitFacts>();
   /** Facts of step functions and factory-call arguments (ids differ from a declaration's). */
   private readonly rootFacts = new Map<TS.Node, UnitFacts>();
-  private readonly stepHashes = new Map<TS.Node, { base: StepHash; constReads: readonly ConstRead[] }>();
+  private readonly stepHashes = new Map<TS.Node, Entry>();
   private readonly mutations = new ConstMutations();
   private readonly failed = new Map<TS.Node, unknown>();
+  private readonly contextSymbols = new Map<TS.Symbol, boolean>();
+  private readonly contextTypes = new Map<TS.Type, boolean>();
   readonly versions: PackageVersions;
   private readonly header: string;
 
   constructor(public host: AnalysisHost, versions?: PackageVersions) {
     this.versions = versions ?? packageVersions(host.root);
-    this.header = `crystallize-structural-hash/${HASH_SCHEMA_VERSION}/typescript@${ts.version}`;
+    this.header = `crystallize-structural-hash/${HASH_SCHEMA_VERSION}/typescript@${ts.version}\n${emitOptionsLine(host.program.getCompilerOptions())}`;
   }
 
   /**
@@ -139,13 +181,20 @@ export class Hasher {
    */
   retarget(host: AnalysisHost, affectedFiles: ReadonlySet<string>): void {
     this.host = host;
+    const stale = (f: UnitFacts, unit: TS.Node) =>
+      affectedFiles.has(unit.getSourceFile().fileName) ||
+      [...f.deps].some((d) => affectedFiles.has(d.getSourceFile().fileName)) ||
+      [...f.data].some((d) => affectedFiles.has(d.fileName));
     for (const map of [this.facts, this.rootFacts]) {
-      for (const unit of [...map.keys()]) if (affectedFiles.has(unit.getSourceFile().fileName)) map.delete(unit);
+      for (const [unit, f] of [...map]) if (stale(f, unit)) map.delete(unit);
     }
     this.mutations.forget(affectedFiles);
     this.failed.clear();
+    this.contextSymbols.clear();
+    this.contextTypes.clear();
     for (const [node, h] of [...this.stepHashes]) {
       if (h.base.files.some((f) => affectedFiles.has(f))) this.stepHashes.delete(node);
+      else h.mutated = undefined; // a mutation site's code may depend on a changed file
     }
   }
 
@@ -156,9 +205,9 @@ export class Hasher {
    */
   hashStep(step: StepInfo): StepHash | undefined {
     if (!step.run || this.failed.has(step.node)) return undefined;
-    const cached = this.stepHashes.get(step.node);
-    if (cached) return this.withMutations(cached);
     try {
+      const cached = this.stepHashes.get(step.node);
+      if (cached) return this.withMutations(cached);
       return this.computeStepHash(step, step.run);
     } catch (err) {
       this.failed.set(step.node, err);
@@ -171,25 +220,60 @@ export class Hasher {
     return this.failed;
   }
 
+  /** Follows the deps of some facts, transitively: the hash lines of every unit reached, and what they use. */
+  private closure(start: readonly UnitFacts[], queue: TS.Node[], seen: Set<TS.Node>, files: Set<string>): Closure {
+    const units: UnitFacts[] = [];
+    const externals = new Set<string>();
+    const impurities: Impurity[] = [];
+    const constReads: ConstRead[] = [];
+    const data = new Set<TS.SourceFile>();
+    let usesRandom = false;
+    const take = (f: UnitFacts) => {
+      for (const d of f.deps) if (!seen.has(d)) queue.push(d);
+      for (const x of f.externals) externals.add(x);
+      for (const d of f.data) data.add(d);
+      impurities.push(...f.impurities);
+      constReads.push(...f.constReads);
+      usesRandom ||= f.usesRandom;
+    };
+    const visitFile = (sf: TS.SourceFile) => {
+      files.add(sf.fileName);
+      // The file's side-effect imports (`import "./setup.js"`) run whenever its code is loaded.
+      if (!seen.has(sf)) queue.push(sf);
+    };
+    for (const f of start) take(f);
+    for (const f of [...files]) {
+      const sf = this.host.program.getSourceFile(f);
+      if (sf) visitFile(sf);
+    }
+    while (queue.length) {
+      const n = queue.pop()!;
+      if (seen.has(n)) continue;
+      seen.add(n);
+      const f = this.unitFacts(n);
+      if (!ts.isSourceFile(n) || f.local !== EMPTY_LOCAL) units.push(f);
+      visitFile(n.getSourceFile());
+      take(f);
+    }
+    units.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.local < b.local ? -1 : a.local > b.local ? 1 : 0));
+    const ext = [...externals].sort();
+    const dataFiles = [...data].sort((a, b) => (a.fileName < b.fileName ? -1 : a.fileName > b.fileName ? 1 : 0));
+    for (const d of dataFiles) files.add(d.fileName);
+    const lines = [
+      ...units.map((u) => `unit ${u.id} ${u.local}`),
+      ...dataFiles.map((d) => `data ${this.relativeFile(d)} ${sha256(d.text)}`),
+      ...ext.map((e) => this.packageLine(e)),
+    ];
+    return { lines, usesRandom, impurities, externals: ext, files, constReads };
+  }
+
   private computeStepHash(step: StepInfo, run: TS.Expression): StepHash {
     const root = skipOuter(run);
     const rootFacts = this.rootFactsOf(root, "step");
     const seen = new Set<TS.Node>([root]);
     const queue: TS.Node[] = [];
-    const units: UnitFacts[] = [];
-    const externals = new Set<string>();
-    const impurities: Impurity[] = [];
-    const constReads: ConstRead[] = [];
+    const start: UnitFacts[] = [rootFacts];
     const files = new Set<string>([root.getSourceFile().fileName]);
-    let usesRandom = false;
-    const take = (f: UnitFacts) => {
-      for (const d of f.deps) if (!seen.has(d)) queue.push(d);
-      for (const x of f.externals) externals.add(x);
-      impurities.push(...f.impurities);
-      constReads.push(...f.constReads);
-      usesRandom ||= f.usesRandom;
-    };
-    take(rootFacts);
     // A factory-made step: the factory is a unit like any helper, and each argument of the call
     // is hashed in order (its structure and, through its references, what it names).
     const made: string[] = [];
@@ -205,23 +289,13 @@ export class Hasher {
         const arg = skipOuter(a);
         const f = arg === root ? rootFacts : this.rootFactsOf(arg, "argument");
         made.push(`arg ${i} ${f.local}`);
-        if (f !== rootFacts) take(f);
+        if (f !== rootFacts) start.push(f);
       });
     }
-    while (queue.length) {
-      const n = queue.pop()!;
-      if (seen.has(n)) continue;
-      seen.add(n);
-      const f = this.unitFacts(n);
-      units.push(f);
-      files.add(n.getSourceFile().fileName);
-      take(f);
-    }
-    units.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.local < b.local ? -1 : a.local > b.local ? 1 : 0));
-    const ext = [...externals].sort();
-    const text = [this.header, `root ${rootFacts.local}`, ...made, ...units.map((u) => `unit ${u.id} ${u.local}`), ...ext.map((e) => this.packageLine(e))].join("\n");
-    const base: StepHash = { hash: sha256(text), usesRandom, impurities: uniqueImpurities(impurities), externals: ext, files: [...files].sort() };
-    const entry = { base, constReads };
+    const c = this.closure(start, queue, seen, files);
+    const text = [this.header, `root ${rootFacts.local}`, ...made, ...c.lines].join("\n");
+    const base: StepHash = { hash: sha256(text), usesRandom: c.usesRandom, impurities: uniqueImpurities(c.impurities), externals: c.externals, files: [...c.files].sort() };
+    const entry: Entry = { base, constReads: c.constReads };
     this.stepHashes.set(step.node, entry);
     return this.withMutations(entry);
   }
@@ -234,17 +308,37 @@ export class Hasher {
   }
 
   /**
-   * A step hash with the impurities of the module-level consts it reads that the project mutates.
+   * A step hash with the project's mutations of the module-level bindings it reads: each mutation's
+   * code counts in the hash (`Config.factor = 4` at the top of any file), and each is an impurity.
    * Worked out on every call: a mutation can be added in any file, not only in those the hash
    * follows, so it is not kept with the hash (which watch mode keeps while its files are unchanged).
    */
-  private withMutations(entry: { base: StepHash; constReads: readonly ConstRead[] }): StepHash {
+  private withMutations(entry: Entry): StepHash {
     const { base, constReads } = entry;
     if (constReads.length === 0) return base;
-    return { ...base, impurities: uniqueImpurities([...base.impurities, ...this.mutatedConsts(constReads)]) };
+    const sites: TS.Node[] = [];
+    for (const r of constReads) for (const m of this.mutations.sitesOf(this.host, r.decl)) if (!sites.includes(m)) sites.push(m);
+    if (sites.length === 0) return base;
+    if (entry.mutated && entry.mutated.sites.length === sites.length && entry.mutated.sites.every((s, i) => s === sites[i])) return entry.mutated.hash;
+    const units: TS.Node[] = [];
+    for (const s of sites) {
+      const u = unitOf(s);
+      if (u && !units.includes(u)) units.push(u);
+    }
+    const c = this.closure([], [...units], new Set<TS.Node>(), new Set<string>());
+    const files = new Set([...base.files, ...c.files]);
+    const hash: StepHash = {
+      hash: sha256([base.hash, "mutations", ...c.lines].join("\n")),
+      usesRandom: base.usesRandom || c.usesRandom,
+      impurities: uniqueImpurities([...base.impurities, ...this.mutatedConsts(constReads)]),
+      externals: [...new Set([...base.externals, ...c.externals])].sort(),
+      files: [...files].sort(),
+    };
+    entry.mutated = { sites, hash };
+    return hash;
   }
 
-  /** The reads of module-level consts that project code mutates, as impurities naming where. */
+  /** The reads of module-level bindings that project code mutates, as impurities naming where. */
   private mutatedConsts(reads: readonly ConstRead[]): Impurity[] {
     const out: Impurity[] = [];
     for (const r of reads) {
@@ -252,16 +346,17 @@ export class Hasher {
       if (!at) continue;
       const sf = at.getSourceFile();
       const line = sf.getLineAndCharacterOfPosition(at.getStart(sf)).line + 1;
-      out.push({ kind: "mutable-state", node: r.node, detail: `module-level const ${r.decl.name.getText()} (mutated at ${this.relativeFile(sf)}:${line})` });
+      const what = ts.isClassDeclaration(r.decl) ? "class" : ts.isFunctionDeclaration(r.decl) ? "function" : "const";
+      out.push({ kind: "mutable-state", node: r.node, detail: `module-level ${what} ${r.decl.name?.getText() ?? "?"} (mutated at ${this.relativeFile(sf)}:${line})` });
     }
     return out;
   }
 
-  /** Facts of one declaration unit. */
+  /** Facts of one declaration unit (or, for a source file, of its side-effect imports). */
   unitFacts(unit: TS.Node): UnitFacts {
     const hit = this.facts.get(unit);
     if (hit) return hit;
-    const f = new UnitWalker(this, unit, "unit").run();
+    const f = new UnitWalker(this, unit, ts.isSourceFile(unit) ? "imports" : "unit").run();
     this.facts.set(unit, f);
     return f;
   }
@@ -275,9 +370,58 @@ export class Hasher {
     return f;
   }
 
+  /** Whether a value of this symbol's type is the DSL's step context (it has the context's `random`). */
+  isContextSymbol(sym: TS.Symbol): boolean {
+    let hit = this.contextSymbols.get(sym);
+    if (hit === undefined) {
+      try {
+        hit = this.isContextType(this.host.checker.getTypeOfSymbol(sym));
+      } catch {
+        hit = true; // cannot tell: treat as the context
+      }
+      this.contextSymbols.set(sym, hit);
+    }
+    return hit;
+  }
+
+  isContextType(type: TS.Type): boolean {
+    let hit = this.contextTypes.get(type);
+    if (hit === undefined) {
+      const t = this.host.checker.getNonNullableType(type);
+      const check = (x: TS.Type): boolean => {
+        const prop = x.getProperty("random");
+        const d = prop?.valueDeclaration ?? prop?.declarations?.[0];
+        return !!d && isDslFile(this.host, d.getSourceFile());
+      };
+      hit = t.isUnionOrIntersection() ? t.types.some(check) : check(t);
+      this.contextTypes.set(type, hit);
+    }
+    return hit;
+  }
+
   relativeFile(sf: TS.SourceFile): string {
     return relative(this.host.root, sf.fileName).split(sep).join("/");
   }
+}
+
+const EMPTY_LOCAL = sha256("");
+
+/** The declaration units of a module's top level, in order (what a namespace object or a dynamic import can reach). */
+function moduleUnits(sf: TS.SourceFile): TS.Node[] {
+  const out: TS.Node[] = [];
+  for (const st of sf.statements) {
+    if (ts.isVariableStatement(st)) {
+      if (!isTypeOnlyStatement(st)) out.push(...st.declarationList.declarations);
+    } else {
+      const u = unitOf(st);
+      if (u) out.push(u);
+    }
+  }
+  return out;
+}
+
+function isJsonFile(sf: TS.SourceFile): boolean {
+  return /\.json$/i.test(sf.fileName);
 }
 
 /** Each impurity once (a factory's unit contains the step function, so both report its reads). */
@@ -319,12 +463,13 @@ class UnitWalker {
   private readonly out: string[] = [];
   private readonly deps = new Set<TS.Node>();
   private readonly externals = new Set<string>();
+  private readonly data = new Set<TS.SourceFile>();
+  private readonly reached = new Set<TS.SourceFile>();
   private readonly impurities: Impurity[] = [];
   private readonly constReads: ConstRead[] = [];
   private usesRandom = false;
   private readonly sf: TS.SourceFile;
   private readonly checker: TS.TypeChecker;
-  private readonly ctxName: string | undefined;
 
   constructor(
     private readonly hasher: Hasher,
@@ -333,23 +478,22 @@ class UnitWalker {
   ) {
     this.sf = unit.getSourceFile();
     this.checker = hasher.host.checker;
-    if (role === "step" && (ts.isArrowFunction(unit) || ts.isFunctionExpression(unit))) {
-      const p = unit.parameters[1];
-      if (p && ts.isIdentifier(p.name)) this.ctxName = p.name.text;
-    }
   }
 
   run(): UnitFacts {
     const u = this.unit;
-    if (ts.isVariableDeclaration(u) && ts.isVariableDeclarationList(u.parent)) {
-      this.out.push(u.parent.flags & ts.NodeFlags.Const ? "const" : u.parent.flags & ts.NodeFlags.Let ? "let" : "var");
+    if (this.role === "imports") this.sideEffectImports(u as TS.SourceFile);
+    else {
+      if (this.role === "step") this.stepContextProof(u);
+      if (ts.isVariableDeclaration(u) && ts.isVariableDeclarationList(u.parent)) this.out.push(declarationKind(u.parent));
+      this.visit(u);
     }
-    this.visit(u);
     return {
-      id: this.role === "step" ? "<step>" : this.role === "argument" ? "<arg>" : unitId(this.hasher, u),
+      id: this.role === "step" ? "<step>" : this.role === "argument" ? "<arg>" : this.role === "imports" ? `${this.hasher.relativeFile(u as TS.SourceFile)}#<imports>` : unitId(this.hasher, u),
       local: sha256(this.out.join(" ")),
       deps: this.deps,
       externals: this.externals,
+      data: this.data,
       usesRandom: this.usesRandom,
       impurities: this.impurities,
       constReads: this.constReads,
@@ -388,6 +532,10 @@ class UnitWalker {
         return !(node as TS.FunctionLikeDeclarationBase).body; // overload signatures
       case ts.SyntaxKind.PropertyDeclaration:
         return !!ts.getModifiers(node as TS.PropertyDeclaration)?.some((m) => m.kind === ts.SyntaxKind.DeclareKeyword);
+      case ts.SyntaxKind.PublicKeyword:
+      case ts.SyntaxKind.PrivateKeyword:
+      case ts.SyntaxKind.ProtectedKeyword:
+        return true; // type-only, except on a constructor parameter (marked as a parameter property in visit)
       default:
         return isTypeOnlyModifier(k) && !!node.parent && ts.canHaveModifiers(node.parent) && !!ts.getModifiers(node.parent)?.includes(node as TS.Modifier);
     }
@@ -411,14 +559,32 @@ class UnitWalker {
       case ts.SyntaxKind.Identifier: {
         const id = node as TS.Identifier;
         out.push(isPropertyNamePosition(id) ? `k:${id.text}` : `i:${id.text}`);
-        if (!isDeclarationName(id) && !isPropertyNamePosition(id)) this.reference(id);
+        if (!isDeclarationName(id) && !isPropertyNamePosition(id)) {
+          const sym = this.reference(id);
+          if (sym && sym.flags & ts.SymbolFlags.Variable && !this.usesRandom && this.hasher.isContextSymbol(sym)) this.contextUse(id);
+        }
         return;
+      }
+      case ts.SyntaxKind.VariableDeclarationList:
+        out.push(declarationKind(node as TS.VariableDeclarationList));
+        break;
+      case ts.SyntaxKind.Parameter: {
+        // `constructor(readonly x)` (or public/private/protected/override) creates a property.
+        const mods = ts.getModifiers(node as TS.ParameterDeclaration);
+        if (mods?.some((m) => PARAMETER_PROPERTY_MODIFIERS.has(m.kind))) out.push("param-property");
+        break;
       }
       case ts.SyntaxKind.PrivateIdentifier:
         out.push(`p:${(node as TS.PrivateIdentifier).text}`);
         return;
-      case ts.SyntaxKind.StringLiteral:
       case ts.SyntaxKind.NoSubstitutionTemplateLiteral:
+        if (isTaggedTemplatePart(node)) {
+          out.push(`traw:${JSON.stringify(rawTemplateText(node as TS.TemplateLiteralLikeNode, this.sf))}`);
+          return;
+        }
+        out.push(`s:${JSON.stringify((node as TS.StringLiteral).text)}`);
+        return;
+      case ts.SyntaxKind.StringLiteral:
         out.push(`${isPropertyNamePosition(node) ? "k" : "s"}:${JSON.stringify((node as TS.StringLiteral).text)}`);
         return;
       case ts.SyntaxKind.NumericLiteral: {
@@ -440,7 +606,8 @@ class UnitWalker {
       case ts.SyntaxKind.TemplateHead:
       case ts.SyntaxKind.TemplateMiddle:
       case ts.SyntaxKind.TemplateTail:
-        out.push(`t:${JSON.stringify((node as TS.TemplateLiteralLikeNode).text)}`);
+        // A tag sees the raw text (String.raw`\d` is two characters), so a tagged template hashes it.
+        out.push(isTaggedTemplatePart(node) ? `traw:${JSON.stringify(rawTemplateText(node as TS.TemplateLiteralLikeNode, this.sf))}` : `t:${JSON.stringify((node as TS.TemplateLiteralLikeNode).text)}`);
         return;
       case ts.SyntaxKind.RegularExpressionLiteral:
         out.push(`r:${(node as TS.RegularExpressionLiteral).text}`);
@@ -458,20 +625,26 @@ class UnitWalker {
         break;
       case ts.SyntaxKind.ElementAccessExpression: {
         const a = node as TS.ElementAccessExpression;
-        if (ts.isStringLiteralLike(a.argumentExpression) && a.argumentExpression.text === "random") this.usesRandom = true;
+        const key = ts.isStringLiteralLike(a.argumentExpression) ? a.argumentExpression.text : undefined;
+        if (key === "random") this.usesRandom = true;
+        this.globalMember(a, a.expression, key);
         break;
       }
       case ts.SyntaxKind.BindingElement: {
         const b = node as TS.BindingElement;
         const key = b.propertyName ?? b.name;
-        if (ts.isIdentifier(key) && key.text === "random") this.usesRandom = true;
+        const name = ts.isIdentifier(key) || ts.isStringLiteralLike(key) ? key.text : undefined;
+        if (name === "random") this.usesRandom = true;
+        // `const { random } = Math`, `const { env } = process`, `const { ...all } = process`.
+        const decl = b.parent.parent;
+        if (ts.isObjectBindingPattern(b.parent) && ts.isVariableDeclaration(decl) && decl.initializer) {
+          this.globalMember(b, decl.initializer, b.dotDotDotToken ? undefined : name);
+        }
         break;
       }
       case ts.SyntaxKind.NewExpression: {
         const n = node as TS.NewExpression;
-        if (ts.isIdentifier(n.expression) && n.expression.text === "Date" && !n.arguments?.length && this.isGlobal(n.expression)) {
-          this.impure("date", n, "new Date()");
-        }
+        if (!n.arguments?.length && this.globalOf(n.expression) === "Date") this.impure("date", n, "new Date()");
         break;
       }
       case ts.SyntaxKind.CallExpression:
@@ -512,34 +685,198 @@ class UnitWalker {
 
   private propertyAccessFacts(p: TS.PropertyAccessExpression): void {
     const name = p.name.text;
-    const obj = skipOuter(p.expression);
-    if (name === "random") {
-      if (ts.isIdentifier(obj) && obj.text === "Math" && this.isGlobal(obj)) this.impure("math-random", p, "Math.random()");
-      else this.usesRandom = true;
-    } else if (name === "now" && ts.isIdentifier(obj) && obj.text === "Date" && this.isGlobal(obj)) {
-      this.impure("date", p, "Date.now()");
-    } else if (name === "env" && ts.isIdentifier(obj) && obj.text === "process" && this.isGlobal(obj)) {
-      this.impure("env", p, "process.env");
+    if (!GLOBAL_MEMBERS.has(name)) return;
+    if (name === "random" && this.globalOf(p.expression) !== "Math") this.usesRandom = true;
+    else this.globalMember(p, p.expression, name);
+  }
+
+  /**
+   * A member of Math, process or Date read at `node` (`Math.random`, `Math?.random`,
+   * `globalThis.process["env"]`, `const { env } = process`, through const aliases): an impurity
+   * when it is the impure member, or when the key is computed (undefined) and could be.
+   */
+  private globalMember(node: TS.Node, object: TS.Expression, key: string | undefined): void {
+    if (key !== undefined && !GLOBAL_MEMBERS.has(key)) return;
+    const g = this.globalOf(object);
+    if (!g) return;
+    const impure = IMPURE_MEMBER[g];
+    if (key !== undefined && key !== impure.member) return;
+    this.impure(impure.kind, node, key === undefined ? `${g}[…] (a computed member of ${g})` : impure.detail);
+  }
+
+  /** Which of Math, process and Date an expression is (the global, `globalThis.X`, a const alias, `import process from "node:process"`). */
+  private globalOf(expr: TS.Expression, depth = 0): GlobalName | undefined {
+    const e = skipOuter(expr);
+    if (ts.isIdentifier(e)) {
+      if (isGlobalName(e.text) && this.isGlobal(e)) return e.text;
+      if (depth > 3) return undefined;
+      let sym: TS.Symbol | undefined;
+      try {
+        sym = this.checker.getSymbolAtLocation(e);
+      } catch {
+        return undefined;
+      }
+      const d = sym?.declarations?.[0];
+      if (!sym || !d) return undefined;
+      if (sym.flags & ts.SymbolFlags.Alias) {
+        const spec = moduleSpecifierOf(d);
+        return (spec === "process" || spec === "node:process") && (ts.isImportClause(d) || ts.isNamespaceImport(d)) ? "process" : undefined;
+      }
+      if (ts.isVariableDeclaration(d) && d.initializer && ts.isIdentifier(d.name) && ts.isVariableDeclarationList(d.parent) && d.parent.flags & ts.NodeFlags.Const) {
+        return this.globalOf(d.initializer, depth + 1);
+      }
+      return undefined;
     }
+    if (ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e)) {
+      const name = ts.isPropertyAccessExpression(e) ? e.name.text : ts.isStringLiteralLike(e.argumentExpression) ? e.argumentExpression.text : undefined;
+      const obj = skipOuter(e.expression);
+      if (name && isGlobalName(name) && ts.isIdentifier(obj) && GLOBAL_OBJECTS.has(obj.text) && this.isGlobal(obj)) return name;
+    }
+    return undefined;
+  }
+
+  /**
+   * The step's function: its context parameter must be typed as the DSL's context for the walk to
+   * see every use of it; a function the compiler cannot see (a call's result) or a context typed
+   * otherwise (`any`) may call ctx.random(): assumed to.
+   */
+  private stepContextProof(root: TS.Node): void {
+    let fn: TS.Node | undefined = root;
+    if (ts.isIdentifier(root) || ts.isPropertyAccessExpression(root)) {
+      try {
+        let sym = this.checker.getSymbolAtLocation(ts.isPropertyAccessExpression(root) ? root.name : root);
+        if (sym && sym.flags & ts.SymbolFlags.Alias) sym = this.checker.getAliasedSymbol(sym);
+        const d = sym?.valueDeclaration;
+        fn = d && ts.isVariableDeclaration(d) && d.initializer ? skipOuter(d.initializer) : d;
+      } catch {
+        fn = undefined;
+      }
+    }
+    if (!fn || !(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn) || ts.isFunctionDeclaration(fn) || ts.isMethodDeclaration(fn))) {
+      this.usesRandom = true;
+      return;
+    }
+    if (!isProjectFile(this.hasher.host, fn.getSourceFile())) {
+      this.usesRandom = true;
+      return;
+    }
+    const p = fn.parameters[1];
+    if (!p) return;
+    if (p.dotDotDotToken) {
+      this.usesRandom = true;
+      return;
+    }
+    if (ts.isIdentifier(p.name)) {
+      const sym = this.checker.getSymbolAtLocation(p.name);
+      if (!sym || !this.hasher.isContextSymbol(sym)) this.usesRandom = true;
+    } else if (ts.isObjectBindingPattern(p.name)) {
+      if (p.name.elements.some((e) => e.dotDotDotToken || (e.propertyName && !ts.isIdentifier(e.propertyName)))) this.usesRandom = true;
+    } else this.usesRandom = true;
+  }
+
+  /**
+   * A use of a value typed as the step context. Reading a member other than random, handing it to
+   * a project function whose parameter is typed as the context (whose code the walk follows), or
+   * naming it with a const (whose uses are checked the same way) keeps the proof; anything else
+   * (a package call, a spread, storing it, a computed member) may reach ctx.random().
+   */
+  private contextUse(id: TS.Identifier): void {
+    let e: TS.Node = id;
+    while (e.parent && (ts.isParenthesizedExpression(e.parent) || ts.isAsExpression(e.parent) || ts.isNonNullExpression(e.parent) || ts.isSatisfiesExpression(e.parent))) e = e.parent;
+    const p = e.parent;
+    if (!p) return;
+    if (ts.isPropertyAccessExpression(p) && p.expression === e) {
+      if (p.name.text === "random") this.usesRandom = true;
+      return;
+    }
+    if (ts.isElementAccessExpression(p) && p.expression === e) {
+      if (!ts.isStringLiteralLike(p.argumentExpression) || p.argumentExpression.text === "random") this.usesRandom = true;
+      return;
+    }
+    if ((ts.isCallExpression(p) || ts.isNewExpression(p)) && p.arguments?.includes(e as TS.Expression)) {
+      const callee = skipOuter(p.expression);
+      let ok = this.resolvesToProject(callee);
+      if (ok) {
+        const ct = this.checker.getContextualType(e as TS.Expression);
+        ok = !!ct && this.hasher.isContextType(ct);
+      }
+      if (!ok) this.usesRandom = true;
+      return;
+    }
+    if (ts.isVariableDeclaration(p) && p.initializer === e) {
+      if (ts.isIdentifier(p.name)) return;
+      if (ts.isObjectBindingPattern(p.name) && !p.name.elements.some((b) => b.dotDotDotToken || (b.propertyName && !ts.isIdentifier(b.propertyName)))) return;
+    }
+    if (ts.isExpressionStatement(p)) return;
+    this.usesRandom = true;
+  }
+
+  /** `import "./setup.js"` / `import "pkg"` in a file: what loading it runs. */
+  private sideEffectImports(sf: TS.SourceFile): void {
+    for (const st of sf.statements) {
+      if (ts.isImportDeclaration(st) && !st.importClause) {
+        this.out.push(`import ${JSON.stringify((st.moduleSpecifier as TS.StringLiteral).text)}`);
+        this.reachSpecifier(st.moduleSpecifier);
+      }
+    }
+  }
+
+  /** A module a step can reach as a whole (a namespace object used by a computed key, a dynamic import, a side-effect import). */
+  private reachSpecifier(spec: TS.Expression): void {
+    if (!ts.isStringLiteralLike(spec)) return;
+    const pkg = packageNameOf(spec.text);
+    if (pkg) {
+      this.addPackage(pkg);
+      return;
+    }
+    let target: TS.Symbol | undefined;
+    try {
+      target = this.checker.getSymbolAtLocation(spec);
+    } catch {
+      target = undefined;
+    }
+    const sf = target?.valueDeclaration;
+    if (sf && ts.isSourceFile(sf)) this.reachModule(sf);
+  }
+
+  private reachModule(sf: TS.SourceFile): void {
+    if (this.reached.has(sf)) return;
+    this.reached.add(sf);
+    if (isJsonFile(sf)) {
+      this.data.add(sf);
+      return;
+    }
+    if (!this.isCodeFile(sf)) {
+      const pkg = packageOfPath(sf.fileName);
+      if (pkg && pkg !== "node" && pkg !== "typescript") this.externals.add(this.hasher.versions.versionOf(pkg));
+      return;
+    }
+    for (const u of moduleUnits(sf)) {
+      if (u.getSourceFile() === this.sf && u.pos <= this.unit.pos && this.unit.end <= u.end) continue; // holds this unit
+      this.deps.add(u);
+    }
+    for (const st of sf.statements) {
+      if (ts.isExportDeclaration(st) && st.moduleSpecifier && !st.isTypeOnly) this.reachSpecifier(st.moduleSpecifier);
+      else if (ts.isImportDeclaration(st) && !st.importClause) this.reachSpecifier(st.moduleSpecifier);
+    }
+  }
+
+  private addPackage(pkg: string): void {
+    if (pkg.startsWith("node:") || isBuiltin(pkg)) this.externals.add(`node:${pkg.replace(/^node:/, "")}`);
+    else this.externals.add(this.hasher.versions.versionOf(pkg));
   }
 
   private callFacts(c: TS.CallExpression): void {
     const callee = skipOuter(c.expression);
     if (callee.kind === ts.SyntaxKind.ImportKeyword) {
+      // A static specifier: the module counts like a namespace import used as a whole.
       const arg = c.arguments[0];
       if (!arg || !ts.isStringLiteralLike(arg)) this.impure("dynamic-import", c, "import() of a computed specifier");
-      else {
-        const pkg = packageNameOf(arg.text);
-        if (pkg) this.externals.add(pkg.startsWith("node:") ? pkg : this.hasher.versions.versionOf(pkg));
-      }
+      else this.reachSpecifier(arg);
       return;
     }
-    if (ts.isIdentifier(callee) && callee.text === "Date" && this.isGlobal(callee)) this.impure("date", c, "Date()");
     if (ts.isIdentifier(callee) && callee.text === "require" && this.isGlobal(callee)) this.impure("commonjs", callee, "require");
-    // The context handed whole to code the compiler cannot follow may call ctx.random().
-    if (this.ctxName && c.arguments.some((a) => ts.isIdentifier(a) && a.text === this.ctxName)) {
-      if (!this.resolvesToProject(callee)) this.usesRandom = true;
-    }
+    else if (this.globalOf(callee) === "Date") this.impure("date", c, "Date()");
   }
 
   private resolvesToProject(callee: TS.Expression): boolean {
@@ -554,7 +891,8 @@ class UnitWalker {
     }
   }
 
-  private reference(id: TS.Identifier): void {
+  /** Follows a reference; returns its symbol (for the context check). */
+  private reference(id: TS.Identifier): TS.Symbol | undefined {
     const checker = this.checker;
     let sym: TS.Symbol | undefined;
     try {
@@ -562,14 +900,20 @@ class UnitWalker {
         ? checker.getShorthandAssignmentValueSymbol(id.parent)
         : checker.getSymbolAtLocation(id);
     } catch {
-      return;
+      return undefined;
     }
     if (!sym) {
       if (["__dirname", "__filename", "module", "exports"].includes(id.text) && !ts.isPropertyAccessExpression(id.parent)) {
         this.impure("commonjs", id, id.text);
       }
-      return;
+      return undefined;
     }
+    this.referenceSymbol(id, sym);
+    return sym;
+  }
+
+  private referenceSymbol(id: TS.Identifier, sym: TS.Symbol): void {
+    const checker = this.checker;
     if (sym.flags & ts.SymbolFlags.Alias) {
       const aliasDecl = sym.declarations?.[0];
       const spec = aliasDecl ? moduleSpecifierOf(aliasDecl) : undefined;
@@ -583,6 +927,13 @@ class UnitWalker {
       // contributes its shape, not the DSL's code or version.
       if (target && isDslFunctionSymbol(this.hasher.host, target)) return;
       const decls = target?.declarations ?? [];
+      // A namespace object (`import * as ops`) used other than as `ops.name`: every member can be reached.
+      const moduleFile = target && target.flags & ts.SymbolFlags.ValueModule ? target.valueDeclaration : undefined;
+      if (moduleFile && ts.isSourceFile(moduleFile) && !(ts.isPropertyAccessExpression(id.parent) && id.parent.expression === id)) {
+        this.reachModule(moduleFile);
+      }
+      // A package re-exported by project modules (`export { x } from "pkg"`), typed by a package's or a local `declare module`'s declarations.
+      this.packagesAlongAliases(sym, decls);
       const projectDecls = decls.filter((d) => this.isCodeFile(d.getSourceFile()));
       if (projectDecls.length) {
         for (const d of projectDecls) this.addDep(d);
@@ -591,13 +942,11 @@ class UnitWalker {
       }
       const pkg = spec ? packageNameOf(spec) : undefined;
       if (pkg) {
-        if (pkg.startsWith("node:") || isBuiltin(pkg)) {
-          const base = pkg.replace(/^node:/, "");
-          this.externals.add(`node:${base}`);
-          if (base === "process" && (target?.name === "env" || (ts.isPropertyAccessExpression(id.parent) && id.parent.name.text === "env"))) {
-            this.impure("env", id, "process.env");
-          }
-        } else this.externals.add(this.hasher.versions.versionOf(pkg));
+        this.addPackage(pkg);
+        const base = pkg.replace(/^node:/, "");
+        if (base === "process" && (target?.name === "env" || (ts.isPropertyAccessExpression(id.parent) && id.parent.name.text === "env"))) {
+          this.impure("env", id, "process.env");
+        }
         return;
       }
       for (const d of decls) this.externalDecl(d);
@@ -619,9 +968,39 @@ class UnitWalker {
     return !sf.isDeclarationFile && !/[\\/]node_modules[\\/]/.test(sf.fileName);
   }
 
+  /**
+   * The packages an alias passes through on its way to its declaration: a project module's
+   * `export … from "pkg"`, and a declaration inside `declare module "pkg"` (a local typing).
+   */
+  private packagesAlongAliases(sym: TS.Symbol, finalDecls: readonly TS.Declaration[]): void {
+    let s: TS.Symbol | undefined = sym;
+    for (let hops = 0; s && s.flags & ts.SymbolFlags.Alias && hops < 16; hops++) {
+      const d = s.declarations?.[0];
+      const spec = d ? moduleSpecifierOf(d) : undefined;
+      const pkg = spec ? packageNameOf(spec) : undefined;
+      if (pkg && hops > 0) this.addPackage(pkg); // hop 0 is the step's own import, handled by the caller
+      try {
+        s = this.checker.getImmediateAliasedSymbol(s);
+      } catch {
+        s = undefined;
+      }
+    }
+    for (const d of finalDecls) {
+      for (let n: TS.Node | undefined = d.parent; n; n = n.parent) {
+        if (ts.isModuleDeclaration(n) && ts.isStringLiteral(n.name)) {
+          const pkg = packageNameOf(n.name.text);
+          if (pkg) this.addPackage(pkg);
+          break;
+        }
+      }
+    }
+  }
+
   private externalDecl(d: TS.Declaration): void {
     const file = d.getSourceFile().fileName;
     if (isLibFile(file)) return;
+    // A data field of a package's interface or type literal (`s.n` for `s: Shape`) runs none of its code.
+    if (ts.isPropertySignature(d)) return;
     const pkg = packageOfPath(file);
     if (!pkg || pkg === "node" || pkg === "typescript") return;
     this.externals.add(this.hasher.versions.versionOf(pkg));
@@ -632,6 +1011,11 @@ class UnitWalker {
   }
 
   private addDep(d: TS.Node): void {
+    const sf = d.getSourceFile();
+    if (isJsonFile(sf)) {
+      this.data.add(sf); // a JSON module: its whole text counts
+      return;
+    }
     if (this.inside(d)) return;
     let unit = unitOf(d);
     if (!unit) return;
@@ -651,6 +1035,10 @@ class UnitWalker {
    */
   private mutableCheck(id: TS.Identifier, decls: readonly TS.Declaration[]): void {
     for (const d of decls) {
+      if ((ts.isClassDeclaration(d) || ts.isFunctionDeclaration(d)) && ts.isSourceFile(d.parent)) {
+        this.constReads.push({ node: id, decl: d }); // static fields, properties: mutable if project code assigns them
+        continue;
+      }
       if (!ts.isVariableDeclaration(d) || !ts.isVariableDeclarationList(d.parent)) continue;
       const stmt = d.parent.parent;
       if (!stmt || !ts.isVariableStatement(stmt) || !ts.isSourceFile(stmt.parent)) continue;
@@ -685,4 +1073,47 @@ const BUILTINS = new Set([
 ]);
 function isBuiltin(name: string): boolean {
   return BUILTINS.has(name.split("/")[0]!);
+}
+
+type GlobalName = "Math" | "process" | "Date";
+const GLOBAL_OBJECTS = new Set(["globalThis", "global", "window", "self"]);
+const isGlobalName = (n: string): n is GlobalName => n === "Math" || n === "process" || n === "Date";
+const IMPURE_MEMBER: Readonly<Record<GlobalName, { member: string; kind: ImpurityKind; detail: string }>> = {
+  Math: { member: "random", kind: "math-random", detail: "Math.random()" },
+  process: { member: "env", kind: "env", detail: "process.env" },
+  Date: { member: "now", kind: "date", detail: "Date.now()" },
+};
+const GLOBAL_MEMBERS = new Set(["random", "env", "now"]);
+
+let parameterPropertyModifiers: ReadonlySet<TS.SyntaxKind> | undefined;
+const PARAMETER_PROPERTY_MODIFIERS = {
+  has(kind: TS.SyntaxKind): boolean {
+    parameterPropertyModifiers ??= new Set([ts.SyntaxKind.ReadonlyKeyword, ts.SyntaxKind.PublicKeyword, ts.SyntaxKind.PrivateKeyword, ts.SyntaxKind.ProtectedKeyword, ts.SyntaxKind.OverrideKeyword]);
+    return parameterPropertyModifiers.has(kind);
+  },
+};
+
+function declarationKind(list: TS.VariableDeclarationList): string {
+  const f = list.flags & ts.NodeFlags.BlockScoped;
+  if (f === ts.NodeFlags.AwaitUsing) return "await-using";
+  if (f === ts.NodeFlags.Using) return "using";
+  if (f === ts.NodeFlags.Const) return "const";
+  if (f === ts.NodeFlags.Let) return "let";
+  return "var";
+}
+
+function isTaggedTemplatePart(node: TS.Node): boolean {
+  let n = node.parent;
+  if (n && ts.isTemplateSpan(n)) n = n.parent;
+  if (n && ts.isTemplateExpression(n)) n = n.parent;
+  return !!n && ts.isTaggedTemplateExpression(n);
+}
+
+/** A template part's text as written, without its delimiters (`, ${, }). */
+function rawTemplateText(node: TS.TemplateLiteralLikeNode, sf: TS.SourceFile): string {
+  if (node.rawText !== undefined) return node.rawText;
+  const text = (node as TS.Node).getText(sf);
+  const open = 1;
+  const close = node.kind === ts.SyntaxKind.TemplateHead || node.kind === ts.SyntaxKind.TemplateMiddle ? 2 : 1;
+  return text.slice(open, text.length - close);
 }

@@ -1,12 +1,14 @@
 // The manifest (.crystallize/manifest.json): what the compiler learned, for runners, the CLI and
 // tools. Versioned; documented in docs/compiler.md. Deterministic: the same code gives the same bytes.
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { relative, sep } from "node:path";
 import type * as TS from "typescript";
 import ts from "./typescript.js";
 import { createRequire } from "node:module";
 import { toPlainJson } from "./evaluate.js";
 import type { AnalysisHost, Discovered, ExperimentInfo, GraphInfo, StepInfo } from "./discover.js";
-import { HASH_SCHEMA_VERSION, type Hasher } from "./hash.js";
+import { HASH_SCHEMA_VERSION, type Hasher, type StepHash } from "./hash.js";
 import { edgesOf, graphMembers, inputLinks } from "./rules/index.js";
 
 /** Bump on any incompatible change of the shape below. */
@@ -40,6 +42,12 @@ export interface ManifestExperiment {
   readonly in: string | null;
   readonly out: string | null;
   readonly source: string | null;
+  /**
+   * The structural hash of the source (its name and its fetch function's code, followed like a
+   * step's), or null (no source, an input() source, or not followed). The graph runner's resume
+   * fingerprint uses it, so a run from the CLI and one from a script agree.
+   */
+  readonly sourceHash: string | null;
   readonly replicates: number | null;
   readonly seed: number | null;
   readonly steps: readonly ManifestStep[];
@@ -47,6 +55,12 @@ export interface ManifestExperiment {
   readonly hypotheses: readonly { readonly name: string | null; readonly metrics: readonly string[] | null }[];
   readonly outputs: readonly { readonly name: string | null; readonly type: string | null }[];
   readonly inputs: readonly { readonly key: string; readonly from: string | null; readonly artifact: string | null }[];
+  /**
+   * Every file the steps' hashes depend on (project code, JSON, the lockfile, linked packages'
+   * files; paths relative to the project folder) → the sha256 of its content (contentHash). The
+   * runtime uses the step hashes only while these match the files on disk (src/runtime/manifest-lookup.ts).
+   */
+  readonly dependsOn: Readonly<Record<string, string>>;
 }
 
 export interface ManifestEdge {
@@ -69,6 +83,8 @@ export interface Manifest {
   readonly generator: { readonly crystallize: string; readonly typescript: string; readonly hashSchema: number };
   /** The tsconfig, relative to the project folder. */
   readonly project: string;
+  /** Project-wide files every step hash depends on (the tsconfig), as in ManifestExperiment.dependsOn. */
+  readonly dependsOn: Readonly<Record<string, string>>;
   readonly experiments: readonly ManifestExperiment[];
   readonly graphs: readonly ManifestGraph[];
   /** Artifact edges between experiments (producer → consumer), graph or not. */
@@ -85,6 +101,76 @@ export function crystallizeVersion(): string {
     }
   }
   return ownVersion;
+}
+
+/**
+ * The sha256 (hex) of a file's text: UTF-8, without a leading byte-order mark. The runtime computes
+ * the same from the file on disk to tell whether the manifest is fresh for the code being run.
+ */
+export function contentHash(text: string): string {
+  return createHash("sha256").update(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).digest("hex");
+}
+
+/** A file's content hash: the text the compiler analysed when it is in the program, else the disk's. */
+// Per source file version (a program's SourceFile is replaced when its file changes): experiments
+// share most of their files.
+const sourceHashes = new WeakMap<TS.SourceFile, string>();
+
+function fileHash(host: AnalysisHost, file: string): string | undefined {
+  const sf = host.program.getSourceFile(file);
+  if (sf) {
+    let h = sourceHashes.get(sf);
+    if (h === undefined) sourceHashes.set(sf, (h = contentHash(sf.text)));
+    return h;
+  }
+  try {
+    return contentHash(readFileSync(file, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+function dependsOnOf(host: AnalysisHost, files: Iterable<string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of [...new Set(files)].sort()) {
+    // A file that cannot be read gets an impossible hash, so the runtime never takes the manifest as fresh.
+    out[rel(host.root, f)] = fileHash(host, f) ?? "unreadable";
+  }
+  return out;
+}
+
+/** The files a hash depends on: the code it follows and the packages' files (lockfile, linked code). */
+function hashFiles(hasher: Hasher, h: StepHash | undefined): string[] {
+  if (!h) return [];
+  const files = [...h.files];
+  for (const pkg of h.externals) {
+    const at = pkg.lastIndexOf("@");
+    if (!pkg.startsWith("node:") && at > 0) files.push(...hasher.versions.filesOf(pkg.slice(0, at)));
+  }
+  return files;
+}
+
+/** The files an experiment's hashes depend on: its module, each step's (and the source's) files. */
+function experimentFiles(hasher: Hasher, d: Discovered<ExperimentInfo>, source: StepHash | undefined): string[] {
+  const files = [d.info.file.fileName, ...d.addresses.map((a) => a.file.fileName), ...hashFiles(hasher, source)];
+  for (const s of d.info.steps ?? []) {
+    files.push(s.node.getSourceFile().fileName);
+    if (s.kind === "step") files.push(...hashFiles(hasher, hasher.hashStep(s)));
+  }
+  return files;
+}
+
+/** A source's fetch function, hashed the way a step's run function is (the hasher follows it the same way). */
+function sourceHashOf(hasher: Hasher, e: ExperimentInfo): { hash: string; facts: StepHash } | undefined {
+  const src = e.source?.kind === "source" ? e.source : undefined;
+  if (!src?.fetch || src.name === undefined) return undefined;
+  const asStep: StepInfo = {
+    kind: "step", node: src.node, name: src.name, nameNode: src.nameNode, options: undefined, paramsNode: undefined, params: {},
+    metrics: [], metricsNode: undefined, metricsKnown: true, cacheable: false, run: src.fetch,
+  };
+  const facts = hasher.hashStep(asStep);
+  if (!facts) return undefined;
+  return { hash: createHash("sha256").update(`crystallize.source\0${src.name}\0${facts.hash}`).digest("hex"), facts };
 }
 
 function rel(root: string, file: string): string {
@@ -139,6 +225,7 @@ export function experimentEntry(host: AnalysisHost, hasher: Hasher, d: Discovere
   if (e.name === undefined) return undefined;
   const a = d.addresses[0]!;
   const [inT, outT] = typeArgs(host, e.node);
+  const source = sourceHashOf(hasher, e);
   return {
     name: e.name,
     file: rel(host.root, a.file.fileName),
@@ -147,6 +234,7 @@ export function experimentEntry(host: AnalysisHost, hasher: Hasher, d: Discovere
     in: inT ?? null,
     out: outT ?? null,
     source: e.source && "name" in e.source ? (e.source.name ?? null) : e.source?.kind === "input" ? "input" : null,
+    sourceHash: source?.hash ?? null,
     replicates: e.replicates ? numberOrNull(e.replicates.value) : 1,
     seed: e.seed ? numberOrNull(e.seed.value) : null,
     steps: (e.steps ?? []).map((s) =>
@@ -162,6 +250,7 @@ export function experimentEntry(host: AnalysisHost, hasher: Hasher, d: Discovere
     hypotheses: (e.hypotheses ?? []).map((h) => (h.kind === "hypothesis" ? { name: h.name ?? null, metrics: h.metrics?.map((m) => m.name) ?? null } : { name: null, metrics: null })),
     outputs: (e.outputs ?? []).map((o) => (o.kind === "artifact" ? { name: o.name ?? null, type: typeArgs(host, o.node)[0] ?? null } : { name: null, type: null })),
     inputs: inputLinks(e).map((l) => ({ key: l.key, from: l.producer?.name ?? null, artifact: l.artifact?.name ?? null })),
+    dependsOn: dependsOnOf(host, experimentFiles(hasher, d, source?.facts)),
   };
 }
 
@@ -202,6 +291,7 @@ export function buildManifest(
     version: MANIFEST_VERSION,
     generator: { crystallize: crystallizeVersion(), typescript: ts.version, hashSchema: HASH_SCHEMA_VERSION },
     project: rel(host.root, tsconfig),
+    dependsOn: dependsOnOf(host, [tsconfig]),
     experiments: exps,
     graphs: graphs.flatMap((d) => {
       const g = graphEntry(host, d);

@@ -41,13 +41,20 @@ export interface WatchOptions extends CompileOptions {
 const planKey = (p: RunnerPlan) => `${p.entry.name}\0${p.entry.file}\0${p.entry.export}\0${p.moduleFile}`;
 const samePlan = (a: RunnerPlan, b: RunnerPlan) => planKey(a) === planKey(b);
 
-/** Project files (re)checked when `changed` changed: them and every file that imports them, transitively. */
+/** The module specifiers of a file: the program's list (static and `import("…")` ones), else its import/export statements. */
+function specifiersOf(sf: TS.SourceFile): readonly TS.Expression[] {
+  const listed = (sf as unknown as { imports?: readonly TS.StringLiteralLike[] }).imports;
+  if (listed) return listed;
+  const out: TS.Expression[] = [];
+  for (const stmt of sf.statements) if ((ts.isImportDeclaration(stmt) || ts.isExportDeclaration(stmt)) && stmt.moduleSpecifier) out.push(stmt.moduleSpecifier);
+  return out;
+}
+
+/** Project files (re)checked when `changed` changed: them and every file that imports them (also by `import()`), transitively. */
 function affectedFiles(host: AnalysisHost, changed: ReadonlySet<string>): Set<string> {
   const importers = new Map<string, Set<string>>();
   for (const sf of projectFiles(host)) {
-    for (const stmt of sf.statements) {
-      const spec = (ts.isImportDeclaration(stmt) || ts.isExportDeclaration(stmt)) ? stmt.moduleSpecifier : undefined;
-      if (!spec) continue;
+    for (const spec of specifiersOf(sf)) {
       const target = host.checker.getSymbolAtLocation(spec)?.valueDeclaration;
       if (target && ts.isSourceFile(target)) {
         const set = importers.get(target.fileName) ?? new Set<string>();
@@ -73,7 +80,7 @@ export class Watcher {
   /** The runners of the last analysis (the analysis itself is not kept: it holds the old checker). */
   private plans: RunnerPlan[] = [];
   private readonly tsByFile = new Map<string, Diagnostic[]>();
-  private readonly entries = new Map<TS.Node, { entry: ManifestExperiment | undefined; files: Set<string> }>();
+  private readonly entries = new Map<TS.Node, { entry: ManifestExperiment | undefined; files: Set<string>; hashes: string }>();
   private hasher: Hasher | undefined;
   private tracer: Tracer | undefined;
   private readonly constructions: ConstructionCache = new Map();
@@ -85,6 +92,8 @@ export class Watcher {
   private running: Promise<unknown> = Promise.resolve();
   private lastFailed = false;
   private warming = false;
+  /** Every file a step hash read (code, JSON data, the lockfile, linked packages' files): an edit to one recompiles. */
+  private tracked = new Set<string>();
 
   private constructor(
     readonly loaded: LoadedProject,
@@ -162,16 +171,25 @@ export class Watcher {
     for (const [node, e] of [...this.entries]) {
       if ([...e.files].some((f) => affected.has(f))) this.entries.delete(node);
     }
+    // A step hash also covers mutations of what it reads, which can be added in any file: an entry
+    // is reused only while its steps' hashes (cheap to ask again) are unchanged.
+    const hashesOf = (hasher: Hasher, d: Discovered<ExperimentInfo>) => (d.info.steps ?? []).map((s) => (s.kind === "step" ? hasher.hashStep(s)?.hash ?? "-" : "-")).join(",");
     const entryOf = (h: AnalysisHost, hasher: Hasher, d: Discovered<ExperimentInfo>) => {
       const hit = this.entries.get(d.info.node);
-      if (hit) return hit.entry;
+      if (hit && hit.hashes === hashesOf(hasher, d)) return hit.entry;
       const entry = experimentEntry(h, hasher, d);
       const deps = new Set<string>([d.info.file.fileName, ...d.addresses.map((a) => a.file.fileName)]);
       for (const s of d.info.steps ?? []) {
         deps.add(s.node.getSourceFile().fileName);
-        if (s.kind === "step") for (const f of hasher.hashStep(s)?.files ?? []) deps.add(f);
+        if (s.kind !== "step") continue;
+        const h = hasher.hashStep(s);
+        for (const f of h?.files ?? []) deps.add(f);
+        for (const x of h?.externals ?? []) {
+          const at = x.lastIndexOf("@");
+          if (!x.startsWith("node:") && at > 0) for (const f of hasher.versions.filesOf(x.slice(0, at))) deps.add(f);
+        }
       }
-      this.entries.set(d.info.node, { entry, files: deps });
+      this.entries.set(d.info.node, { entry, files: deps, hashes: hashesOf(hasher, d) });
       return entry;
     };
     const analysis = analyze(this.loaded, { tsDiagnostics, hasher: this.hasher!, tracer: this.tracer!, constructions: this.constructions, entryOf });
@@ -192,6 +210,8 @@ export class Watcher {
       diagnostics.push(...r.diagnostics);
     } else await early?.discard();
     phase("emit");
+    this.tracked = new Set([...this.entries.values()].flatMap((e) => [...e.files].map((f) => resolve(f))));
+    if (this.hasher?.versions.lockfile) this.tracked.add(resolve(this.hasher.versions.lockfile));
     this.plans = plans;
     this.lastFailed = hasErrors(diagnostics);
     return {
@@ -235,13 +255,11 @@ export class Watcher {
       await this.warmUp();
       onResult(first);
     });
-    const outRel = relative(this.loaded.root, this.outDir);
     this.fsWatcher = fsWatch(this.loaded.root, { recursive: true }, (_event, name) => {
       if (!name) return;
-      const rel = name.toString();
-      if (rel.split(sep).includes("node_modules") || (outRel && !outRel.startsWith("..") && (rel === outRel || rel.startsWith(outRel + sep)))) return;
-      if (!/\.(c|m)?tsx?$|tsconfig.*\.json$|package-lock\.json$/.test(rel)) return;
-      this.pending.add(resolve(this.loaded.root, rel));
+      const abs = resolve(this.loaded.root, name.toString());
+      if (!this.watches(abs)) return;
+      this.pending.add(abs);
       clearTimeout(this.timer);
       this.timer = setTimeout(() => {
         const batch = [...this.pending];
@@ -250,6 +268,20 @@ export class Watcher {
       }, this.options.debounceMs ?? 30);
     });
     await this.running;
+  }
+
+  /**
+   * Whether an edit of `file` recompiles: the project's code, tsconfigs and lockfile, and every
+   * file the last compile's step hashes read (JSON and other data modules, dynamically imported
+   * modules, linked packages' files), wherever it is; not the output folder or node_modules.
+   */
+  watches(file: string): boolean {
+    const abs = resolve(file);
+    if (this.tracked.has(abs)) return true;
+    const rel = relative(this.loaded.root, abs);
+    const outRel = relative(this.loaded.root, this.outDir);
+    if (rel.startsWith("..") || rel.split(sep).includes("node_modules") || (outRel && !outRel.startsWith("..") && (rel === outRel || rel.startsWith(outRel + sep)))) return false;
+    return /\.(c|m)?tsx?$|tsconfig.*\.json$|package-lock\.json$/.test(rel);
   }
 
   async close(): Promise<void> {

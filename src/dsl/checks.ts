@@ -1,7 +1,7 @@
 // Type-level checks behind the compile-time guarantees. Each check maps an argument to itself
 // when it is right, or to an error type whose name and fields explain the mistake, so `tsc`
 // reports it at the offending expression with a readable message, e.g.
-//   Type 'Treatment<"doubled", { factr: number; }>' is not assignable to type
+//   Type 'Treatment<"doubled", { factr: 2; }>' is not assignable to type
 //   'UnknownTreatmentKey<"doubled", "factr", "factor">'.
 // Every check is a flat mapped type (no recursion), so 30-step pipelines check quickly.
 import type { AnyStep, Step } from "./step.js";

@@ -8,7 +8,7 @@ import { requireEngineFeature } from "./engine.js";
 import type { AnyExperiment, Experiment } from "./experiment.js";
 import { artifactInputs } from "./input.js";
 import { nameProblem } from "./names.js";
-import type { ExperimentAddress } from "./plugin.js";
+import type { CompiledHashes, ExperimentAddress } from "./plugin.js";
 import type { Result } from "./result.js";
 import type { RunOptions } from "./run-options.js";
 
@@ -48,6 +48,13 @@ export interface GraphRunOptions
   readonly concurrency?: number;
   /** Module addresses by experiment name, for worker-based execution. */
   readonly addresses?: Readonly<Record<string, ExperimentAddress>>;
+  /**
+   * The manifest's hashes by experiment name (what `crystallize run <graph>` passes: step names
+   * need not be unique across a graph's experiments). For the experiments it names, it wins over
+   * `stepHashes`; otherwise each experiment uses `stepHashes`, else its project's manifest when
+   * fresh, else the runtime fallback. The resume fingerprint uses the same hashes.
+   */
+  readonly compiledHashes?: Readonly<Record<string, CompiledHashes>>;
   /** Called as experiments start and end (for progress displays and tests). */
   readonly onEvent?: (event: GraphEvent) => void;
 }

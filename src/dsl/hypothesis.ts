@@ -5,6 +5,13 @@ import type { Verifier, VerifierResult } from "./verifier.js";
 
 export type Correction = "holm" | "bonferroni" | "benjamini-hochberg";
 
+/**
+ * What counts as better: the treatment raising the metric ("increase") or lowering it
+ * ("decrease": losses, errors, latencies). Default: "decrease" for a verifier with
+ * `alternative: "less"`, else "increase".
+ */
+export type HypothesisDirection = "increase" | "decrease";
+
 export interface Hypothesis<N extends string = string, M extends string = string> {
   readonly kind: "hypothesis";
   readonly name: N;
@@ -14,6 +21,8 @@ export interface Hypothesis<N extends string = string, M extends string = string
   readonly rank?: (result: VerifierResult) => number;
   /** Multiple-comparison correction across treatments. */
   readonly correction?: Correction;
+  /** Which way is better (orders the ranking and labels treatments better/worse). */
+  readonly direction?: HypothesisDirection;
 }
 
 export type AnyHypothesis = Hypothesis<string, string>;
@@ -23,6 +32,7 @@ export interface HypothesisOptions<M extends string> {
   readonly test: Verifier;
   readonly rank?: (result: VerifierResult) => number;
   readonly correction?: Correction;
+  readonly direction?: HypothesisDirection;
 }
 
 const corrections: readonly Correction[] = ["holm", "bonferroni", "benjamini-hochberg"];
@@ -43,6 +53,9 @@ export function hypothesis<const N extends string, const M extends string>(
   if (options?.correction !== undefined && !corrections.includes(options.correction)) {
     problems.push(`correction must be one of ${corrections.map((c) => `"${c}"`).join(", ")}, got ${JSON.stringify(options.correction)}`);
   }
+  if (options?.direction !== undefined && options.direction !== "increase" && options.direction !== "decrease") {
+    problems.push(`direction must be "increase" or "decrease", got ${JSON.stringify(options.direction)}`);
+  }
   if (problems.length) throw new ValidationError(`hypothesis "${String(name)}"`, problems);
   const node: { -readonly [K in keyof Hypothesis<N, M>]: Hypothesis<N, M>[K] } = {
     kind: "hypothesis",
@@ -52,5 +65,6 @@ export function hypothesis<const N extends string, const M extends string>(
   };
   if (options.rank) node.rank = options.rank;
   if (options.correction) node.correction = options.correction;
+  if (options.direction) node.direction = options.direction;
   return Object.freeze(node);
 }

@@ -3,7 +3,7 @@ export { source, type Source } from "./source.js";
 export { step, type Step, type AnyStep, type StepOptions } from "./step.js";
 export { pipeline, type Pipeline, type AnyPipeline } from "./pipeline.js";
 export { treatment, type Treatment, type AnyTreatment } from "./treatment.js";
-export { hypothesis, type Hypothesis, type AnyHypothesis, type HypothesisOptions, type Correction } from "./hypothesis.js";
+export { hypothesis, type Hypothesis, type AnyHypothesis, type HypothesisOptions, type Correction, type HypothesisDirection } from "./hypothesis.js";
 export {
   experiment,
   type Experiment,
@@ -24,8 +24,9 @@ export type {
   ExperimentAddress,
   TaskSettings,
   StepHashInfo,
+  CompiledHashes,
 } from "./plugin.js";
-export type { Result, ResultJSON, MetricsByCondition, HypothesisReport, TaskProvenance, RunMeta } from "./result.js";
+export type { Result, ResultJSON, MetricsByCondition, HypothesisReport, HypothesisEffect, TaskProvenance, RunMeta } from "./result.js";
 export type { RunOptions, ApplyOptions, CacheOptions, Progress } from "./run-options.js";
 export type {
   TaskRef,

@@ -6,6 +6,13 @@ export type Json = string | number | boolean | null | readonly Json[] | { readon
 export type Params = { readonly [key: string]: Json };
 
 /**
+ * Params as a step declares them: boolean literals widen to `boolean` (at any depth), so a
+ * default `flag: false` accepts `true` in a treatment. Numbers and strings widen already when
+ * inferred; a union written with `as` (`"euclidean" as Dist`) is kept.
+ */
+export type WidenParams<T> = T extends boolean ? boolean : T extends object ? { [K in keyof T]: WidenParams<T[K]> } : T;
+
+/**
  * Returns why `value` is not plain JSON (naming the path), or undefined when it is.
  * NaN and infinities are refused: JSON cannot hold them, and they would not survive a round trip.
  */

@@ -73,6 +73,14 @@ export interface StepHashInfo {
   readonly usesRandom?: boolean;
 }
 
+/** What the compiler's manifest gives for one experiment (see src/runtime/manifest-lookup.ts). */
+export interface CompiledHashes {
+  /** By step name, as `run({ stepHashes })` takes them. */
+  readonly stepHashes: Readonly<Record<string, StepHashInfo>>;
+  /** The structural hash of the experiment's source (name and code), when the compiler followed it. */
+  readonly sourceHash?: string;
+}
+
 export interface ExecutionStrategy {
   readonly kind: "execution";
   readonly name: string;

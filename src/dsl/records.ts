@@ -50,7 +50,7 @@ export interface TaskError {
   readonly replicate: number;
   /** The failing step; absent when the source, a treatment function or a plugin hook failed. */
   readonly step?: string;
-  /** Where the failure happened when not in a step: "source", "treatment" or "plugin:<name>". */
+  /** Where the failure happened when not in a step: "source", "treatment" or "plugin:<name>"; "cache" when reading the step's cache entry failed. */
   readonly phase?: string;
   /** The stable code of the failure's own cause (e.g. "E_CONTEXT_MUTATION"); "E_STEP_FAILED" when the cause has none. */
   readonly code: string;
@@ -60,6 +60,8 @@ export interface TaskError {
   readonly wrapperCode?: string;
   readonly message: string;
   readonly stack: string;
+  /** E_CACHE_CORRUPT (phase "cache"): the corrupt entry. Such a failure stops the run (see run-fatal.ts). */
+  readonly file?: string;
 }
 
 /** Everything one (condition, replicate) pair produced. */

@@ -1,7 +1,10 @@
 // The public shape of a run's result. The runtime implements it (src/runtime/result.ts).
 import type { ArtifactRecord, ProvenanceRecord, TaskError } from "./records.js";
 import type { Alternative, VerifierResult } from "./verifier.js";
-import type { Correction } from "./hypothesis.js";
+import type { Correction, HypothesisDirection } from "./hypothesis.js";
+
+/** A treatment against the baseline, read in the hypothesis' direction (observed mean difference). */
+export type HypothesisEffect = "better" | "worse" | "same";
 
 export interface MetricsByCondition<M extends string = string, T extends string = string> {
   readonly baseline: Readonly<Record<M, readonly number[]>>;
@@ -13,6 +16,8 @@ export interface HypothesisReport<T extends string = string> {
   readonly metrics: readonly string[];
   /** The verifier that ran: its name, alpha and alternative. */
   readonly test: { readonly name: string; readonly alpha: number; readonly alternative: Alternative };
+  /** Which way is better: as declared, else "decrease" for `alternative: "less"`, else "increase". */
+  readonly direction: HypothesisDirection;
   readonly correction: Correction | null;
   /**
    * The result per treatment. With one metric, the test's result; with several, the combined
@@ -21,9 +26,17 @@ export interface HypothesisReport<T extends string = string> {
   readonly results: Readonly<Record<T, VerifierResult>>;
   /** Results per metric, then per treatment. */
   readonly byMetric: Readonly<Record<string, Readonly<Record<T, VerifierResult>>>>;
+  /**
+   * Per treatment: "better" or "worse" than the baseline in the hypothesis' direction (worse on
+   * any metric is worse), or "same"; whether it is significant is in `results`.
+   */
+  readonly effects: Readonly<Record<T, HypothesisEffect>>;
   /** The rank score per treatment (lower is better). */
   readonly scores: Readonly<Record<T, number>>;
-  /** Treatment names, best first (by `rank`, default p-value ascending). */
+  /**
+   * Treatment names, best first: significantly better, better, same or not significantly worse,
+   * significantly worse; by score (`rank`, default p-value) within each group.
+   */
   readonly ranking: readonly T[];
 }
 

@@ -1,7 +1,7 @@
 // A pipeline step: a named function of (data, ctx) with declared params and metrics.
 import { ValidationError } from "../errors.js";
 import type { Context } from "./context.js";
-import { freezeJson, nonJsonReason, type Params } from "./json.js";
+import { freezeJson, nonJsonReason, type Params, type WidenParams } from "./json.js";
 import { nameProblem } from "./names.js";
 
 export interface Step<In, Out, P extends object = {}, M extends string = never> {
@@ -11,6 +11,12 @@ export interface Step<In, Out, P extends object = {}, M extends string = never> 
   readonly params: Readonly<P>;
   /** Names the step may `ctx.record`. */
   readonly metrics: readonly M[];
+  /**
+   * Metric names known only at run time: besides `metrics`, the step may record any name made of
+   * letters, digits and "_" that ends with one of these suffixes (`metamorphicTests()` without
+   * declared properties records `${property}_pass` for the spec the context holds).
+   */
+  readonly metricSuffixes?: readonly string[];
   /** Cached under (step hash, resolved params, input hash[, random seed]) when true. */
   readonly cacheable: boolean;
   // A method (not a function property) so that steps compare bivariantly in constraints; the
@@ -18,11 +24,19 @@ export interface Step<In, Out, P extends object = {}, M extends string = never> 
   run(data: In, ctx: Context<P, M>): Out | Promise<Out>;
 }
 
+const OPEN_METRIC = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Whether a step may record `name`: declared in `metrics`, or matching one of its `metricSuffixes`. */
+export function declaresMetric(s: { readonly metrics: readonly string[]; readonly metricSuffixes?: readonly string[] }, name: string): boolean {
+  if (s.metrics.includes(name)) return true;
+  return (s.metricSuffixes ?? []).some((suffix) => name.length > suffix.length && name.endsWith(suffix) && OPEN_METRIC.test(name));
+}
+
 /** Any step, for constraints. */
 export type AnyStep = Step<never, unknown, object, string>;
 
 export interface StepOptions<P extends Params, M extends string> {
-  /** Params with their defaults. Literal defaults widen (`factor: 1` gives `number`). */
+  /** Params with their defaults. Literal defaults widen (`factor: 1` gives `number`, `flag: false` gives `boolean`). */
   readonly params?: P;
   readonly metrics?: readonly M[];
   readonly cacheable?: boolean;
@@ -32,8 +46,8 @@ export function step<In, Out>(name: string, run: (data: In, ctx: Context<{}, nev
 export function step<In, Out, P extends Params = {}, const M extends string = never>(
   name: string,
   options: StepOptions<P, M>,
-  run: (data: In, ctx: Context<P, M>) => Out | Promise<Out>,
-): Step<In, Out, P, M>;
+  run: (data: In, ctx: Context<WidenParams<P>, M>) => Out | Promise<Out>,
+): Step<In, Out, WidenParams<P>, M>;
 export function step(
   name: string,
   optionsOrRun: StepOptions<Params, string> | ((data: unknown, ctx: Context<Params, string>) => unknown),

@@ -1,7 +1,7 @@
 // A treatment: a named variation of the params. Values override step defaults via `ctx.params`.
 import { ValidationError } from "../errors.js";
 import type { TreatmentContext } from "./context.js";
-import { freezeJson, nonJsonReason, type Params } from "./json.js";
+import { freezeJson, nonJsonReason, type Json, type Params } from "./json.js";
 import { nameProblem } from "./names.js";
 
 export interface Treatment<N extends string = string, V extends object = Params> {
@@ -15,7 +15,9 @@ export interface Treatment<N extends string = string, V extends object = Params>
 
 export type AnyTreatment = Treatment<string, object>;
 
-export function treatment<const N extends string, V extends Params>(
+// `S` only keeps each value's literal type (`"manhattan"`, not `string`), so a value is checked
+// against a literal-union param (`distance: "euclidean" as Dist`) without `as const`.
+export function treatment<const N extends string, V extends { readonly [key: string]: S }, S extends Json = Json>(
   name: N,
   values: V | ((ctx: TreatmentContext) => V),
 ): Treatment<N, V> {

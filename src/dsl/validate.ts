@@ -3,7 +3,7 @@
 import { nonJsonReason } from "./json.js";
 import { nameProblem } from "./names.js";
 import type { AnyHypothesis } from "./hypothesis.js";
-import type { AnyStep } from "./step.js";
+import { declaresMetric, type AnyStep } from "./step.js";
 import type { AnyTreatment } from "./treatment.js";
 
 export interface DefinitionParts {
@@ -89,7 +89,7 @@ export function definitionProblems(def: DefinitionParts): string[] {
     if (hypothesisNames.has(h.name)) problems.push(`hypothesis name "${h.name}" is used twice`);
     hypothesisNames.add(h.name);
     for (const m of h.metrics) {
-      if (!declaredMetrics.has(m)) {
+      if (!declaredMetrics.has(m) && !def.steps.some((s) => declaresMetric(s, m))) {
         const known = [...declaredMetrics];
         problems.push(`hypothesis "${h.name}" tests metric "${m}", which no step declares (declared: ${known.length ? known.join(", ") : "none"})`);
       }

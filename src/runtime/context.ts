@@ -101,11 +101,12 @@ export class StepContext implements Context<Readonly<Record<string, unknown>>, s
   }
 
   /**
-   * What the step read besides its input and params, for cache soundness: ctx keys, plus
-   * "$condition", "$replicate" and "$seed" when it read those.
+   * What the step read besides its input and params, for cache soundness: ctx keys as
+   * "ctx:<key>", plus "$condition", "$replicate" and "$seed" when it read those (the prefix keeps
+   * a user key named "$seed" apart from the task's seed).
    */
   get dependencies(): string[] {
-    const deps = [...new Set(this.readsList ?? [])];
+    const deps = [...new Set(this.readsList ?? [])].map((k) => `ctx:${k}`);
     if (this.touched & TOUCHED_CONDITION) deps.push("$condition");
     if (this.touched & TOUCHED_REPLICATE) deps.push("$replicate");
     if (this.touched & TOUCHED_SEED) deps.push("$seed");
@@ -117,8 +118,11 @@ export class StepContext implements Context<Readonly<Record<string, unknown>>, s
     if (name === "$condition") return this.task.condition;
     if (name === "$replicate") return this.task.replicate;
     if (name === "$seed") return this.task.seed;
+    // A name this runtime does not write (an entry from elsewhere) never matches a real read.
+    if (!name.startsWith("ctx:")) return { unknownRead: name };
+    const key = name.slice(4);
     // Presence is part of the value: ctx.has() reads it, and a key added as undefined differs from a missing one.
-    return this.task.hasValue(name) ? { present: this.task.getValue(name) } : null;
+    return this.task.hasValue(key) ? { present: this.task.getValue(key) } : null;
   }
   get signal(): AbortSignal {
     return this.task.signal;

@@ -11,11 +11,13 @@ import type { Result } from "../dsl/result.js";
 import type { Progress, RunOptions } from "../dsl/run-options.js";
 import { replicatesProblem, seedProblem } from "../dsl/validate.js";
 import { CancelledError, ValidationError } from "../errors.js";
+import { manifestHashes } from "./manifest-lookup.js";
 import { createPlan, type RunPlan } from "./plan.js";
 import { Resources } from "./resources.js";
 import { buildResult } from "./result.js";
 import { isStoragePlugin, type RunStorage, type StepCache, type StoragePlugin } from "./services.js";
 import { runTask } from "./task-runner.js";
+import { fatalErrorOf, isRunFatal } from "./run-fatal.js";
 
 /** What the entry point configures: defaults that live in src/plugins and the cache factory. */
 export interface RuntimeDefaults {
@@ -115,6 +117,16 @@ export function stepHashesProblems(value: unknown): string[] {
   return problems;
 }
 
+/**
+ * Options with the project manifest's step hashes when none were given and a fresh manifest has
+ * them (one step hash for a run from the CLI or a script; see manifest-lookup.ts).
+ */
+export function withCompiledHashes<O extends { readonly stepHashes?: RunOptions["stepHashes"] }>(exp: AnyExperiment, options: O, log: Logger): O {
+  if (options.stepHashes !== undefined) return options;
+  const compiled = manifestHashes(exp, log);
+  return compiled ? { ...options, stepHashes: compiled.stepHashes } : options;
+}
+
 export function loggerOf(plugins: readonly Plugin[], defaults: RuntimeDefaults): Logger {
   return plugins.find((p): p is Plugin & LoggingPlugin => "logger" in p && typeof (p as LoggingPlugin).logger === "object")?.logger ?? defaults.fallbackLogger();
 }
@@ -123,8 +135,8 @@ export function prepareRun(exp: AnyExperiment, options: RunOptions, defaults: Ru
   if (exp?.kind !== "experiment") throw new ValidationError("run()", ["expected an experiment"]);
   // No definition checks here: experiment() made them when it built this frozen node.
   const plugins = resolvePlugins(exp, options.plugins, defaults);
-  const settings = settingsFor(exp, options, plugins);
   const logger = loggerOf(plugins, defaults);
+  const settings = settingsFor(exp, withCompiledHashes(exp, options, logger), plugins);
   const strategy =
     options.execution ??
     (exp.plugins.find((p) => (p as { kind?: unknown }).kind === "execution") as ExecutionStrategy | undefined) ??
@@ -193,6 +205,15 @@ export async function runExperiment(exp: AnyExperiment, options: RunOptions, def
     progressFn?.(progress);
   };
 
+  // A run-fatal failure (a corrupt cache entry): the first one stops the run and is what it rejects with.
+  let fatal: { error: unknown } | undefined;
+  const stopFor = (error: unknown) => {
+    if (fatal) return;
+    fatal = { error };
+    // Tasks still running see a cancellation (their outcomes are dropped, as on cancel).
+    controller.abort(new CancelledError(`The run of "${exp.name}" stopped: ${error instanceof Error ? error.message : String(error)}`));
+  };
+
   let status: "completed" | "cancelled" = "completed";
   let result: Result | undefined;
   try {
@@ -213,8 +234,18 @@ export async function runExperiment(exp: AnyExperiment, options: RunOptions, def
     const env = { plan, signal: controller.signal, log: logger, resources };
     const job: ExecutionJob = {
       tasks: pending,
-      runTask: (task) => runTask(env, task).then(outcomeOf),
+      runTask: (task) =>
+        runTask(env, task).then((r) => {
+          if (isRunFatal(r.error)) stopFor(r.error);
+          return r.outcome;
+        }),
       complete: async (outcome) => {
+        // Outcomes from workers carry a fatal failure as data only.
+        const fatalError = fatalErrorOf(outcome);
+        if (fatalError !== undefined) {
+          stopFor(fatalError);
+          return; // not stored: the task did not complete, resume runs it again
+        }
         if (controller.signal.aborted && outcome.error?.code === "E_CANCELLED") return;
         if (outcome.status === "failed") failed++;
         if (storage) artifacts.push(...(await storage.saveTask(outcome)));
@@ -233,9 +264,12 @@ export async function runExperiment(exp: AnyExperiment, options: RunOptions, def
       plugins,
     };
     await strategy.execute(job);
+    if (fatal) throw fatal.error;
     if (controller.signal.aborted) status = "cancelled";
-  } catch (e) {
-    if (!controller.signal.aborted) {
+  } catch (caught) {
+    // A strategy may also reject once the run was stopped for a fatal failure: the fatal one wins.
+    const e = fatal ? fatal.error : caught;
+    if (fatal || !controller.signal.aborted) {
       await closeQuietly(resources, logger);
       // Completed tasks stay stored (resume continues them); the version is marked failed.
       await storage
@@ -279,7 +313,6 @@ export async function runExperiment(exp: AnyExperiment, options: RunOptions, def
   return result;
 }
 
-const outcomeOf = (r: { outcome: TaskOutcome }) => r.outcome;
 
 async function closeQuietly(resources: Resources, logger: Logger): Promise<void> {
   for (const e of await resources.close()) logger.warn(`closing a resource failed: ${e instanceof Error ? e.message : String(e)}`);

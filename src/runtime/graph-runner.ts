@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { AnyExperiment } from "../dsl/experiment.js";
 import { analyseGraph, type Graph, type GraphEvent, type GraphResult, type GraphRunOptions } from "../dsl/graph.js";
 import { isInputSource, type InputSpec } from "../dsl/input.js";
-import type { Plugin } from "../dsl/plugin.js";
+import type { Plugin, TaskSettings } from "../dsl/plugin.js";
 import type { Result } from "../dsl/result.js";
 import type { RunOptions } from "../dsl/run-options.js";
 import type { Source } from "../dsl/source.js";
@@ -17,7 +17,8 @@ import type { AnyTreatment } from "../dsl/treatment.js";
 import { CancelledError, GraphCycleError, ValidationError } from "../errors.js";
 import { canonicalHash } from "./canonical-hash.js";
 import { fallbackStepHash } from "./cache/fallback-step-hash.js";
-import { resolvePlugins, settingsFor, type RuntimeDefaults } from "./experiment-runner.js";
+import { loggerOf, resolvePlugins, settingsFor, stepHashesProblems, type RuntimeDefaults } from "./experiment-runner.js";
+import { manifestHashes } from "./manifest-lookup.js";
 import {
   CapturedArtifacts,
   artifactsRootOf,
@@ -92,10 +93,16 @@ function sourceFingerprint(source: Source<unknown> | undefined): unknown {
   return fallbackStepHash(source.name, source.fetch as (...a: never[]) => unknown);
 }
 
-function fingerprintOf(exp: AnyExperiment, run: { seed: number; replicates: number; perReplicateSeed: boolean }, treatments: readonly AnyTreatment[], options: GraphRunOptions): string {
+/** Everything that defines a node's run; `stepHashes` are the ones the run itself uses (settings.stepHashes). */
+function fingerprintOf(
+  exp: AnyExperiment,
+  run: { seed: number; replicates: number; perReplicateSeed: boolean; stepHashes: TaskSettings["stepHashes"] },
+  treatments: readonly AnyTreatment[],
+  sourceHash: string | undefined,
+): string {
   return canonicalHash({
     schema: "crystallize.graph-node/1",
-    steps: exp.pipeline.steps.map((s) => ({ name: s.name, hash: stepHashOf(s, options.stepHashes).hash, params: s.params })),
+    steps: exp.pipeline.steps.map((s) => ({ name: s.name, hash: stepHashOf(s, run.stepHashes).hash, params: s.params })),
     treatments: treatments.map((t) => ({
       name: t.name,
       values: t.values ?? null,
@@ -104,7 +111,9 @@ function fingerprintOf(exp: AnyExperiment, run: { seed: number; replicates: numb
     seed: run.seed,
     perReplicateSeed: run.perReplicateSeed,
     replicates: run.replicates,
-    source: sourceFingerprint(exp.source),
+    // The compiler's source hash when the manifest gives one: the source's text differs between a
+    // bundle (the CLI) and a TypeScript loader (a script), its structure does not.
+    source: sourceHash ?? sourceFingerprint(exp.source),
   });
 }
 
@@ -156,6 +165,18 @@ export async function runGraph(g: Graph, options: GraphRunOptions, defaults: Run
       const known = new Set([...available.values()].flat().map((t) => t.name));
       for (const t of options.treatments) {
         if (!known.has(t)) problems.push(`treatments names "${t}", which no experiment of the graph has (treatments: ${[...known].join(", ") || "none"})`);
+      }
+    }
+  }
+  const byExperiment = options.compiledHashes;
+  if (byExperiment !== undefined) {
+    const shape = "{ [experiment]: { stepHashes: { [step]: { hash: string, usesRandom?: boolean } }, sourceHash?: string } }";
+    if (typeof byExperiment !== "object" || byExperiment === null || Array.isArray(byExperiment)) problems.push(`compiledHashes must be ${shape}`);
+    else {
+      for (const [name, c] of Object.entries(byExperiment)) {
+        if (!experiments.has(name)) problems.push(`compiledHashes names "${name}", which is not an experiment of the graph`);
+        if (typeof c !== "object" || c === null || (c.sourceHash !== undefined && typeof c.sourceHash !== "string")) problems.push(`compiledHashes["${name}"] must be { stepHashes, sourceHash?: string }; the whole option is ${shape}`);
+        else problems.push(...stepHashesProblems(c.stepHashes ?? null).map((p) => p.replace("run option stepHashes", `compiledHashes["${name}"].stepHashes`)));
       }
     }
   }
@@ -219,7 +240,7 @@ export async function runGraph(g: Graph, options: GraphRunOptions, defaults: Run
       captures.set(name, capture);
       extra.push(capture.plugin());
     }
-    const runOptions: RunOptions = {
+    let runOptions: RunOptions = {
       ...(options.replicates === undefined ? {} : { replicates: options.replicates }),
       ...(options.seed === undefined ? {} : { seed: options.seed }),
       treatments: plan.treatments.map((t) => t.name),
@@ -229,11 +250,15 @@ export async function runGraph(g: Graph, options: GraphRunOptions, defaults: Run
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.progress === undefined ? {} : { progress: options.progress }),
       plugins: extra,
-      ...(options.stepHashes ? { stepHashes: options.stepHashes } : {}),
       ...(options.addresses?.[name] ? { address: options.addresses[name] } : {}),
     };
+    // The hashes are settled here, once, so that the run and the resume fingerprint use the same.
+    const compiled =
+      options.compiledHashes?.[name] ??
+      (options.stepHashes ? { stepHashes: options.stepHashes } : manifestHashes(exp, loggerOf(resolved, defaults)));
+    if (compiled) runOptions = { ...runOptions, stepHashes: compiled.stepHashes };
     // Only a stored run can be resumed, so only then is the fingerprint needed.
-    const fingerprint = storage ? fingerprintOf(exp, settingsFor(derived, runOptions, resolved), plan.declaredTreatments, options) : "";
+    const fingerprint = storage ? fingerprintOf(exp, settingsFor(derived, runOptions, resolved), plan.declaredTreatments, compiled?.sourceHash) : "";
     const inputVersions: Record<string, number | null> = {};
     for (const p of plan.parents) inputVersions[p] = producers.get(p)?.version ?? null;
     const artifactsRoot = artifactsRootOf(resolved, outDir);

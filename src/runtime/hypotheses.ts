@@ -5,11 +5,14 @@
 // Shape of the outcome (keys in this order):
 //   name, metrics           the hypothesis
 //   test                    { name, alpha, alternative } of its verifier
+//   direction               "increase" | "decrease": which way is better (hypothesis-ranking.ts)
 //   correction              "holm" | "bonferroni" | "benjamini-hochberg" | null
 //   results[treatment]      one VerifierResult per treatment (see "several metrics" below)
 //   byMetric[m][treatment]  the verifier's result per metric and treatment (always present)
+//   effects[treatment]      "better" | "worse" | "same" in that direction (observed mean difference)
 //   scores[treatment]       the rank score (lower is better; NaN sorts last)
-//   ranking                 treatment names, best first (ties keep treatment order)
+//   ranking                 treatment names, best first: by direction-aware tier, then score
+//                           (see hypothesis-ranking.ts; ties keep treatment order)
 //
 // Several metrics: the hypothesis holds for a treatment when it holds on every metric, which is
 // an intersection–union test (Berger 1982): its p-value is the largest p-value across metrics and
@@ -24,6 +27,9 @@ import type { HypothesisReport } from "../dsl/result.js";
 import { adjustPValues, CORRECTION_METHODS, type CorrectionMethod } from "../stats/corrections.js";
 import { withAdjustedPValue } from "../stats/result.js";
 import { describeValue } from "../stats/samples.js";
+import type { HypothesisDirection } from "../dsl/hypothesis.js";
+import type { HypothesisEffect } from "../dsl/result.js";
+import { combinedEffect, directionOf, metricEffect, rankOrder } from "./hypothesis-ranking.js";
 
 /** What `evaluateHypothesis` needs of a hypothesis node (the DSL's `Hypothesis` fits). */
 export interface HypothesisSpec {
@@ -33,6 +39,8 @@ export interface HypothesisSpec {
   /** Score of a result, lower is better. Default: the p-value. */
   readonly rank?: ((result: VerifierResult) => number) | undefined;
   readonly correction?: CorrectionMethod | undefined;
+  /** Which way is better; default from the verifier's alternative ("less": decrease), else increase. */
+  readonly direction?: HypothesisDirection | undefined;
 }
 
 /** All values of one metric in one condition, and the replicate index each came from. */
@@ -71,6 +79,9 @@ function checkDefinition(def: HypothesisSpec): void {
     problems.push("its test is not a verifier (use e.g. welchTTest() from crystallize/stats)");
   }
   if (def.rank !== undefined && typeof def.rank !== "function") problems.push("its rank is not a function");
+  if (def.direction !== undefined && def.direction !== "increase" && def.direction !== "decrease") {
+    problems.push(`its direction ${describeValue(def.direction)} is not "increase" or "decrease"`);
+  }
   if (def.correction !== undefined && !CORRECTION_METHODS.includes(def.correction)) {
     problems.push(`its correction ${describeValue(def.correction)} is not one of ${CORRECTION_METHODS.join(", ")}`);
   }
@@ -271,23 +282,38 @@ export function evaluateHypothesis(def: HypothesisSpec, data: HypothesisData): H
     return worst;
   });
 
-  const order = names.map((_, i) => i);
-  order.sort((i, j) => {
-    const a = scores[i] as number;
-    const b = scores[j] as number;
-    if (Number.isNaN(a) || Number.isNaN(b)) return Number(Number.isNaN(a)) - Number(Number.isNaN(b)) || i - j;
-    return a < b ? -1 : a > b ? 1 : i - j;
-  });
+  const direction = directionOf(def.direction, def.test.alternative);
+  const perMetricEffects = names.map((_, i) =>
+    def.metrics.map((metric) => {
+      const s = series.get(metric) as { baseline: { values: number[] }; treatments: { values: number[] }[] };
+      return metricEffect(direction, (s.treatments[i] as { values: number[] }).values, s.baseline.values);
+    }),
+  );
+  const effects: HypothesisEffect[] = perMetricEffects.map(combinedEffect);
+  const order = rankOrder(
+    names.map((_, i) => ({
+      effect: effects[i] as HypothesisEffect,
+      result: combined[i] as VerifierResult,
+      perMetric: def.metrics.map((m, k) => ({
+        result: (byMetric.get(m) as VerifierResult[])[i] as VerifierResult,
+        effect: (perMetricEffects[i] as HypothesisEffect[])[k] as HypothesisEffect,
+      })),
+      score: scores[i] as number,
+    })),
+    def.rank === undefined ? { custom: false, alternative: def.test.alternative, direction } : { custom: true },
+  );
 
   return Object.freeze({
     name: def.name,
     metrics: Object.freeze([...def.metrics]),
     test: Object.freeze({ name: def.test.name, alpha, alternative: def.test.alternative }),
+    direction,
     correction: def.correction ?? null,
     results: record(names.map((n, i) => [n, combined[i] as VerifierResult] as const)),
     byMetric: record(
       def.metrics.map((m) => [m, record(names.map((n, i) => [n, (byMetric.get(m) as VerifierResult[])[i] as VerifierResult] as const))] as const),
     ),
+    effects: record(names.map((n, i) => [n, effects[i] as HypothesisEffect] as const)),
     scores: record(names.map((n, i) => [n, scores[i] as number] as const)),
     ranking: Object.freeze(order.map((i) => names[i] as string)),
   });

@@ -10,12 +10,14 @@ import type { ExecutionJob } from "../dsl/plugin.js";
 import type { AnyOptimizer, Observation, OptimizeOptions, OptimizeResult, TrialRecord } from "../dsl/optimizer.js";
 import type { TaskError, TaskOutcome, TaskRef } from "../dsl/records.js";
 import type { AnyTreatment } from "../dsl/treatment.js";
+import { declaresMetric } from "../dsl/step.js";
 import { replicatesProblem, seedProblem } from "../dsl/validate.js";
 import { CancelledError, ValidationError } from "../errors.js";
 import { prepareRun, type RuntimeDefaults } from "./experiment-runner.js";
 import { deriveExperiment } from "./input-resolver.js";
 import { Resources } from "./resources.js";
 import { runTask } from "./task-runner.js";
+import { fatalErrorOf, isRunFatal } from "./run-fatal.js";
 
 const DIRECTIONS = ["minimize", "maximize"];
 
@@ -62,7 +64,7 @@ export async function optimizeExperiment(
   if (!objective || typeof objective !== "object") {
     problems.push('objective is required: { metric: "<a declared metric>", direction: "minimize" | "maximize" }');
   } else {
-    if (!metricNames.includes(objective.metric)) {
+    if (!metricNames.includes(objective.metric) && !exp.pipeline.steps.some((s) => declaresMetric(s, String(objective.metric)))) {
       problems.push(`objective.metric "${String(objective.metric)}" is not a metric any step declares (declared: ${metricNames.join(", ") || "none"})`);
     }
     if (!DIRECTIONS.includes(objective.direction)) {
@@ -101,6 +103,13 @@ export async function optimizeExperiment(
   const onAbort = () => controller.abort(options.signal?.reason);
   if (options.signal?.aborted) controller.abort(options.signal.reason);
   options.signal?.addEventListener("abort", onAbort, { once: true });
+  // A run-fatal failure (a corrupt cache entry): the first one stops the search and is what it rejects with.
+  let fatal: { error: unknown } | undefined;
+  const stopFor = (error: unknown): void => {
+    if (fatal) return;
+    fatal = { error };
+    controller.abort(new CancelledError(`optimize() of "${exp.name}" stopped: ${error instanceof Error ? error.message : String(error)}`));
+  };
   const resources = new Resources();
 
   const snapshot = (): OptimizeResult<object> => {
@@ -185,8 +194,14 @@ export async function optimizeExperiment(
       const env = { plan, signal: controller.signal, log: logger, resources };
       const job: ExecutionJob = {
         tasks,
-        runTask: (task) => runTask(env, task).then((r) => r.outcome),
+        runTask: (task) =>
+          runTask(env, task).then((r) => {
+            if (isRunFatal(r.error)) stopFor(r.error);
+            return r.outcome;
+          }),
         complete: async (outcome) => {
+          const fatalError = fatalErrorOf(outcome);
+          if (fatalError !== undefined) return stopFor(fatalError);
           if (controller.signal.aborted && outcome.error?.code === "E_CANCELLED") return;
           byCondition.get(outcome.condition)?.push(outcome);
         },
@@ -197,7 +212,11 @@ export async function optimizeExperiment(
         log: logger,
         plugins: prepared.plugins,
       };
-      await strategy.execute(job);
+      await strategy.execute(job).catch((e: unknown) => {
+        if (!fatal) throw e;
+      });
+      // A corrupt cache entry (onCorrupt: "throw") stops the search as it stops a run.
+      if (fatal) throw fatal.error;
       if (controller.signal.aborted) break;
 
       if (!baseline) baseline = summarise(byCondition.get("baseline") ?? [], metricNames);

@@ -4,10 +4,20 @@
 import type { Artifact } from "../dsl/artifact.js";
 import type { AnyExperiment } from "../dsl/experiment.js";
 import type { Plugin, StepHashInfo, TaskSettings } from "../dsl/plugin.js";
-import type { AnyStep } from "../dsl/step.js";
+import { declaresMetric, type AnyStep } from "../dsl/step.js";
 import type { AnyTreatment } from "../dsl/treatment.js";
 import type { StepCache } from "./services.js";
 import { stepHashOf } from "./step-hash.js";
+
+/** The declared metrics of a step that also records run-time names (`metricSuffixes`). */
+class OpenMetrics extends Set<string> {
+  constructor(private readonly step: AnyStep) {
+    super(step.metrics);
+  }
+  override has(name: string): boolean {
+    return declaresMetric(this.step, name);
+  }
+}
 
 export interface StepPlan {
   readonly step: AnyStep;
@@ -43,7 +53,7 @@ export function createPlan(
   const steps = experiment.pipeline.steps.map((step) => ({
     step,
     hash: stepHashOf(step, settings.stepHashes),
-    metrics: new Set(step.metrics),
+    metrics: step.metricSuffixes?.length ? new OpenMetrics(step) : new Set(step.metrics),
     paramKeys: Object.keys(step.params),
   }));
   const declaredParams = new Set(steps.flatMap((s) => s.paramKeys));

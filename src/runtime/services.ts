@@ -22,11 +22,19 @@ export interface CachedStep {
   readonly output: unknown;
   /**
    * What the step read besides its input and params, each with the canonical hash of the value it
-   * saw: ctx keys, and "$condition" / "$replicate" when it read those. A hit is valid only while
+   * saw: ctx keys as "ctx:<key>", and "$condition" / "$replicate" / "$seed" when it read those
+   * (the prefix keeps a user key named "$seed" apart from the task's seed). A hit is valid only while
    * they match the current task (the runner checks; a mismatch is a miss). Optional: entries
    * without it depend on the key alone.
    */
   readonly reads?: ReadonlyArray<readonly [string, string]>;
+  /**
+   * Set on an index entry (stored under the step's key when the step read its context): the sets
+   * of names its runs read, latest first. Each entry proper is stored under `readsKey(key, reads)`,
+   * so tasks that read different values keep different entries instead of overwriting one. Index
+   * entries carry no output.
+   */
+  readonly readSets?: readonly (readonly string[])[];
   readonly metrics: ReadonlyArray<readonly [string, number]>;
   readonly wrote: ReadonlyArray<readonly [string, unknown]>;
   readonly artifacts: ReadonlyArray<{ readonly artifact: string; readonly codec: string; readonly bytes: Uint8Array }>;

@@ -1,6 +1,7 @@
 // A readable text summary of a Result: metrics per condition (mean ± sd, n), hypotheses with
 // p-values, ranking, and failures. Used by the command line and handy in scripts.
 import type { Result } from "../dsl/result.js";
+import { metricEffect } from "./hypothesis-ranking.js";
 
 export function formatResult(result: Result): string {
   const lines: string[] = [];
@@ -22,12 +23,17 @@ export function formatResult(result: Result): string {
       lines.push(`hypothesis ${h.name} (${h.metrics.join(", ")}): not evaluated: ${h.error.message}`);
       continue;
     }
-    lines.push(`hypothesis ${h.name} (${h.metrics.join(", ")}): ranking ${h.ranking.join(" > ") || "(no treatments)"}`);
-    const hrows: string[][] = [["metric", "treatment", "method", "statistic", "p-value", "effect size", "significant"]];
+    const better = `, ${h.direction === "decrease" ? "lower" : "higher"} is better`;
+    const ranked = h.ranking.map((t) => `${t} (${h.effects[t]})`);
+    lines.push(`hypothesis ${h.name} (${h.metrics.join(", ")}${better}): ranking ${ranked.join(" > ") || "(no treatments)"}`);
+    const hrows: string[][] = [["metric", "treatment", "method", "statistic", "p-value", "effect size", "significant", "vs baseline"]];
     for (const [metric, perTreatment] of Object.entries(h.byMetric)) {
       for (const [t, r] of Object.entries(perTreatment)) {
         const p = r.adjustedPValue === undefined ? fmt(r.pValue) : `${fmt(r.adjustedPValue)} (adj.)`;
-        hrows.push([metric, t, r.method, fmt(r.statistic), p, fmt(r.effectSize), r.significant ? "yes" : "no"]);
+        const tv = result.metrics.treatments[t]?.[metric] ?? [];
+        const bv = result.metrics.baseline[metric] ?? [];
+        const effect = tv.length && bv.length ? metricEffect(h.direction, tv, bv) : "";
+        hrows.push([metric, t, r.method, fmt(r.statistic), p, fmt(r.effectSize), r.significant ? "yes" : "no", effect]);
       }
     }
     lines.push(...table(hrows));

@@ -3,7 +3,7 @@
 // TaskOutcome. Failures are captured in the outcome, never thrown, so other tasks go on.
 import type { Logger } from "../dsl/context.js";
 import type { ProvenanceRecord, TaskError, TaskOutcome, TaskRef } from "../dsl/records.js";
-import { CancelledError, InputError, MissingArtifactError, PipelineExecutionError, ValidationError, errorCode } from "../errors.js";
+import { CacheCorruptionError, CancelledError, InputError, MissingArtifactError, PipelineExecutionError, ValidationError, errorCode } from "../errors.js";
 import { StepContext, TaskState, type ResourcePool } from "./context.js";
 import { nonJsonReason } from "../dsl/json.js";
 import type { RunPlan, StepPlan } from "./plan.js";
@@ -11,6 +11,7 @@ import { resolveParams } from "./plan.js";
 import { replicateSeed, streamSeed } from "./seeds.js";
 import type { CachedStep } from "./services.js";
 import { canonicalHash } from "./canonical-hash.js";
+import { readsKey } from "./cache/key.js";
 
 export interface TaskEnvironment {
   readonly plan: RunPlan;
@@ -192,6 +193,7 @@ async function runSteps(
       }
     } catch (e) {
       ctx.seal();
+      if (e instanceof TaskFailure) throw e;
       throw new TaskFailure(e instanceof CancelledError ? e : new PipelineExecutionError(step.name, e), step.name);
     }
     const durationMs = performance.now() - started;
@@ -232,9 +234,40 @@ async function runCached(
     input: data,
     ...(usesRandom ? { randomSeed: streamSeed(state.seed, `step:${step.name}`) } : {}),
   });
-  const hit = await cache.get(key);
+  // A corrupt entry is the run's problem, not the step's: kept unwrapped so the runner stops
+  // the run with it (onCorrupt: "throw"); "recompute" never gets here (the cache reports a miss).
+  const get = async (k: string): Promise<CachedStep | undefined> => {
+    try {
+      return await cache.get(k);
+    } catch (e) {
+      if (e instanceof CacheCorruptionError) throw new TaskFailure(e, step.name, "cache");
+      throw e;
+    }
+  };
+  let hit = await get(key);
+  // The current value hashes of what entries say the step read (sets share names; values may be large).
+  const current = new Map<string, string>();
+  const hashOf = (name: string): string => {
+    let h = current.get(name);
+    if (h === undefined) current.set(name, (h = canonicalHash(ctx.dependencyValue(name))));
+    return h;
+  };
+  const matches = (e: CachedStep): boolean => !e.readSets && (e.reads ?? []).every(([name, hash]) => hashOf(name) === hash);
+  // A step that read its context is stored under a key that includes what it read (see readsKey):
+  // the step's own key then holds an index of the sets of names its runs read.
+  const index = hit?.readSets;
+  if (index) {
+    hit = undefined;
+    for (const names of index) {
+      const e = await get(readsKey(key, names.map((n) => [n, hashOf(n)] as const)));
+      if (e && matches(e)) {
+        hit = e;
+        break;
+      }
+    }
+  }
   // A hit is valid only while what the step read besides input and params is unchanged.
-  if (hit && (hit.reads ?? []).every(([name, hash]) => canonicalHash(ctx.dependencyValue(name)) === hash)) {
+  if (hit && matches(hit)) {
     replay(state, ctx, hit);
     return { output: hit.output, hit: true, inputHash };
   }
@@ -242,15 +275,34 @@ async function runCached(
   const artifactsBefore = state.artifacts.length;
   let out = step.run(data as never, ctx as never);
   if (isPromiseLike(out)) out = await out;
+  // Hashed afresh: the step may have added a key it then read.
+  const names = ctx.dependencies;
+  const reads = names.map((name) => [name, canonicalHash(ctx.dependencyValue(name))] as const);
   const entry: CachedStep = {
     output: out,
-    reads: ctx.dependencies.map((name) => [name, canonicalHash(ctx.dependencyValue(name))] as const),
+    reads,
     metrics: recordedSince(state, metricsBefore),
     wrote: ctx.wrote.map((k) => [k, state.getValue(k)] as const),
     artifacts: state.artifacts.slice(artifactsBefore).map((a) => ({ artifact: a.artifact, codec: a.codec, bytes: a.bytes })),
   };
-  await cache.set(key, entry);
+  // The common case, a step that reads nothing of its context: one entry under its key.
+  if (names.length === 0 && !index) await cache.set(key, entry);
+  else {
+    await cache.set(readsKey(key, reads), entry);
+    if (!index?.some((set) => sameNames(set, names))) {
+      // Different tasks may read different names (b only when a is set): keep the latest few sets.
+      const sets = [names, ...(index ?? [])].slice(0, MAX_READ_SETS);
+      await cache.set(key, { output: null, readSets: sets, metrics: [], wrote: [], artifacts: [] });
+    }
+  }
   return { output: out, hit: false, inputHash };
+}
+
+/** How many different sets of read names a step's index keeps (oldest dropped: a miss, never a stale hit). */
+const MAX_READ_SETS = 16;
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((n, i) => n === b[i]);
 }
 
 /** A hit replays what the step recorded: metrics, context writes and artifacts. */
@@ -326,6 +378,7 @@ function toTaskError(ref: TaskRef, failure: TaskFailure): TaskError {
     ...(wrapped ? { wrapperCode: errorCode(e) } : {}),
     message,
     stack,
+    ...(e instanceof CacheCorruptionError ? { file: e.file } : {}),
   };
   return err;
 }

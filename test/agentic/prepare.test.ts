@@ -1,7 +1,9 @@
 // The host's static gate: what it refuses before any process sees the code, and what it produces.
 import { describe, expect, it } from "vitest";
 import { BoundedExecutionError } from "../../src/agentic/index.js";
-import { createPreparer } from "../../src/agentic/sandbox/prepare.js";
+import fc from "fast-check";
+import { gateServiceStats } from "../../src/agentic/sandbox/gate-compiler.js";
+import { bracketDepth, createPreparer } from "../../src/agentic/sandbox/prepare.js";
 
 const prepare = createPreparer(["tiny-stats"]);
 
@@ -66,5 +68,52 @@ describe("the static gate", () => {
     const a = prepare(bad);
     a.catch(() => {});
     expect(prepare(bad)).toBe(a);
+  });
+
+  it("measures bracket nesting outside strings and comments", () => {
+    expect(bracketDepth(`f([{ a: (1) }])`)).toBe(4);
+    expect(bracketDepth(`const s = "[[[[" + '((('; // {{{{\n/* [[[[ */ x[0]`)).toBe(1);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2000 }), fc.constantFrom("(", "[", "{"), (n, open) => {
+        const close = { "(": ")", "[": "]", "{": "}" }[open];
+        expect(bracketDepth(`x = ${open.repeat(n)}1${close.repeat(n)}; "${open.repeat(n)}"`)).toBe(n);
+      }),
+      { numRuns: 50, seed: 13 },
+    );
+  });
+
+  it("a build overrunning its deadline restarts the service; a build in flight beside it is retried, not lost", async () => {
+    const gate = createPreparer([]);
+    const before = gateServiceStats();
+    // Both take about a second to compile; the first may take 150 ms only.
+    const overrun = gate(`export default () => ${"!".repeat(60_000)}1;`, { timeoutMs: 150 });
+    const beside = gate(`export default () => ${"!".repeat(50_000)}2;`, { timeoutMs: 8000 });
+    await expect(overrun).rejects.toMatchObject({ reason: "timeout" });
+    const prepared = await beside;
+    expect(prepared.code).toMatch(/module.exports/);
+    const after = gateServiceStats();
+    expect(after.restarts).toBeGreaterThan(before.restarts);
+    expect(after.retries).toBeGreaterThan(before.retries);
+    await expect(gate(`export default () => 41 + 1;`)).resolves.toMatchObject({ imports: [] });
+  }, 20_000);
+
+  it("holds a compile to its deadline, does not memoise the timeout, and keeps working", async () => {
+    const gate = createPreparer([]);
+    const slow = `export default () => ${"!".repeat(150_000)}1;`;
+    const t0 = performance.now();
+    const e = await gate(slow, { timeoutMs: 200 }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(e).toBeInstanceOf(BoundedExecutionError);
+    expect((e as BoundedExecutionError).reason).toBe("timeout");
+    expect(performance.now() - t0).toBeLessThan(200 + 500);
+    // Not memoised: a later call compiles again (and fails the same way within its own deadline).
+    const first = gate(slow, { timeoutMs: 50 });
+    await first.catch(() => {});
+    const second = gate(slow, { timeoutMs: 50 });
+    expect(second).not.toBe(first);
+    await expect(second).rejects.toMatchObject({ reason: "timeout" });
+    await expect(gate(`export default () => 7;`)).resolves.toMatchObject({ imports: [] });
   });
 });

@@ -1,6 +1,11 @@
 // The security battery: hostile guest code against one shared sandbox pool. For every attack:
 // the host survives, the job fails with the expected reason, the next job on the same pool
 // succeeds, and the host's own prototypes stay clean.
+import { existsSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BoundedExecutionError, createSandbox, type Sandbox, type SandboxFailureReason } from "../../src/agentic/index.js";
 
@@ -548,4 +553,338 @@ describe("sandbox security battery", () => {
     expect((globalThis as Record<string, unknown>).lockdown).toBeUndefined();
     expect((globalThis as Record<string, unknown>).harden).toBeUndefined();
   });
+});
+
+// ── issue 13: allowed modules, state between jobs, the host gate, determinism ───────────────
+// Every test here: the host survives, its intrinsics are unchanged, no marker file is written,
+// and the next benign job on the same sandbox succeeds.
+const REPO = fileURLToPath(new URL("../..", import.meta.url));
+const MARKER = join(tmpdir(), `crystallize-sandbox-marker-${process.pid}`);
+const M = JSON.stringify(MARKER);
+/** Tries, through whatever `g` turned out to be, to write the marker file. */
+const writeMarker = (g: string) =>
+  `try { const p = ${g} && ${g}.process; if (p) { p.mainModule?.require?.("fs").writeFileSync(${M}, "x"); p.binding?.("fs"); } } catch {}
+   try { const F = ${g} && ${g}.Function; if (F) F("return process")().mainModule.require("fs").writeFileSync(${M}, "x"); } catch {}`;
+
+let modSandbox: Sandbox;
+let fresh = 0;
+
+beforeAll(async () => {
+  modSandbox = createSandbox({
+    allowedImports: ["jstat", "seedrandom", "fast-check"],
+    resolveFrom: REPO,
+    timeoutMs: 5000,
+    memoryMb: 96,
+    maxOutputBytes: 256 * 1024,
+  });
+  await modSandbox.ready();
+}, 120_000);
+
+afterAll(async () => {
+  await modSandbox?.close();
+  rmSync(MARKER, { force: true });
+});
+
+/** The invariants after every issue-13 attack; the benign job's code is new each time, so the gate compiles it. */
+async function stillSound(on: Sandbox): Promise<void> {
+  expect(existsSync(MARKER)).toBe(false);
+  expect(prototypeSnapshot()).toEqual(before);
+  expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  const n = ++fresh;
+  const ok = await on.run<number>(`export default (input: { n: number }) => input.n + ${n};`, { n: 1 });
+  expect(ok.value).toBe(1 + n);
+}
+
+function settle<T>(p: Promise<T>): Promise<{ value: T } | { error: unknown }> {
+  return p.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+}
+
+describe("issue 13: allowed modules run inside the job's compartment", () => {
+  it("jStat.extend called without a receiver does not hand out the child's real global", async () => {
+    const started = modSandbox.processesStarted;
+    const out = await settle(
+      modSandbox.run<unknown>(
+        `import { jStat } from "jstat";
+         export default () => {
+           const extend = jStat.extend;
+           let g: any;
+           try { g = extend({}); } catch (e) { return ["threw"]; }
+           ${writeMarker("g")}
+           return [g === undefined ? "undefined" : g === globalThis ? "the job's global" : typeof g, typeof g?.process, typeof g?.require];
+         };`,
+        null,
+      ).then((r) => r.value),
+    );
+    // Strict evaluation inside the compartment: `this` is undefined (or at most the job's own global).
+    expect(out).toHaveProperty("value");
+    const seen = (out as { value: string[] }).value;
+    expect(["threw", "undefined", "the job's global"]).toContain(seen[0]);
+    expect(seen.slice(1).every((t) => t === "undefined")).toBe(true);
+    expect(modSandbox.processesStarted).toBe(started);
+    await stillSound(modSandbox);
+  });
+
+  it("no function of any allowed module, called unbound, returns an object with host powers", async () => {
+    const r = await modSandbox.run<string[]>(
+      `import { jStat } from "jstat"; import seedrandom from "seedrandom"; import fc from "fast-check";
+       export default () => {
+         const found: string[] = [];
+         // fast-check's functions are left out (some run property checks for a long time); the
+         // reachability test below covers it.
+         const mods: Record<string, any> = { jStat, seedrandom, jStatFn: jStat.fn, normal: jStat.normal, fcIs: { hash: fc.hash, stringify: fc.stringify } };
+         // Iterative solvers loop forever on missing arguments: not what this test is about.
+         const slow = new Set(["romberg", "rungekutta", "richardson", "simpson", "hermite", "lagrange", "cubic_spline", "gauss_quadrature", "PCA", "jacobi", "gauss_jacobi", "gauss_seidel", "SOR"]);
+         for (const [name, mod] of Object.entries(mods)) {
+           for (const key of Object.getOwnPropertyNames(mod)) {
+             if (slow.has(key)) continue;
+             const f = Object.getOwnPropertyDescriptor(mod, key)?.value;
+             if (typeof f !== "function") continue;
+             for (const args of [[], [{}]]) {
+               let r: any;
+               try { r = f(...args); } catch { continue; }
+               if (r && (typeof r === "object" || typeof r === "function")) {
+                 let hit = false;
+                 try { hit = "process" in r || "require" in r || "Buffer" in r; } catch {}
+                 if (hit) found.push(name + "." + key);
+                 ${writeMarker("r")}
+               }
+             }
+           }
+         }
+         return found;
+       };`,
+      null,
+      { timeoutMs: 20_000 },
+    );
+    expect(r.value).toEqual([]);
+    await stillSound(modSandbox);
+  }, 60_000);
+
+  it("module instances are fresh per job: a global fast-check plugin is not seen by the next job", async () => {
+    const plant = await modSandbox.run<boolean>(
+      `import fc from "fast-check";
+       export default () => { fc.configureGlobal({ seed: 7, numRuns: 3, reporter: () => {} }); return Object.keys(fc.readConfigureGlobal()).length > 0; };`,
+      null,
+    );
+    expect(plant.value).toBe(true);
+    const next = await modSandbox.run<number>(
+      `import fc from "fast-check"; export default () => Object.keys(fc.readConfigureGlobal() ?? {}).length;`,
+      null,
+    );
+    expect(next.value).toBe(0);
+    await stillSound(modSandbox);
+  });
+
+  it("a module's Math, globals and timers are the job's: jstat's sampling follows the job's seed", async () => {
+    const code = `import { jStat } from "jstat"; export default () => [jStat.normal.sample(0, 1), jStat.uniform.sample(0, 1)];`;
+    const a = await modSandbox.run<number[]>(code, null, { seed: 11 });
+    const b = await modSandbox.run<number[]>(code, null, { seed: 11 });
+    const c = await modSandbox.run<number[]>(code, null, { seed: 12 });
+    expect(a.value).toEqual(b.value);
+    expect(c.value).not.toEqual(a.value);
+    await stillSound(modSandbox);
+  });
+});
+
+describe("issue 13: nothing outlives a job, nothing shared is writable", () => {
+  // Module instances are the job's own (evaluated in its compartment) and not frozen; whatever
+  // they can reach that is shared, they reach through these globals.
+  it("every object reachable from a job's globals is frozen (shared intrinsics, codecs, their errors)", async () => {
+    const r = await modSandbox.run<{ open: string[]; seen: number }>(
+      `import { jStat } from "jstat"; import seedrandom from "seedrandom"; import fc from "fast-check";
+       export default () => {
+         const open: string[] = [];
+         const seen = new Set<unknown>([globalThis]);
+         const queue: Array<[unknown, string]> = [];
+         const push = (v: unknown, path: string) => {
+           if (v !== null && (typeof v === "object" || typeof v === "function") && !seen.has(v)) { seen.add(v); queue.push([v, path]); }
+         };
+         for (const k of Reflect.ownKeys(globalThis)) push(Object.getOwnPropertyDescriptor(globalThis, k)?.value, String(k));
+         const own = new Set(["new TextDecoder()", "new TextEncoder()", "decode error", "label error", "encodeInto error"]);
+         push(new TextDecoder(), "new TextDecoder()"); push(new TextEncoder(), "new TextEncoder()");
+         // Errors the codecs throw (Node's came from its internal, writable error classes).
+         try { new TextDecoder().decode(1 as any); } catch (e) { push(e, "decode error"); }
+         try { new TextDecoder("no-such-label"); } catch (e) { push(e, "label error"); }
+         try { new TextEncoder().encodeInto("x", 1 as any); } catch (e) { push(e, "encodeInto error"); }
+         // Loaded first, so that anything a module might have added to a shared object is seen.
+         void [jStat, seedrandom, fc];
+         while (queue.length && seen.size < 60000) {
+           const [v, path] = queue.shift()!;
+           // the instances and errors are the job's own; what they reach is not
+           if (!Object.isFrozen(v) && !own.has(path)) open.push(path);
+           push(Object.getPrototypeOf(v), path + ".__proto__");
+           for (const k of Reflect.ownKeys(v as object)) {
+             const d = Object.getOwnPropertyDescriptor(v, k)!;
+             push(d.value, path + "." + String(k)); push(d.get, path + ".get " + String(k)); push(d.set, path + ".set " + String(k));
+           }
+         }
+         return { open: open.slice(0, 20), seen: seen.size };
+       };`,
+      null,
+      { timeoutMs: 20_000 },
+    );
+    expect(r.value.open).toEqual([]);
+    expect(r.value.seen).toBeGreaterThan(500);
+    await stillSound(modSandbox);
+  }, 60_000);
+
+  it("TextDecoder and TextEncoder are pure JavaScript: no native handle, no Node error classes", async () => {
+    const r = await modSandbox.run<unknown[]>(
+      `export default () => {
+         const d = new TextDecoder("utf-8", { fatal: true });
+         const e = new TextEncoder();
+         const symbols = [...Object.getOwnPropertySymbols(d), ...Object.getOwnPropertySymbols(Object.getPrototypeOf(d))];
+         let errorName = "";
+         try { d.decode(new Uint8Array([0xff])); } catch (err: any) { errorName = Object.getPrototypeOf(err) === TypeError.prototype ? "TypeError" : "other"; }
+         return [symbols.length, new TextDecoder().decode(e.encode("a€𝄞")), errorName, e.encode("é").length];
+       };`,
+      null,
+    );
+    expect(r.value).toEqual([0, "a€𝄞", "TypeError", 2]);
+    await stillSound(modSandbox);
+  });
+
+  it("replacing a TextDecoder's internals does not crash the child (no native memory to corrupt)", async () => {
+    const started = sandbox.processesStarted;
+    const out = await settle(
+      sandbox.run<string>(
+        `export default () => {
+           const d: any = new TextDecoder();
+           for (const o of [d, Object.getPrototypeOf(d)]) {
+             for (const k of Reflect.ownKeys(o)) { try { Object.defineProperty(o, k, { value: { decode: 1, buffer: 0x41414141 } }); } catch {} }
+           }
+           for (const k of Object.getOwnPropertySymbols(d)) d[k] = 0x41414141;
+           try { d.handle = 0x41414141; } catch {}
+           return d.decode(new Uint8Array([104, 105]));
+         };`,
+        null,
+      ).then((r) => r.value),
+    );
+    expect(out).toEqual({ value: "hi" });
+    expect(sandbox.processesStarted).toBe(started);
+    await stillSound(sandbox);
+  });
+
+  it("a guest timer left pending does not run after its job settles (the next job is not killed)", async () => {
+    const started = sandbox.processesStarted;
+    const first = await sandbox.run<number>(
+      `export default () => { setTimeout(() => { for (;;); }, 30); setTimeout(() => { throw new Error("late"); }, 10); return 1; };`,
+      null,
+    );
+    expect(first.value).toBe(1);
+    const second = await sandbox.run<number>(
+      `export default async () => { await new Promise((r) => setTimeout(r, 150)); return 2; };`,
+      null,
+    );
+    expect(second.value).toBe(2);
+    expect(sandbox.processesStarted).toBe(started);
+    await stillSound(sandbox);
+  });
+
+  it("a module's timers are the job's too (fast-check's timeout), cleared when the job settles", async () => {
+    const first = await modSandbox.run<number>(
+      `import fc from "fast-check";
+       export default () => {
+         // fast-check schedules its own timer for the property's timeout; it must die with the job.
+         fc.assert(fc.asyncProperty(fc.integer(), async () => { await new Promise(() => {}); }), { seed: 1, numRuns: 1, timeout: 60 }).catch(() => {});
+         setTimeout(() => { for (;;); }, 40);
+         return 1;
+       };`,
+      null,
+    );
+    expect(first.value).toBe(1);
+    const second = await modSandbox.run<number>(`export default async () => { await new Promise((r) => setTimeout(r, 120)); return 3; };`, null);
+    expect(second.value).toBe(3);
+    await stillSound(modSandbox);
+  });
+
+  it("callbacks the GC or the kernel would run later are not available (FinalizationRegistry, Atomics.waitAsync)", async () => {
+    const r = await sandbox.run<string[]>(
+      `export default () => [typeof FinalizationRegistry, typeof (Atomics as any).waitAsync, typeof Atomics.wait];`,
+      null,
+    );
+    expect(r.value).toEqual(["undefined", "undefined", "function"]);
+    await stillSound(sandbox);
+  });
+
+  it("a typed array in a result arrives in a buffer of its own", async () => {
+    const r = await sandbox.run<{ a: Uint8Array; b: Float64Array[] }>(
+      `export default () => ({ a: new Uint8Array([1, 2, 3]), b: [new Float64Array([1.5])] })`,
+      null,
+    );
+    expect([...r.value.a]).toEqual([1, 2, 3]);
+    expect(r.value.a.buffer.byteLength).toBe(3);
+    expect(r.value.b[0]!.buffer.byteLength).toBe(8);
+    await stillSound(sandbox);
+  });
+});
+
+describe("issue 13: the host gate is bounded", () => {
+  it("500 KB of nested brackets is refused before esbuild, and the gate keeps working", async () => {
+    const t0 = performance.now();
+    const out = await settle(sandbox.run(`export default () => ${"[".repeat(500_000)}`, null));
+    expect(out).toMatchObject({ error: { reason: "forbidden-syntax", message: expect.stringMatching(/nests brackets/) } });
+    expect(performance.now() - t0).toBeLessThan(1000);
+    await stillSound(sandbox);
+  });
+
+  it("a source with thousands of warnings costs the host little memory", async () => {
+    const code = `export default (x: number) => [${Array.from({ length: 6000 }, () => "x==-0").join(",")}].length;`;
+    expect(code.length).toBeGreaterThan(36_000);
+    const heapBefore = process.memoryUsage().rss;
+    const r = await sandbox.run<number>(code, 1);
+    expect(r.value).toBe(6000);
+    // Before the fix the warnings alone cost the host ~900 MiB.
+    expect(process.memoryUsage().rss - heapBefore).toBeLessThan(200 * 1024 * 1024);
+    await stillSound(sandbox);
+  });
+
+  it("a tiny enum program that expands to megabytes is refused", async () => {
+    let code = `enum E { A = "aaaaaaaa"`;
+    for (let i = 1; i <= 21; i++) code += `, B${i} = ${i === 1 ? "A" : `B${i - 1}`} + ${i === 1 ? "A" : `B${i - 1}`}`;
+    code += ` }\nexport default () => E.B21.length;`;
+    expect(code.length).toBeLessThan(600);
+    const out = await settle(sandbox.run(code, null, { timeoutMs: 10_000 }));
+    expect(out).toMatchObject({ error: { reason: "forbidden-syntax", message: expect.stringMatching(/compiled module is larger/) } });
+    await stillSound(sandbox);
+  });
+
+  it("the gate's time counts inside timeoutMs: a slow-to-compile source returns near the timeout", async () => {
+    for (const code of [`export default () => ${"!".repeat(200_000)}1;`, `export default () => ${"-".repeat(600 * 1024)}1;`]) {
+      const t0 = performance.now();
+      const out = await settle(sandbox.run(code, null, { timeoutMs: 1000 }));
+      const elapsed = performance.now() - t0;
+      expect(out).toHaveProperty("error");
+      expect((out as { error: BoundedExecutionError }).error.reason).toMatch(/timeout|forbidden-syntax/);
+      expect(elapsed).toBeLessThan(1000 + 750);
+    }
+    // The overrun restarted esbuild's service; new programs still compile (stillSound's job is new).
+    await stillSound(sandbox);
+  });
+});
+
+describe("issue 13: determinism with every allowed module", () => {
+  const programs = [
+    `import { jStat } from "jstat"; export default (x: number) => [jStat.normal.sample(x, 1), jStat.gamma.sample(2, 1), Math.random()];`,
+    `import seedrandom from "seedrandom"; export default (x: number) => [seedrandom()(), seedrandom(String(x))(), Math.random()];`,
+    `import fc from "fast-check"; export default (x: number) => fc.sample(fc.array(fc.integer(), { maxLength: 4 }), { seed: Math.floor(Math.random() * 1e9) + x, numRuns: 3 });`,
+    `import fc from "fast-check"; export default () => { try { fc.assert(fc.property(fc.integer(), () => true)); return "ran"; } catch (e: any) { return String(e?.message).includes("Date") ? "no clock" : "other"; } };`,
+  ];
+
+  it("same code, input and seed give the same value (property)", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...programs), fc.integer({ min: -1000, max: 1000 }), fc.string({ maxLength: 8 }), async (code, x, seed) => {
+        const a = await modSandbox.run(code, x, { seed });
+        const b = await modSandbox.run(code, x, { seed });
+        expect(b.value).toEqual(a.value);
+      }),
+      { numRuns: 12, seed: 1313 },
+    );
+    // fast-check inside the sandbox has no clock: without an explicit seed it cannot pick one.
+    expect((await modSandbox.run(programs[3]!, 0)).value).toBe("no clock");
+    await stillSound(modSandbox);
+  }, 120_000);
 });

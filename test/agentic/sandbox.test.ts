@@ -108,16 +108,18 @@ describe("createSandbox: running guest modules", () => {
     expect(frozen.value).toEqual([true, 3, Math.PI]);
   });
 
-  it("serves whitelisted CommonJS and ES modules, frozen", async () => {
+  it("serves whitelisted CommonJS and ES modules, a fresh instance per job", async () => {
     const r = await sandbox.run(
       `import { mean } from "tiny-stats"; import triple, { double } from "esm-only";
        export default (xs: number[]) => [mean(xs), double(2), triple(2)];`,
       [1, 2, 3],
     );
     expect(r.value).toEqual([2, 4, 6]);
-    const mutate = await fail(sandbox.run(`import * as s from "tiny-stats"; export default () => { s.config.scale = 2; return 1; }`, null));
-    expect(mutate.reason).toBe("runtime-error");
-    expect(mutate.message).toMatch(/read.only|not extensible|Cannot assign/);
+    // A job may change its own instance; the next job gets a fresh one.
+    const mutate = await sandbox.run(`import * as s from "tiny-stats"; export default () => { s.config.scale = 2; return s.config.scale; }`, null);
+    expect(mutate.value).toBe(2);
+    const next = await sandbox.run(`import * as s from "tiny-stats"; export default () => s.config.scale;`, null);
+    expect(next.value).toBe(1);
   });
 
   it("isolates jobs: globals set by one job are gone in the next", async () => {
@@ -255,6 +257,16 @@ describe("createSandbox: options, pools and closing", () => {
     expect(await running).toMatchObject({ reason: "runtime-error", message: expect.stringMatching(/closed/) });
     expect(await queued).toMatchObject({ reason: "runtime-error", message: expect.stringMatching(/closed/) });
     await expect(pool.run(`export default () => 1`, null)).rejects.toThrow(/closed/);
+  });
+
+  it("serves allowed modules without a cache directory too (bundles in a private temp directory)", async () => {
+    const pool = createSandbox({ allowedImports: ["tiny-stats"], resolveFrom: project, codeCacheDir: false, warmSpare: false });
+    try {
+      const r = await pool.run<number>(`import { mean } from "tiny-stats"; export default (xs: number[]) => mean(xs);`, [2, 4]);
+      expect(r.value).toBe(3);
+    } finally {
+      await pool.close();
+    }
   });
 
   it("reports an allowed import that cannot be loaded instead of respawning forever", async () => {

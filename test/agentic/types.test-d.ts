@@ -58,6 +58,13 @@ describe("steps in pipelines", () => {
     const s = spec({ allowedImports: [], properties: [{ name: "order", transform: "permuteRows" }] });
     expectTypeOf(metamorphicTests({ spec: s })).toEqualTypeOf<Step<any, any, {}, "order_pass">>();
     expectTypeOf(metamorphicTests({ properties: ["a", "b"] })).toEqualTypeOf<Step<any, any, {}, "a_pass" | "b_pass">>();
+    // Nothing declared: the spec in the context decides, so any `${string}_pass` may be recorded and tested.
+    expectTypeOf(metamorphicTests()).toEqualTypeOf<Step<any, any, {}, `${string}_pass`>>();
+    experiment("typed-agentic-open", {
+      source: rows,
+      pipeline: pipeline(metamorphicTests()),
+      hypotheses: [hypothesis("ok", { metric: "order_pass", test: metamorphicVerifier() })],
+    });
     expectTypeOf(executeSandboxed({ metrics: ["rmse"] })).toEqualTypeOf<Step<any, any, {}, "rmse">>();
     const exp = experiment("typed-agentic", {
       source: rows,

@@ -34,10 +34,10 @@ export class TempProject {
   readonly dir: string;
   readonly loaded: LoadedProject;
 
-  /** `files` maps paths relative to the project folder (e.g. "src/a.ts") to their text. */
-  constructor(files: Readonly<Record<string, string>>) {
+  /** `files` maps paths relative to the project folder (e.g. "src/a.ts") to their text; `options` adds compiler options. */
+  constructor(files: Readonly<Record<string, string>>, options: Readonly<Record<string, unknown>> = {}) {
     this.dir = mkdtempSync(join(tmpdir(), "cry-compiler-"));
-    writeTestTsconfig(this.dir, { lib: ["ES2023"], typeRoots, types: ["node"] });
+    writeTestTsconfig(this.dir, { lib: ["ES2023"], typeRoots, types: ["node"], ...options });
     for (const [f, text] of Object.entries(files)) this.put(f, text);
     const load = loadProject({ project: this.dir });
     if (!load.ok) throw new Error(load.diagnostics.map((d) => d.message).join("\n"));
@@ -83,11 +83,11 @@ export class TempProject {
 }
 
 /** A factory of temporary projects for one describe block, all removed after it. */
-export function tempProjects(): (files: Readonly<Record<string, string>>) => TempProject {
+export function tempProjects(): (files: Readonly<Record<string, string>>, options?: Readonly<Record<string, unknown>>) => TempProject {
   const projects: TempProject[] = [];
   afterAll(() => projects.forEach((p) => p.close()));
-  return (files) => {
-    const p = new TempProject(files);
+  return (files, options) => {
+    const p = new TempProject(files, options);
     projects.push(p);
     return p;
   };

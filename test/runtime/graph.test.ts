@@ -575,3 +575,34 @@ describe("graph.run({ resume }) and stored runs", () => {
     await expect(c.run({ cache: false, outDir: tmp() })).rejects.toBeInstanceOf(InputError);
   });
 });
+
+describe("graph.run({ compiledHashes })", () => {
+  const nums = artifact<number[]>("nums.json");
+  const make = () => {
+    const a = experiment("ca", {
+      source: source("s", () => [1, 2]),
+      pipeline: pipeline(step("work", (xs: number[], ctx) => (ctx.artifacts.write(nums, xs), xs))),
+      outputs: [nums],
+    });
+    const b = experiment("cb", { source: input({ d: a.output(nums) }), pipeline: pipeline(step("work", ({ d }: { d: number[] }) => d.length)) });
+    return graph("cg", [a, b]);
+  };
+
+  it("gives each experiment its own step hashes (a step name may repeat across experiments)", async () => {
+    const outDir = tmp();
+    const compiledHashes = { ca: { stepHashes: { work: { hash: "hash-a" } }, sourceHash: "src-a" }, cb: { stepHashes: { work: { hash: "hash-b" } } } };
+    const r = await make().run({ outDir, compiledHashes });
+    expect(r.results.ca!.provenance[0]!.steps[0]!.stepHash).toBe("hash-a");
+    expect(r.results.cb!.provenance[0]!.steps[0]!.stepHash).toBe("hash-b");
+    // The resume fingerprint uses the same hashes: unchanged, both are reused; a changed one reruns.
+    expect([...(await make().run({ outDir, compiledHashes, resume: true })).reused].sort()).toEqual(["ca", "cb"]);
+    const changed = { ...compiledHashes, ca: { ...compiledHashes.ca, sourceHash: "src-a2" } };
+    expect((await make().run({ outDir, compiledHashes: changed, resume: true })).reused).toEqual([]);
+  });
+
+  it("rejects a wrong shape or an unknown experiment with a ValidationError", async () => {
+    await expect(make().run({ cache: false, compiledHashes: { nope: { stepHashes: {} } } })).rejects.toThrow(/compiledHashes names "nope"/);
+    await expect(make().run({ cache: false, compiledHashes: { ca: { stepHashes: { work: "x" } } } as never })).rejects.toBeInstanceOf(ValidationError);
+    await expect(make().run({ cache: false, compiledHashes: { ca: {} } as never })).rejects.toThrow(/compiledHashes\["ca"\]\.stepHashes/);
+  });
+});

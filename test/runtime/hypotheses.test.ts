@@ -55,7 +55,9 @@ describe("evaluateHypothesis with one metric", () => {
   });
 
   it("is plain, frozen, JSON-able data with a stable key order", () => {
-    expect(Object.keys(outcome)).toEqual(["name", "metrics", "test", "correction", "results", "byMetric", "scores", "ranking"]);
+    expect(Object.keys(outcome)).toEqual(["name", "metrics", "test", "direction", "correction", "results", "byMetric", "effects", "scores", "ranking"]);
+    expect(outcome.direction).toBe("increase");
+    expect(outcome.effects).toMatchObject({ small: "better", large: "better" });
     expect(Object.keys(outcome.results)).toEqual(["small", "large", "none"]);
     expect(outcome.test).toEqual({ name: "welchTTest", alpha: 0.05, alternative: "two-sided" });
     expect(outcome.correction).toBeNull();
@@ -74,8 +76,11 @@ describe("evaluateHypothesis with one metric", () => {
       data,
     );
     expect(byEffect.ranking[0]).toBe("large");
-    const constant = evaluateHypothesis({ name: "h", metrics: ["score"], test: welchTTest(), rank: () => 1 }, data);
-    expect(constant.ranking).toEqual(["small", "large", "none"]);
+    // Ties keep treatment order (within a direction tier: here all are significantly better).
+    const same = data.treatments[1]!.samples;
+    const alike: HypothesisData = { baseline, treatments: ["c", "a", "b"].map((name) => ({ name, samples: same })) };
+    const constant = evaluateHypothesis({ name: "h", metrics: ["score"], test: welchTTest(), rank: () => 1 }, alike);
+    expect(constant.ranking).toEqual(["c", "a", "b"]);
   });
 
   it("no treatments: empty results and ranking", () => {
@@ -353,7 +358,7 @@ describe("laws", () => {
     );
   });
 
-  it("the ranking is a permutation of the treatments, sorted by score", () => {
+  it("the ranking is a permutation of the treatments, by direction tier, then by score", () => {
     fc.assert(
       fc.property(fc.array(sample, { minLength: 1, maxLength: 6 }), sample, (ts, b) => {
         const d: HypothesisData = {
@@ -362,10 +367,22 @@ describe("laws", () => {
         };
         const o = evaluateHypothesis({ name: "h", metrics: ["m"], test: welchTTest() }, d);
         expect([...o.ranking].sort()).toEqual(d.treatments.map((t) => t.name).sort());
-        const s = o.ranking.map((n) => o.scores[n] as number);
-        const finite = s.filter((x) => !Number.isNaN(x));
-        expect(finite).toEqual([...finite].sort((x, y) => x - y));
-        expect(s.slice(finite.length).every(Number.isNaN)).toBe(true);
+        // Tier: 0 significantly better, 1 better, 2 same or not significantly worse, 3 significantly worse.
+        const tier = (n: string) => {
+          const r = o.results[n]!;
+          if (o.effects[n] === "worse" && r.significant) return 3;
+          if (o.effects[n] === "better") return r.significant ? 0 : 1;
+          return 2;
+        };
+        const tiers = o.ranking.map(tier);
+        expect(tiers).toEqual([...tiers].sort((x, y) => x - y));
+        for (const t of [0, 1, 2, 3]) {
+          const s = o.ranking.filter((n) => tier(n) === t).map((n) => o.scores[n] as number);
+          const finite = s.filter((x) => !Number.isNaN(x));
+          // Default score (p-value): ascending among better treatments, descending among the others.
+          expect(finite).toEqual([...finite].sort((x, y) => (t < 2 ? x - y : y - x)));
+          expect(s.slice(finite.length).every(Number.isNaN)).toBe(true);
+        }
       }),
       { numRuns: 60 },
     );

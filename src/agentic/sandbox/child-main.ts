@@ -2,19 +2,17 @@
 // ES module, the fallback) and the CommonJS bundle the host builds (child-bundle.ts), which is
 // faster to start. Keep the import graph small: everything here runs in every child.
 //
-// Start-up: load SES (through V8's code cache), lockdown() this realm, preload the whitelisted
-// modules and harden them, then tell the host "ready". Each job then runs in a fresh Compartment
+// Start-up: load SES (through V8's code cache), lockdown() this realm, read the whitelisted modules'
+// bundled text, then tell the host "ready". Each job then runs in a fresh Compartment
 // (job.ts). A reply is sent from setImmediate, i.e. only once the microtask queue has drained, so
 // a guest that leaves a runaway promise chain behind never gets its reply out: the host's
 // watchdog kills this process and the timeout is blamed on that job, not on the next one.
-import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
-import { pathToFileURL } from "node:url";
-import { types } from "node:util";
 import alea from "seedrandom/lib/alea.js";
 import type { ChildConfig, ChildMessage, HostMessage, JobMessage } from "./protocol.js";
 import { runJob, type JobEnvironment, type SesGlobals } from "./job.js";
 import type { SesLoad } from "./ses-loader.js";
+import { TextDecoder, TextEncoder } from "./text-codec.js";
 
 /** How this child gets SES into its realm (before lockdown). */
 export type SesLoader = (config: ChildConfig) => SesLoad;
@@ -40,26 +38,6 @@ function parseConfig(): ChildConfig {
   return JSON.parse(Buffer.from(raw, "base64").toString("utf8")) as ChildConfig;
 }
 
-/** A namespace object cannot be frozen: serve a plain copy marked as an ES module, so that
- * esbuild's interop helpers pick its `default` export. */
-function plainModule(value: unknown): unknown {
-  if (!types.isModuleNamespaceObject(value)) return value;
-  const out: Record<string, unknown> = { __esModule: true };
-  for (const key of Object.keys(value as object)) out[key] = (value as Record<string, unknown>)[key];
-  return out;
-}
-
-async function loadModule(requireFrom: NodeJS.Require, specifier: string): Promise<unknown> {
-  try {
-    // Node >= 20.19 also loads ES modules through require() and returns their namespace.
-    return plainModule(requireFrom(specifier));
-  } catch (error) {
-    if ((error as { code?: unknown }).code !== "ERR_REQUIRE_ESM") throw error;
-    const url = pathToFileURL(requireFrom.resolve(specifier)).href;
-    return plainModule(await import(url));
-  }
-}
-
 let importsDone = 0;
 
 async function boot(loadSes: SesLoader): Promise<JobEnvironment> {
@@ -80,10 +58,12 @@ async function boot(loadSes: SesLoader): Promise<JobEnvironment> {
   const lockdownDone = performance.now();
   ses.persist();
 
-  const requireFrom = createRequire(config.resolveFrom);
-  const modules = new Map<string, unknown>();
+  // Only the modules' text is kept here: each job evaluates its own instances (job.ts).
+  const moduleSources = new Map<string, string>();
   for (const specifier of config.allowedImports) {
-    modules.set(specifier, g.harden(await loadModule(requireFrom, specifier)));
+    const file = config.moduleFiles[specifier];
+    if (file === undefined) throw new Error(`no bundle for the allowed import "${specifier}"`);
+    moduleSources.set(specifier, readFileSync(file, "utf8"));
   }
 
   // One frozen Math per job: the standard functions plus random() from alea seeded by the job.
@@ -97,6 +77,15 @@ async function boot(loadSes: SesLoader): Promise<JobEnvironment> {
     };
     return g.harden(m);
   };
+  const makeRandom = (seed: string): (() => number) => {
+    const rng = alea(seed);
+    return () => rng.double();
+  };
+  // Atomics without waitAsync, whose callback could fire after the job settled.
+  const atomics: Record<string, unknown> = {};
+  for (const k of Object.getOwnPropertyNames(Atomics)) {
+    if (k !== "waitAsync") atomics[k] = (Atomics as unknown as Record<string, unknown>)[k];
+  }
 
   const modulesDone = performance.now();
   const cpu = process.cpuUsage();
@@ -108,7 +97,13 @@ async function boot(loadSes: SesLoader): Promise<JobEnvironment> {
     phases: { imports: importsDone, ses: sesDone, lockdown: lockdownDone, modules: modulesDone },
     cpuMs: (cpu.user + cpu.system) / 1000,
   });
-  return { ses: g, modules, makeMath };
+  return {
+    ses: g,
+    moduleSources,
+    makeMath,
+    makeRandom,
+    shared: g.harden({ TextEncoder, TextDecoder, Atomics: atomics }),
+  };
 }
 
 function serve(env: JobEnvironment): void {

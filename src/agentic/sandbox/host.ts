@@ -11,9 +11,11 @@ import { fileURLToPath } from "node:url";
 import { CrystallizeError, ValidationError } from "../../errors.js";
 import { BoundedExecutionError } from "../errors.js";
 import { childLaunchArgs } from "./child-bundle.js";
+import { bundleAllowedModules } from "./module-bundle.js";
 import { ProcessPool, type StartupReport } from "./pool.js";
 import { createPreparer, type PreparedCode } from "./prepare.js";
 import { addressSpaceLimitsAvailable } from "./process.js";
+import { ownBuffers } from "./own-buffers.js";
 
 export interface SandboxOptions {
   /** Bare module specifiers guest code may import (packages resolvable from `resolveFrom`). Default none. */
@@ -154,11 +156,14 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   const pool = new ProcessPool({
     size: options.poolSize ?? SANDBOX_DEFAULTS.poolSize,
     spare: options.warmSpare ?? true,
-    spec: childLaunchArgs(childEntry, cacheDir).then((launchArgs) => ({
+    spec: Promise.all([
+      childLaunchArgs(childEntry, cacheDir),
+      bundleAllowedModules(allowedImports, resolveFrom, cacheDir),
+    ]).then(([launchArgs, moduleFiles]) => ({
       launchArgs,
       fallbackLaunchArgs: [childEntry],
       memoryMb,
-      config: { allowedImports, resolveFrom, cacheDir },
+      config: { allowedImports, resolveFrom, cacheDir, moduleFiles },
     })),
   });
   const prepare = createPreparer(allowedImports);
@@ -168,8 +173,15 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   const run = async <T>(code: string, input?: unknown, runOptions: SandboxRunOptions = {}): Promise<SandboxResult<T>> => {
     if (closed) throw new BoundedExecutionError("runtime-error", "the sandbox is closed");
     if (typeof code !== "string") throw new BoundedExecutionError("forbidden-syntax", "code must be a string");
-    const prepared: PreparedCode = await prepare(code);
     const budget = runOptions.timeoutMs ?? timeoutMs;
+    // The gate's time counts against the job's budget: a module that is slow to compile cannot
+    // hold the host longer than the job may run.
+    const gateStarted = performance.now();
+    const prepared: PreparedCode = await prepare(code, { timeoutMs: budget });
+    const remaining = budget - (performance.now() - gateStarted);
+    if (remaining <= 0) {
+      throw new BoundedExecutionError("timeout", "the job's time limit ran out while the static gate compiled the module");
+    }
     const reply = await pool.exec(
       {
         t: "job",
@@ -180,9 +192,9 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
         seed: String(runOptions.seed ?? 0),
         maxOutputBytes,
       },
-      budget,
+      remaining,
     );
-    if (reply.ok) return { value: reply.value as T, stdout: reply.stdout, durationMs: reply.durationMs };
+    if (reply.ok) return { value: ownBuffers(reply.value) as T, stdout: reply.stdout, durationMs: reply.durationMs };
     throw new BoundedExecutionError(reply.reason, reply.message, {
       ...(reply.stdout ? { stdout: reply.stdout } : {}),
       ...(reply.guestStack !== undefined ? { guestStack: reply.guestStack } : {}),
@@ -194,7 +206,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   return {
     run,
     check: async (code) => {
-      const p = await prepare(code);
+      const p = await prepare(code, { timeoutMs });
       return { sourceHash: p.sourceHash, imports: p.imports };
     },
     ready: () => pool.ready(),

@@ -1,13 +1,16 @@
 // Child side: runs one guest job in a fresh SES Compartment, after lockdown().
 //
 // The compartment's only endowments are: a console whose output is captured, a Math whose random()
-// is a seeded stream, Float32Array/Float64Array, and tripwires in place of eval, Function and
-// Compartment. Modules come through a `require` that serves only the preloaded, hardened,
-// whitelisted ones. A tripwire or a refused require marks the job as violating even when the guest
+// is a seeded stream, Float32Array/Float64Array, job-owned timers, pure-JS TextEncoder/TextDecoder
+// (Node's are native-backed), Atomics without waitAsync, no FinalizationRegistry (its callbacks
+// run whenever the GC likes, i.e. during a later job), and tripwires in place of eval, Function and
+// Compartment. Modules come through a `require` that serves only the whitelisted ones, each a fresh
+// instance evaluated inside this job's compartment on first use. A tripwire or a refused require marks the job as violating even when the guest
 // catches the error, so "try it and swallow the failure" still fails the job with the right reason.
 import { types } from "node:util";
 import type { SandboxFailureReason } from "../errors.js";
 import { makeGuestConsole } from "./guest-console.js";
+import { makeJobTimers, type JobTimers } from "./job-timers.js";
 import { serializeResult } from "./serialize.js";
 
 /** The globals SES defines (typed locally so that its global declarations stay out of the project). */
@@ -16,6 +19,7 @@ export interface SesGlobals {
   harden<T>(value: T): T;
   Compartment: new (options: { __options__: true; globals?: Record<string, unknown>; name?: string }) => {
     evaluate(code: string): unknown;
+    readonly globalThis: Record<string, unknown>;
   };
   getStackString?: (error: object) => string;
 }
@@ -34,10 +38,14 @@ export type JobOutcome =
 
 export interface JobEnvironment {
   readonly ses: SesGlobals;
-  /** Hardened module values by specifier. */
-  readonly modules: ReadonlyMap<string, unknown>;
+  /** Bundled CommonJS text of each allowed module, by specifier. */
+  readonly moduleSources: ReadonlyMap<string, string>;
   /** A seeded Math for this job. */
   makeMath(seed: string): object;
+  /** A seeded stream of numbers in [0, 1), for the `crypto` stub modules see. */
+  makeRandom(seed: string): () => number;
+  /** Hardened, stateless replacements every job gets. */
+  readonly shared: { readonly TextEncoder: unknown; readonly TextDecoder: unknown; readonly Atomics: unknown };
 }
 
 const { getPrototypeOf, getOwnPropertyDescriptor } = Object;
@@ -137,11 +145,33 @@ function awaitKind(value: unknown): "plain" | "proxy" | "thenable" {
 }
 
 const WRAPPER_PREFIX = "(function (exports, require, module) {";
+const MODULE_WRAPPER_PREFIX = "(function (exports, require, module, __filename, __dirname) {";
 
-export async function runJob(
-  env: JobEnvironment,
-  job: { code: string; input: unknown; entry: string; seed: string; maxOutputBytes: number },
-): Promise<JobOutcome> {
+/** The `crypto` a module sees (seedrandom looks for randomBytes): bytes from the job's seed. */
+function seededCrypto(harden: SesGlobals["harden"], random: () => number): object {
+  return harden({
+    randomBytes(n: unknown): Uint8Array {
+      const size = typeof n === "number" && Number.isInteger(n) && n >= 0 && n <= 65536 ? n : 0;
+      const out = new Uint8Array(size);
+      for (let i = 0; i < size; i++) out[i] = Math.floor(random() * 256);
+      return out;
+    },
+  });
+}
+
+type Job = { code: string; input: unknown; entry: string; seed: string; maxOutputBytes: number };
+
+/** Runs one job; every timer it (or a module it imported) scheduled is cleared when it settles. */
+export async function runJob(env: JobEnvironment, job: Job): Promise<JobOutcome> {
+  const timers = makeJobTimers();
+  try {
+    return await runJobIn(env, job, timers);
+  } finally {
+    timers.dispose();
+  }
+}
+
+async function runJobIn(env: JobEnvironment, job: Job, timers: JobTimers): Promise<JobOutcome> {
   const started = now();
   const { harden, Compartment } = env.ses;
   const { console: guestConsole, output } = makeGuestConsole(job.maxOutputBytes);
@@ -156,9 +186,33 @@ export async function runJob(
       throw new TypeError(`${name} is disabled in the sandbox`);
     });
 
+  let compartment: InstanceType<SesGlobals["Compartment"]>;
+  const instances = new Map<string, unknown>();
+  let moduleRequire: ((specifier: unknown) => unknown) | undefined;
+  const instantiate = (specifier: string, source: string): unknown => {
+    const known = instances.get(specifier);
+    if (known !== undefined) return known;
+    moduleRequire ??= harden(function require(spec: unknown): unknown {
+      if (spec === "crypto" || spec === "node:crypto") return seededCrypto(harden, env.makeRandom(`${job.seed}\u0000crypto`));
+      throw new Error(`module "${String(spec).slice(0, 200)}" is not available inside the sandbox`);
+    });
+    const factory = compartment.evaluate(`${MODULE_WRAPPER_PREFIX}${source}\n})`) as (
+      this: unknown,
+      ...args: unknown[]
+    ) => void;
+    const module = { exports: {} as unknown };
+    factory.call(module.exports, module.exports, moduleRequire, module, `/node_modules/${specifier}/index.js`, `/node_modules/${specifier}`);
+    // Not hardened: the instance is this job's alone (and hardening jstat or fast-check's export
+    // graph would cost more than evaluating them).
+    const value = module.exports;
+    instances.set(specifier, value);
+    return value;
+  };
+
   const guestRequire = harden(function require(specifier: unknown): unknown {
     const spec = typeof specifier === "string" ? specifier : "<non-string>";
-    if (typeof specifier === "string" && env.modules.has(specifier)) return env.modules.get(specifier);
+    const source = typeof specifier === "string" ? env.moduleSources.get(specifier) : undefined;
+    if (typeof specifier === "string" && source !== undefined) return instantiate(specifier, source);
     violation ??= {
       reason: "forbidden-import",
       message: `module "${spec.slice(0, 200)}" is not in allowedImports`,
@@ -188,7 +242,6 @@ export async function runJob(
     return fail("runtime-error", thrownMessage(error), stack === undefined ? {} : { guestStack: stack });
   };
 
-  let compartment: InstanceType<SesGlobals["Compartment"]>;
   try {
     compartment = new Compartment({
       __options__: true,
@@ -198,6 +251,12 @@ export async function runJob(
         Math: env.makeMath(job.seed),
         Float32Array,
         Float64Array,
+        TextEncoder: env.shared.TextEncoder,
+        TextDecoder: env.shared.TextDecoder,
+        Atomics: env.shared.Atomics,
+        FinalizationRegistry: undefined,
+        setTimeout: harden(timers.setTimeout),
+        clearTimeout: harden(timers.clearTimeout),
         eval: tripwire("eval"),
         Function: tripwire("Function"),
         Compartment: tripwire("Compartment"),
@@ -245,6 +304,7 @@ export async function runJob(
     return fromThrown(error);
   }
   if (violation) return fail(violation.reason, violation.message, violation);
+  if (timers.thrown) return fromThrown(timers.thrown.error);
   if (output.overflowed) return fail("output-too-large", `console output exceeded maxOutputBytes (${job.maxOutputBytes} bytes)`);
 
   const serialized = serializeResult(value, job.maxOutputBytes);

@@ -7,8 +7,11 @@
 // direct `eval`, top-level await, and text SES would reject anyway. Refusals are
 // BoundedExecutionErrors with reason forbidden-import or forbidden-syntax, so a model can be told
 // what to change. Results are memoised by (code, whitelist): metamorphic runs reuse one module.
+// The gate is bounded (issue 13): source size and bracket nesting before esbuild, compiled size
+// after, esbuild's warnings silenced, and the compile held to the job's deadline (gate-compiler.ts).
 import { createHash } from "node:crypto";
 import { BoundedExecutionError } from "../errors.js";
+import { compileGuest, GuestCompileError, type CompiledModule } from "./gate-compiler.js";
 
 export interface PreparedCode {
   /** CommonJS text, comments stripped, ready for the child's module wrapper. */
@@ -22,16 +25,18 @@ export interface PreparedCode {
 /** Mirrors SES's own source checks, so the author learns about them before the child does. */
 const SES_IMPORT_PATTERN = /(^|[^.]|\.\.\.)\bimport(\s*(?:\(|\/[/*]))/;
 const SES_HTML_COMMENT_PATTERN = /<!--|-->/;
-const MAX_SOURCE_BYTES = 1024 * 1024;
+const MAX_SOURCE_BYTES = 512 * 1024;
 const MEMO_LIMIT = 256;
 
-type Build = typeof import("esbuild").build;
-let esbuildBuild: Promise<Build> | undefined;
-function loadEsbuild(): Promise<Build> {
-  // Loaded on first use: importing crystallize/agentic does not start esbuild's service.
-  esbuildBuild ??= import("esbuild").then((m) => m.build);
-  return esbuildBuild;
-}
+const MAX_NESTING = 512;
+/** A compiled module larger than this is refused (a few hundred bytes of enums can expand to MiBs). */
+const MAX_COMPILED_BYTES = 2 * 1024 * 1024;
+/** The memo's budget, counted in UTF-16 code units of source plus compiled text. */
+const MEMO_BUDGET_CHARS = 16 * 1024 * 1024;
+/** The gate's own deadline when the caller gives none (check(), synthesis). */
+const DEFAULT_GATE_MS = 10_000;
+/** What SES's evaluator rejects as a direct eval (the gate reports it before the child does). */
+const DIRECT_EVAL_PATTERN = /(^|[^.]|\.\.\.)\beval(\s*\()/;
 
 function lineOf(text: string, index: number): number {
   let line = 1;
@@ -43,46 +48,59 @@ function forbiddenSyntax(message: string): BoundedExecutionError {
   return new BoundedExecutionError("forbidden-syntax", message);
 }
 
-async function prepareUncached(source: string, allowed: ReadonlySet<string>): Promise<PreparedCode> {
+/**
+ * The deepest bracket nesting outside string literals and comments (templates count as code).
+ * esbuild's parser recurses per level and a deep enough module overflows its stack: refuse first.
+ */
+export function bracketDepth(source: string): number {
+  let depth = 0;
+  let max = 0;
+  const n = source.length;
+  for (let i = 0; i < n; i++) {
+    const c = source.charCodeAt(i);
+    if (c === 40 || c === 91 || c === 123) {
+      if (++depth > max) max = depth;
+    } else if (c === 41 || c === 93 || c === 125) {
+      if (depth > 0) depth--;
+    } else if (c === 34 || c === 39) {
+      // a string literal: up to the same quote, an unescaped newline, or the end
+      for (i++; i < n; i++) {
+        const d = source.charCodeAt(i);
+        if (d === 92) i++;
+        else if (d === c || d === 10) break;
+      }
+    } else if (c === 47 && source.charCodeAt(i + 1) === 47) {
+      while (i < n && source.charCodeAt(i) !== 10) i++;
+    } else if (c === 47 && source.charCodeAt(i + 1) === 42) {
+      const end = source.indexOf("*/", i + 2);
+      i = end < 0 ? n : end + 1;
+    }
+  }
+  return max;
+}
+
+async function prepareUncached(source: string, allowed: ReadonlySet<string>, deadlineMs: number): Promise<PreparedCode> {
   if (Buffer.byteLength(source, "utf8") > MAX_SOURCE_BYTES) {
     throw forbiddenSyntax(`the module is larger than ${MAX_SOURCE_BYTES} bytes`);
   }
-  const build = await loadEsbuild();
-  const imports: Array<{ path: string; kind: string }> = [];
-  let result: Awaited<ReturnType<Build>>;
-  try {
-    result = await build({
-      stdin: { contents: source, loader: "ts", sourcefile: "guest.ts" },
-      bundle: true,
-      write: false,
-      format: "cjs",
-      platform: "neutral",
-      target: "node20",
-      legalComments: "none",
-      charset: "ascii",
-      logLevel: "silent",
-      plugins: [
-        {
-          name: "crystallize-sandbox-imports",
-          setup(b) {
-            b.onResolve({ filter: /.*/ }, (args) => {
-              imports.push({ path: args.path, kind: args.kind });
-              return { path: args.path, external: true };
-            });
-          },
-        },
-      ],
-    });
-  } catch (error) {
-    const first = (error as { errors?: Array<{ text: string; location?: { line: number; column: number } | null }> })
-      .errors?.[0];
-    if (first) {
-      const where = first.location ? ` at guest.ts:${first.location.line}:${first.location.column + 1}` : "";
-      throw forbiddenSyntax(`the module does not compile${where}: ${first.text}`);
-    }
-    throw forbiddenSyntax(`the module does not compile: ${error instanceof Error ? error.message : String(error)}`);
+  const depth = bracketDepth(source);
+  if (depth > MAX_NESTING) {
+    throw forbiddenSyntax(`the module nests brackets ${depth} deep; at most ${MAX_NESTING} levels are allowed`);
   }
-
+  let compiled: CompiledModule;
+  try {
+    compiled = await compileGuest(source, deadlineMs);
+  } catch (error) {
+    if (error instanceof GuestCompileError) throw forbiddenSyntax(error.message);
+    throw error;
+  }
+  const { imports } = compiled;
+  const output = compiled.code;
+  if (output.length > MAX_COMPILED_BYTES) {
+    throw forbiddenSyntax(
+      `the compiled module is larger than ${MAX_COMPILED_BYTES} bytes (${output.length}); enums or constants expanded too far`,
+    );
+  }
   for (const { path } of imports) {
     if (!allowed.has(path)) {
       const list = allowed.size ? [...allowed].join(", ") : "none";
@@ -97,10 +115,9 @@ async function prepareUncached(source: string, allowed: ReadonlySet<string>): Pr
   if (dynamic) {
     throw forbiddenSyntax(`dynamic import("${dynamic.path}") is not allowed; use a static import`);
   }
-  if (result.warnings.some((w) => w.id === "direct-eval" || /direct eval/i.test(w.text))) {
-    throw forbiddenSyntax("direct eval is not allowed");
+  if (DIRECT_EVAL_PATTERN.test(output)) {
+    throw forbiddenSyntax("direct eval is not allowed (the text \"eval(\" may not appear, even inside a string)");
   }
-  const output = result.outputFiles?.[0]?.text ?? "";
   const importMatch = SES_IMPORT_PATTERN.exec(output);
   if (importMatch) {
     throw forbiddenSyntax(
@@ -121,26 +138,60 @@ async function prepareUncached(source: string, allowed: ReadonlySet<string>): Pr
   };
 }
 
-/** A memoising gate for one whitelist. Failures are memoised too (the same code fails the same way). */
-export function createPreparer(allowedImports: readonly string[]): (source: string) => Promise<PreparedCode> {
+export interface PrepareOptions {
+  /** Milliseconds the gate may take (the job's timeoutMs on run()). Default 10 s. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * A memoising gate for one whitelist. Results are memoised (failures too: the same code fails the
+ * same way), least recently used first out, within a budget of characters; a timeout is not
+ * memoised (a larger budget may succeed).
+ */
+export function createPreparer(
+  allowedImports: readonly string[],
+): (source: string, options?: PrepareOptions) => Promise<PreparedCode> {
   const allowed = new Set(allowedImports);
-  const memo = new Map<string, Promise<PreparedCode>>();
-  return (source: string) => {
+  const memo = new Map<string, { readonly outcome: Promise<PreparedCode>; readonly chars: number }>();
+  const inflight = new Map<string, Promise<PreparedCode>>();
+  let chars = 0;
+  const remember = (source: string, outcome: Promise<PreparedCode>, size: number): void => {
+    if (size > MEMO_BUDGET_CHARS / 4) return;
+    memo.set(source, { outcome, chars: size });
+    chars += size;
+    for (const [key, entry] of memo) {
+      if (chars <= MEMO_BUDGET_CHARS && memo.size <= MEMO_LIMIT) break;
+      memo.delete(key);
+      chars -= entry.chars;
+    }
+  };
+  return (source: string, options: PrepareOptions = {}) => {
     const hit = memo.get(source);
     if (hit) {
       // refresh its position (least recently used goes first)
       memo.delete(source);
       memo.set(source, hit);
-      return hit;
+      return hit.outcome;
     }
-    const pending = prepareUncached(source, allowed);
-    memo.set(source, pending);
-    if (memo.size > MEMO_LIMIT) {
-      const oldest = memo.keys().next().value;
-      if (oldest !== undefined) memo.delete(oldest);
+    const deadlineMs = options.timeoutMs ?? DEFAULT_GATE_MS;
+    let pending = inflight.get(source);
+    if (!pending) {
+      pending = prepareUncached(source, allowed, deadlineMs);
+      inflight.set(source, pending);
+      const settled = pending;
+      settled.then(
+        (prepared) => {
+          inflight.delete(source);
+          remember(source, settled, source.length + prepared.code.length);
+        },
+        (error: unknown) => {
+          inflight.delete(source);
+          if (!(error instanceof BoundedExecutionError && error.reason === "timeout")) {
+            remember(source, settled, source.length);
+          }
+        },
+      );
     }
-    // Keep rejections from being reported as unhandled while they sit in the memo.
-    pending.catch(() => {});
     return pending;
   };
 }

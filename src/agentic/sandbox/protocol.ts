@@ -4,8 +4,11 @@ import type { SandboxFailureReason } from "../errors.js";
 
 /** What the host tells a child when it starts it (one JSON argument on the command line). */
 export interface ChildConfig {
-  /** Bare module specifiers the guest may import; preloaded at start, served as frozen values. */
+  /** Bare module specifiers the guest may import. */
   readonly allowedImports: readonly string[];
+  /** Per allowed specifier, the file holding its bundled CommonJS text (module-bundle.ts). The
+   * child reads them at start and evaluates a fresh instance inside each job's compartment. */
+  readonly moduleFiles: Readonly<Record<string, string>>;
   /** A file path that allowed imports are resolved from (like `require.resolve` from that file). */
   readonly resolveFrom: string;
   /** Where the child may keep V8's code cache for the SES shim; empty string disables it. */

@@ -4,9 +4,11 @@
 // relation. Records `${name}_pass` (1 or 0) for each declared property and keeps the details
 // (cases, counterexamples) in the context (agentic.metamorphic).
 //
-// Metric names must be known when the experiment is written (the DSL checks hypotheses against
-// them): declare them with `properties: [...]` or pass the `spec`. A declared name the spec lacks
-// counts as failed; a spec property that is not declared still runs but is not a metric.
+// Declared names (`properties: [...]`, or the names of a `spec` written in code) are checked when
+// the experiment is written: hypotheses on them type-check, a declared name the spec lacks counts
+// as failed, and a spec property that is not declared still runs but is not a metric. With no
+// names declared (`metamorphicTests()`), the step records `${name}_pass` for every property of the
+// spec the context holds (as generateSpec() left it): its metrics are then `${string}_pass`.
 import { ValidationError } from "../../errors.js";
 import { step, type Step } from "../../dsl/step.js";
 import { checkProperty, type PropertyResult } from "../metamorphic/property.js";
@@ -34,9 +36,12 @@ export interface MetamorphicTestsOptions<N extends string> {
 
 export const METAMORPHIC_TESTS = AGENTIC_STEPS.metamorphicTests;
 
+/** The metrics of metamorphicTests(): `${name}_pass` per declared name, or any `${string}_pass` when none is declared. */
+export type MetamorphicMetrics<N extends string> = [N] extends [never] ? `${string}_pass` : `${N}_pass`;
+
 export function metamorphicTests<T = any, const N extends string = never>(
   options: MetamorphicTestsOptions<N> = {},
-): Step<T, T, {}, `${N}_pass`> {
+): Step<T, T, {}, MetamorphicMetrics<N>> {
   const givenSpec = options.spec === undefined ? undefined : makeSpec(options.spec);
   const declared = [...new Set<string>([...(options.properties ?? []), ...(givenSpec?.properties.map((p) => p.name) ?? [])])];
   const problems: string[] = [];
@@ -44,9 +49,12 @@ export function metamorphicTests<T = any, const N extends string = never>(
   const numRuns = options.numRuns ?? 100;
   if (!Number.isInteger(numRuns) || numRuns < 1) problems.push("numRuns must be an integer >= 1");
   if (problems.length) throw new ValidationError(METAMORPHIC_TESTS, problems);
-  const metricNames = declared.map((n) => `${n}_pass` as `${N}_pass`);
+  type M = MetamorphicMetrics<N>;
+  const metricNames = declared.map((n) => `${n}_pass` as M);
+  // Nothing declared: the spec in the context decides which `${name}_pass` metrics are recorded.
+  const open = declared.length === 0;
 
-  return step<T, T, {}, `${N}_pass`>(METAMORPHIC_TESTS, { metrics: metricNames }, async (data, ctx) => {
+  const made = step<T, T, {}, M>(METAMORPHIC_TESTS, { metrics: metricNames }, async (data, ctx) => {
     const spec = ctx.get<Spec>(AGENTIC_KEYS.spec) ?? givenSpec;
     if (!spec) throw new ValidationError(METAMORPHIC_TESTS, ["there is no spec: put generateSpec() before metamorphicTests() or pass { spec }"]);
     const code = ctx.get<CodeRecord>(AGENTIC_KEYS.code);
@@ -73,16 +81,18 @@ export function metamorphicTests<T = any, const N extends string = never>(
       );
     }
     const ran = new Set(results.map((r) => r.name));
-    const missing = declared.filter((n) => !ran.has(n));
-    const undeclared = results.map((r) => r.name).filter((n) => !declared.includes(n));
+    const recorded = open ? results.map((r) => r.name) : declared;
+    const missing = recorded.filter((n) => !ran.has(n));
+    const undeclared = results.map((r) => r.name).filter((n) => !recorded.includes(n));
+    if (open && results.length === 0) ctx.log.warn("metamorphicTests: the spec has no properties, so no metric was recorded");
     if (undeclared.length) {
       ctx.log.warn(
         `metamorphicTests: ${undeclared.join(", ")} ran but are not declared, so no metric was recorded; list them in metamorphicTests({ properties })`,
       );
     }
-    for (const name of declared) {
+    for (const name of recorded) {
       const r = results.find((x) => x.name === name);
-      ctx.record(`${name}_pass` as `${N}_pass`, r?.passed ? 1 : 0);
+      ctx.record(`${name}_pass` as M, r?.passed ? 1 : 0);
     }
     const record: MetamorphicRecord = {
       passed: missing.length === 0 && results.every((r) => r.passed),
@@ -96,4 +106,5 @@ export function metamorphicTests<T = any, const N extends string = never>(
     writeEvidenceIfLast(ctx, METAMORPHIC_TESTS);
     return data;
   });
+  return open ? Object.freeze({ ...made, metricSuffixes: Object.freeze(["_pass"]) }) : made;
 }

@@ -51,7 +51,7 @@ export const cacheRules: Rule[] = [
     "CRY3004",
     "cacheable-mutable-state",
     "mutable-state",
-    "A cacheable step closes over mutable module state (a module-level let or var, or a const container the project mutates).",
+    "A cacheable step closes over mutable module state (a module-level let or var, or a const container, class static field or function property the project mutates).",
     "Make it a const that nothing mutates (build it in its initializer), pass the value in as a param or input, or set cacheable: false.",
     "which is not part of the cache key",
   ),

@@ -14,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ExecutionJob, ExecutionStrategy, ExperimentAddress, Plugin } from "../../dsl/plugin.js";
 import { originOf } from "../../dsl/origin.js";
 import { CrystallizeError, ValidationError } from "../../errors.js";
+import { compiledRunnerOf } from "../../runtime/manifest-lookup.js";
 import { experimentShape } from "../../runtime/task-host.js";
 import { IDLE_TIMEOUT_MS, runInPool } from "./worker-pool.js";
 import { PROTOCOL_VERSION, type WorkerInit } from "./worker-protocol.js";
@@ -68,6 +69,7 @@ export function parallel(options: ParallelOptions = {}): ExecutionStrategy {
         module: address.module,
         ...(address.export === undefined ? {} : { exportName: address.export }),
         experiment: job.experiment.name,
+        ...(address.noRunner === undefined ? {} : { noRunner: address.noRunner }),
         settings: job.settings,
         shape: experimentShape(job.experiment),
         ...staticTreatments(job),
@@ -83,8 +85,13 @@ export function parallel(options: ParallelOptions = {}): ExecutionStrategy {
   });
 }
 
-/** The run's address (from a compiled runner), else the module that defined the experiment. */
-function addressOf(job: ExecutionJob): { module: string; export?: string } {
+/**
+ * Where workers import the experiment from: the run's address (a compiled runner passes its own),
+ * else the compiled runner of a fresh project manifest (plain JavaScript, the same code: so a
+ * TypeScript module run under vitest or tsx works without a loader in the workers), else the
+ * module that defined the experiment (with why no runner was used, for the error's advice).
+ */
+function addressOf(job: ExecutionJob): { module: string; export?: string; noRunner?: string } {
   const given: ExperimentAddress | undefined = job.address;
   if (given) {
     const module = /^[A-Za-z][A-Za-z0-9+.-]*:/.test(given.module) && !/^[A-Za-z]:[\\/]/.test(given.module)
@@ -101,7 +108,9 @@ function addressOf(job: ExecutionJob): { module: string; export?: string } {
       { code: "E_WORKER" },
     );
   }
-  return { module: origin };
+  const runner = compiledRunnerOf(job.experiment);
+  if ("url" in runner) return { module: runner.url, export: "experiment" };
+  return { module: origin, noRunner: runner.why };
 }
 
 /** Static treatment values travel as data (functional ones must come from the module). */

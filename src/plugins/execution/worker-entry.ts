@@ -159,8 +159,11 @@ async function loadExperiment(init: WorkerInit): Promise<AnyExperiment> {
     }
     if ("error" in first) {
       const why = first.error instanceof Error ? first.error.message : String(first.error);
+      // Workers do not inherit a test runner's or bundler's transform (vitest), only the process's flags.
       const hint = /\.[cm]?tsx?$/.test(new URL(init.module).pathname)
-        ? " Workers load modules with Node's own loader and this process's flags: run under a TypeScript loader (node --import tsx), or compile first (crystallize compile) so the compiled runner is imported."
+        ? ` Workers load modules with Node's own loader and this process's flags (a test runner's transform does not reach them): run under a TypeScript loader (node --import tsx), ` +
+          `or compile the project: with a fresh .crystallize/manifest.json beside its tsconfig, parallel() imports the experiment's compiled runner instead` +
+          (init.noRunner ? ` (here ${init.noRunner}).` : ".")
         : "";
       throw loadError(`parallel(): a worker could not import ${init.module}: ${why}.${hint}`, first.error);
     }

@@ -40,6 +40,8 @@ export interface WorkerInit {
   readonly shape: Readonly<Record<string, string>>;
   /** The main thread's process.env at the start of the run (a warm worker adopts it). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Why no compiled runner could be imported instead of `module`, for the error when importing it fails. */
+  readonly noRunner?: string;
 }
 
 /** Main thread → worker. */

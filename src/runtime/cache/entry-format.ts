@@ -124,6 +124,7 @@ export function encodeEntry(key: string, entry: CachedStep): Buffer[] {
     wrote: entry.wrote,
     artifacts: entry.artifacts,
     ...(entry.reads === undefined ? {} : { reads: entry.reads }),
+    ...(entry.readSets === undefined ? {} : { readSets: entry.readSets }),
   });
   const skeleton = ser.releaseBuffer();
   const blobs = ser.blobs;

@@ -6,7 +6,7 @@ import { UnhashableValueError, canonicalHash, createCanonicalHasher } from "../c
 import type { StepCacheRequest } from "../services.js";
 
 /** Bump when the key's composition or the canonical encoding changes: every old entry misses. */
-export const CACHE_KEY_SCHEMA = "crystallize.cache-key/1";
+export const CACHE_KEY_SCHEMA = "crystallize.cache-key/2";
 
 export interface CacheKey {
   /** 64 hex digits. */
@@ -36,4 +36,13 @@ export function cacheKey(request: StepCacheRequest): CacheKey {
   hashPart("params", request, () => hasher.update(request.params));
   hasher.update(inputHash).update(request.randomSeed ?? null);
   return { key: hasher.digest(), inputHash };
+}
+
+/**
+ * The key of an entry for a step that read its context (ctx.get/has, ctx.condition, ctx.replicate,
+ * ctx.seed): the step's key plus each read's name and the canonical hash of the value seen. The
+ * reads are only known once the step ran, so the step's key holds an index entry naming them.
+ */
+export function readsKey(key: string, reads: ReadonlyArray<readonly [string, string]>): string {
+  return createCanonicalHasher().update("crystallize.cache-reads/1").update(key).update(reads.map(([n, h]) => [n, h])).digest();
 }

@@ -418,6 +418,7 @@ export class RunStore implements RunStorage {
         results?: Record<string, unknown>;
         byMetric?: Record<string, Record<string, unknown>>;
         ranking?: readonly string[];
+        effects?: Record<string, unknown>;
       }>;
     };
     const writes: Array<Promise<void> | void> = [];
@@ -441,6 +442,7 @@ export class RunStore implements RunStorage {
               result: h.results?.[condition] ?? null,
               byMetric: Object.fromEntries(Object.entries(h.byMetric ?? {}).map(([m, r]) => [m, r[condition] ?? null])),
               rank: h.ranking === undefined ? null : h.ranking.indexOf(condition) + 1 || null,
+              effect: h.effects?.[condition] ?? null,
             }));
       writes.push(
         this.writeJson(

@@ -137,7 +137,7 @@ describe("run store", () => {
       endedAt: "2026-01-01T00:01:00.000Z",
       json: {
         hypotheses: [
-          { name: "h", metrics: ["loss"], results: { doubled: { pValue: 0.01 } }, byMetric: { loss: { doubled: { pValue: 0.01 } } }, ranking: ["doubled"] },
+          { name: "h", metrics: ["loss"], results: { doubled: { pValue: 0.01 } }, byMetric: { loss: { doubled: { pValue: 0.01 } } }, effects: { doubled: "worse" }, ranking: ["doubled"] },
         ],
       },
     });
@@ -146,7 +146,7 @@ describe("run store", () => {
     expect(base).toMatchObject({ condition: "baseline", replicates: [0, 1], missing: [], metrics: { loss: [0, 1], odd: [NaN, NaN] }, hypotheses: [] });
     const dbl = await readCheckedJson(join(v0, "doubled", "results.json"));
     expect(dbl!.metrics).toEqual({ loss: [0.5, 1.5], odd: [NaN, NaN] });
-    expect(dbl!.hypotheses).toEqual([{ name: "h", metrics: ["loss"], result: { pValue: 0.01 }, byMetric: { loss: { pValue: 0.01 } }, rank: 1 }]);
+    expect(dbl!.hypotheses).toEqual([{ name: "h", metrics: ["loss"], result: { pValue: 0.01 }, byMetric: { loss: { pValue: 0.01 } }, rank: 1, effect: "worse" }]);
     const meta = await readCheckedJson(join(v0, "metadata.json"));
     expect(meta).toMatchObject({ status: "completed", endedAt: "2026-01-01T00:01:00.000Z", stepHashes: { fit: "rt1:a" }, conditions: ["baseline", "doubled"] });
     expect((meta!.sessions as unknown[]).length).toBe(1);
