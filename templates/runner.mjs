@@ -39,6 +39,12 @@ Options:
   --treatments <a,b>    run only these treatments (the baseline always runs)
   --workers <n>         run replicates on n worker threads
   --no-cache            do not read or write the step cache
+  --resume              continue the latest stored version (completed tasks are not run again)
+  --sweep <p=values>    run a grid of treatments instead of the declared ones; repeatable:
+                        k=1,3,9 (a list) or lr=0.1:1:0.1 (start:stop:step, inclusive)
+  --assert <h[:t]>      exit 1 unless hypothesis h is significant (for treatment t, else for every treatment)
+  --log-level <level>   debug, info, warn, error or silent (default: $CRYSTALLIZE_LOG, else info)
+  --verbose             print failing steps' stacks
   --out <dir>           storage root (default .crystallize)
   --queue <name>        run tasks on a BullMQ queue (workers: this file with --worker)
   --connection <url>    Redis for --queue / --worker (default $CRYSTALLIZE_REDIS or redis://127.0.0.1:6379)
@@ -49,9 +55,13 @@ Options:
   --shards <dir>        shard folder for --task-index / --collect (default <out>/shards)
   --json                print result.toJSON() on stdout (logs and progress go to stderr)
   -h, --help            show this help
+
+Ctrl-C (or SIGTERM) cancels: completed tasks are kept and --resume continues them; a second Ctrl-C exits at once.
 `;
 
-class UsageError extends Error {}
+export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"];
+
+export class UsageError extends Error {}
 
 function positiveInt(flag, raw) {
   const n = Number(raw);
@@ -59,8 +69,20 @@ function positiveInt(flag, raw) {
   return n;
 }
 
+/** `h` or `h:treatment`. */
+export function parseAssert(raw) {
+  if (!raw) throw new UsageError("--assert needs a hypothesis name, as --assert <hypothesis>[:treatment]");
+  const i = raw.indexOf(":");
+  return i < 0 ? { hypothesis: raw } : { hypothesis: raw.slice(0, i), treatment: raw.slice(i + 1) };
+}
+
+export function logLevel(raw, from = "--log-level") {
+  if (!LOG_LEVELS.includes(raw)) throw new UsageError(`${from} must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(raw ?? "")}`);
+  return raw;
+}
+
 export function parseArgs(argv) {
-  const opts = { json: false, cache: true, help: false };
+  const opts = { json: false, cache: true, help: false, resume: false, verbose: false, asserts: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const eq = arg.indexOf("=");
@@ -71,6 +93,11 @@ export function parseArgs(argv) {
       case "--help": opts.help = true; break;
       case "--json": opts.json = true; break;
       case "--no-cache": opts.cache = false; break;
+      case "--resume": opts.resume = true; break;
+      case "--verbose": opts.verbose = true; break;
+      case "--assert": opts.asserts.push(parseAssert(value())); break;
+      case "--sweep": (opts.sweeps ??= []).push(parseSpace("--sweep", value(), "grid")); break;
+      case "--log-level": opts.logLevel = logLevel(value()); break;
       case "--replicates": opts.replicates = positiveInt(flag, value()); break;
       case "--worker": opts.worker = true; break;
       case "--collect": opts.collect = true; break;
@@ -116,43 +143,166 @@ export function parseArgs(argv) {
   return opts;
 }
 
-function progressReporter(stream) {
+/** Seconds between progress lines off a TTY (CRYSTALLIZE_PROGRESS_INTERVAL, default 10). */
+function progressInterval(env = process.env) {
+  const n = Number(env.CRYSTALLIZE_PROGRESS_INTERVAL);
+  return env.CRYSTALLIZE_PROGRESS_INTERVAL && Number.isFinite(n) && n >= 0 ? n * 1000 : 10_000;
+}
+
+/**
+ * Progress off a TTY: a line every progressInterval() and a last one at the end. On a TTY the
+ * logging plugin draws the one progress bar (it also clears it before each log line).
+ */
+function progressReporter(stream, state = {}) {
   const started = Date.now();
-  let last = 0;
+  const every = progressInterval();
+  let last = started;
   return (p) => {
+    state.last = p;
+    if (stream.isTTY) return;
     const now = Date.now();
-    if (now - started < 1000 || (now - last < 250 && p.done < p.total)) return;
+    if (now - last < every && p.done < p.total) return;
     last = now;
-    const line = `${p.experiment}: ${p.done}/${p.total} tasks${p.failed ? `, ${p.failed} failed` : ""} (${((now - started) / 1000).toFixed(1)} s)`;
-    if (stream.isTTY) stream.write(`\r${line}${p.done >= p.total ? "\n" : ""}`);
-    else if (p.done >= p.total || now - started > 5000) stream.write(`${line}\n`);
+    stream.write(`${p.experiment}: ${p.done}/${p.total} tasks${p.failed ? `, ${p.failed} failed` : ""} (${((now - started) / 1000).toFixed(1)} s)\n`);
   };
+}
+
+const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
+
+/** A stream that writes through to `stream` and keeps the log lines (not progress redraws). */
+function teeStream(stream) {
+  const lines = [];
+  return {
+    lines,
+    get isTTY() {
+      return stream.isTTY;
+    },
+    write(chunk) {
+      const text = String(chunk);
+      if (!text.startsWith("\r") && text !== "\n") lines.push(text.replace(ANSI, ""));
+      return stream.write(chunk);
+    },
+  };
+}
+
+/**
+ * One `name=values` of --sweep / --grid / --random: `a,b,c` (a list), `start:stop:step` (an
+ * inclusive range, for grids), or `min:max` / `min:max:log` (a continuous range, for --random).
+ * Values stay text here; valuesFor() types them against the declared params.
+ */
+export function parseSpace(flag, raw, kind) {
+  const eq = raw === undefined ? -1 : raw.indexOf("=");
+  if (eq <= 0 || eq === raw.length - 1) throw new UsageError(`${flag} needs <param>=<values>, as k=1,3,9${kind === "random" ? " or lr=0.001:0.3:log" : " or lr=0.1:1:0.1"}; got ${JSON.stringify(raw ?? "")}`);
+  const param = raw.slice(0, eq);
+  const text = raw.slice(eq + 1);
+  if (!text.includes(":") || text.includes(",")) return { flag, param, list: text.split(",").map((v) => v.trim()) };
+  const parts = text.split(":");
+  if (kind === "random") {
+    const [min, max, scale] = parts;
+    if (parts.length > 3 || (scale !== undefined && scale !== "log") || !isNum(min) || !isNum(max) || Number(min) >= Number(max)) {
+      throw new UsageError(`${flag} ${param}: a range is min:max or min:max:log with numbers min < max; got ${JSON.stringify(text)}`);
+    }
+    return { flag, param, range: { min: Number(min), max: Number(max), ...(scale ? { log: true } : {}) } };
+  }
+  const [start, stop, step] = parts;
+  if (parts.length !== 3 || !isNum(start) || !isNum(stop) || !isNum(step) || Number(step) <= 0 || Number(stop) < Number(start)) {
+    throw new UsageError(`${flag} ${param}: a range is start:stop:step with numbers, step > 0 and start ≤ stop; got ${JSON.stringify(text)}`);
+  }
+  const values = [];
+  const n = Math.floor((Number(stop) - Number(start)) / Number(step) + 1e-9);
+  if (n > 10_000) throw new UsageError(`${flag} ${param}: ${n + 1} values is too many for a grid`);
+  // Multiples of step from start, rounded so that 0.1:1:0.1 gives 0.3 and not 0.30000000000000004.
+  for (let i = 0; i <= n; i++) values.push(String(Number((Number(start) + i * Number(step)).toPrecision(12))));
+  return { flag, param, list: values, numeric: true };
+}
+
+function isNum(v) {
+  return v !== undefined && v.trim() !== "" && Number.isFinite(Number(v));
+}
+
+/** The declared params of the experiment's steps: name → default value. */
+function declaredParams(exp) {
+  const out = new Map();
+  for (const s of exp.pipeline.steps) for (const [k, v] of Object.entries(s.params ?? {})) if (!out.has(k)) out.set(k, v);
+  return out;
+}
+
+/** A space's values typed like the param's default (number, boolean or string); a clear error otherwise. */
+export function valuesFor(exp, space) {
+  const declared = declaredParams(exp);
+  if (!declared.has(space.param)) {
+    throw new UsageError(`${space.flag} ${space.param}: experiment "${exp.name}" has no param "${space.param}" (params: ${[...declared.keys()].join(", ") || "none"})`);
+  }
+  const def = declared.get(space.param);
+  const type = typeof def;
+  if (space.range && type !== "number") throw new UsageError(`${space.flag} ${space.param}: a range needs a number param; "${space.param}" is a ${type} (default ${JSON.stringify(def)})`);
+  if (space.range) return space.range;
+  return space.list.map((v) => {
+    if (type === "number") {
+      if (!isNum(v)) throw new UsageError(`${space.flag} ${space.param}=${v}: "${space.param}" is a number (default ${def}), and ${JSON.stringify(v)} is not a number`);
+      return Number(v);
+    }
+    if (type === "boolean") {
+      if (v !== "true" && v !== "false") throw new UsageError(`${space.flag} ${space.param}=${v}: "${space.param}" is a boolean (default ${def}); use true or false`);
+      return v === "true";
+    }
+    if (type === "string") return v;
+    throw new UsageError(`${space.flag} ${space.param}: only number, boolean and string params can be set from the command line; "${space.param}" is ${def === null ? "null" : type}`);
+  });
+}
+
+/** The grid's points (every combination), as treatments named like "k=3,lr=0.2". */
+export function sweepTreatments(crystallize, exp, spaces) {
+  const seen = new Set();
+  for (const s of spaces) {
+    if (seen.has(s.param)) throw new UsageError(`--sweep ${s.param} is given twice; list all its values in one --sweep`);
+    seen.add(s.param);
+  }
+  let points = [{}];
+  for (const s of spaces) {
+    const values = valuesFor(exp, s);
+    points = points.flatMap((p) => values.map((v) => ({ ...p, [s.param]: v })));
+  }
+  if (points.length > 10_000) throw new UsageError(`the sweep has ${points.length} points; at most 10000`);
+  return points.map((p) => crystallize.treatment(Object.entries(p).map(([k, v]) => `${k}=${v}`).join(","), p));
+}
+
+/** The experiment with other treatments (same source, pipeline, hypotheses and plugins). */
+function withTreatments(crystallize, exp, treatments) {
+  const def = { pipeline: exp.pipeline, treatments, hypotheses: exp.hypotheses, replicates: exp.replicates, plugins: exp.plugins, outputs: exp.outputs };
+  if (exp.source !== undefined) def.source = exp.source;
+  if (exp.seed !== undefined) def.seed = exp.seed;
+  return crystallize.experiment(exp.name, def);
 }
 
 /** Runs the experiment with the manifest's step hashes. Options as parsed by parseArgs. */
 export async function runExperiment(opts = {}) {
-  const exp = await load();
+  let exp = await load();
   const { treatments, replicates, seed, workers, outDir } = opts;
   if (treatments) {
     const known = new Set(exp.treatments.map((t) => t.name));
     const unknown = treatments.filter((t) => !known.has(t));
     if (unknown.length) throw new UsageError(`unknown treatment${unknown.length > 1 ? "s" : ""} ${unknown.map((t) => `"${t}"`).join(", ")}; experiment "${exp.name}" has ${[...known].map((t) => `"${t}"`).join(", ") || "no treatments"}`);
   }
+  const crystallize = await import("crystallize-ts");
+  if (opts.sweeps?.length) {
+    if (treatments) throw new UsageError("--sweep and --treatments cannot be combined: the sweep's grid replaces the treatments");
+    if (workers !== undefined || opts.queue || opts.taskIndex !== undefined || opts.collect) {
+      throw new UsageError("--sweep cannot run on --workers, --queue or array tasks yet: they import the declared experiment, not the sweep's");
+    }
+    exp = withTreatments(crystallize, exp, sweepTreatments(crystallize, exp, opts.sweeps));
+  }
   let execution;
   const modes = [workers !== undefined && "--workers", opts.queue && "--queue", opts.taskIndex !== undefined && "--task-index", opts.collect && "--collect"].filter(Boolean);
   if (modes.length > 1) throw new UsageError(`${modes.join(" and ")} cannot be combined`);
   if (workers !== undefined) {
-    const { parallel } = await import("crystallize-ts");
-    execution = parallel(workerEntry ? { workers, workerEntry: new URL(import.meta.url) } : { workers });
+    execution = crystallize.parallel(workerEntry ? { workers, workerEntry: new URL(import.meta.url) } : { workers });
   } else if (opts.queue) {
-    const { queue } = await import("crystallize-ts");
-    execution = queue({ connection: connectionOf(opts), queueName: opts.queue });
+    execution = crystallize.queue({ connection: connectionOf(opts), queueName: opts.queue });
   } else if (opts.taskIndex !== undefined) {
-    const { arrayTask } = await import("crystallize-ts");
-    execution = arrayTask({ index: opts.taskIndex, ...(opts.shards ? { dir: opts.shards } : {}) });
+    execution = crystallize.arrayTask({ index: opts.taskIndex, ...(opts.shards ? { dir: opts.shards } : {}) });
   } else if (opts.collect) {
-    const { collect } = await import("crystallize-ts");
-    execution = collect(opts.shards ? { dir: opts.shards } : {});
+    execution = crystallize.collect(opts.shards ? { dir: opts.shards } : {});
   }
   const options = {
     stepHashes,
@@ -160,6 +310,11 @@ export async function runExperiment(opts = {}) {
     cache: opts.cache !== false,
     progress: opts.progress ?? progressReporter(process.stderr),
   };
+  // The run's logger: the experiment's own logging plugin if it has one, else one at the chosen
+  // level whose lines (ctx.log included) are also stored beside the run (log.txt).
+  const own = exp.plugins.some((p) => p.name === "logging");
+  const tee = own ? undefined : teeStream(opts.stderr ?? process.stderr);
+  if (tee) options.plugins = [crystallize.logging({ level: opts.logLevel ?? "info", stream: tee })];
   if (replicates !== undefined) options.replicates = replicates;
   if (seed !== undefined) options.seed = seed;
   if (treatments) options.treatments = treatments;
@@ -167,8 +322,41 @@ export async function runExperiment(opts = {}) {
   if (outDir !== undefined) options.outDir = outDir;
   // An array task stores nothing itself (its shards are collected by --collect): a plugin named
   // "artifacts" without hooks stands in for the built-in storage.
-  if (opts.taskIndex !== undefined) options.plugins = [{ name: "artifacts" }];
-  return exp.run(options);
+  if (opts.taskIndex !== undefined) options.plugins = [...(options.plugins ?? []), { name: "artifacts" }];
+  if (opts.resume) options.resume = true;
+  if (opts.signal) options.signal = opts.signal;
+  try {
+    const result = await exp.run(options);
+    await storeLog(result, tee, outDir);
+    await storeErrors(result, outDir);
+    return result;
+  } catch (err) {
+    if (err && err.partial) await storeLog(err.partial, tee, outDir);
+    throw err;
+  }
+}
+
+async function storeLog(result, tee, outDir = ".crystallize") {
+  if (!tee || !tee.lines.length || result.run?.version === undefined) return;
+  const { appendFile } = await import("node:fs/promises");
+  const { join } = await import("node:path");
+  const file = join(outDir, "artifacts", result.experiment, `v${result.run.version}`, "log.txt");
+  await appendFile(file, tee.lines.join("")).catch(() => {});
+}
+
+/** result.toJSON() with each error's stack (toJSON leaves stacks out: they are not deterministic). */
+function withStacks(result) {
+  const json = result.toJSON();
+  return { ...json, errors: json.errors.map((e, i) => ({ ...e, ...(result.errors[i]?.stack ? { stack: result.errors[i].stack } : {}) })) };
+}
+
+/** The failures with their stacks, beside the version's result.json (errors.json). */
+async function storeErrors(result, outDir = ".crystallize") {
+  if (!result.errors.length || result.run?.version === undefined) return;
+  const { writeFile } = await import("node:fs/promises");
+  const { join } = await import("node:path");
+  const file = join(outDir, "artifacts", result.experiment, `v${result.run.version}`, "errors.json");
+  await writeFile(file, `${JSON.stringify(result.errors, null, 2)}\n`).catch(() => {});
 }
 
 function connectionOf(opts) {
@@ -203,33 +391,314 @@ export async function summarize(result) {
   return formatResult(result);
 }
 
-/** The command: returns the exit code (0 ok, 1 error or failed replicates). */
-export async function main(argv = process.argv.slice(2), io = { stdout: process.stdout, stderr: process.stderr }) {
+/** Failures of `--assert` and hypotheses that could not be evaluated, as messages. */
+export function gateProblems(result, asserts) {
+  const problems = [];
+  for (const h of result.hypotheses) {
+    if ("error" in h) problems.push(`hypothesis ${h.name} could not be evaluated: ${h.error.message}`);
+  }
+  for (const a of asserts ?? []) {
+    const h = result.hypotheses.find((x) => x.name === a.hypothesis);
+    if (!h) {
+      problems.push(`--assert names hypothesis "${a.hypothesis}", which "${result.experiment}" does not have (hypotheses: ${result.hypotheses.map((x) => x.name).join(", ") || "none"})`);
+      continue;
+    }
+    if ("error" in h) continue;
+    const names = a.treatment === undefined ? Object.keys(h.results) : [a.treatment];
+    if (names.length === 0) problems.push(`--assert ${a.hypothesis}: the run has no treatment to test`);
+    for (const t of names) {
+      const r = h.results[t];
+      if (!r) problems.push(`--assert ${a.hypothesis}:${t}: no result for treatment "${t}" (tested: ${Object.keys(h.results).join(", ") || "none"})`);
+      else if (!r.significant) problems.push(`assertion failed: hypothesis ${a.hypothesis} is not significant for ${t} (p = ${r.adjustedPValue ?? r.pValue})`);
+    }
+  }
+  return problems;
+}
+
+/** Failing tasks' messages whole (multi-line reasons included), with stacks when verbose. */
+function failureDetails(result, verbose) {
+  const out = [];
+  for (const e of result.errors) {
+    const where = `${e.condition} replicate ${e.replicate}${e.step ? ` step ${e.step}` : ""}`;
+    out.push(`failed ${where}: ${e.code}: ${e.message}\n`);
+    if (verbose && e.stack) out.push(`${e.stack.split("\n").filter((l) => /^\s+at /.test(l)).join("\n")}\n`);
+  }
+  return out.join("");
+}
+
+/**
+ * Ctrl-C / SIGTERM: the first aborts the run (completed tasks stay stored); a second exits at once.
+ * Returns the signal and a function that removes the handlers.
+ */
+function cancelOnSignals(stderr) {
+  const controller = new AbortController();
+  let received;
+  const handler = (sig) => {
+    if (received) {
+      stderr.write(`\n${sig} again: exiting now\n`);
+      process.exit(sig === "SIGTERM" ? 143 : 130);
+    }
+    received = sig;
+    stderr.write(`\n${sig}: cancelling after the running steps (Ctrl-C again to exit at once)\n`);
+    controller.abort(new Error(`received ${sig}`));
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+  return {
+    signal: controller.signal,
+    received: () => received,
+    dispose: () => {
+      process.off("SIGINT", handler);
+      process.off("SIGTERM", handler);
+    },
+  };
+}
+
+function defaultResumeCommand(argv) {
+  const self = process.argv[1] ? process.argv[1] : compiled.runner ?? "runner.mjs";
+  return ["node", self, ...argv.filter((a) => a !== "--resume"), "--resume"].join(" ");
+}
+
+/**
+ * The command: returns the exit code (0 ok; 1 error, failed replicates, a hypothesis not
+ * evaluated or an --assert not met; 130/143 cancelled by SIGINT/SIGTERM).
+ * io.resumeCommand: the command line to print for resuming (the CLI passes its own).
+ */
+export async function main(argv = process.argv.slice(2), io = {}) {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
   let opts;
   try {
     opts = parseArgs(argv);
+    if (opts.logLevel === undefined && process.env.CRYSTALLIZE_LOG) opts.logLevel = logLevel(process.env.CRYSTALLIZE_LOG, "CRYSTALLIZE_LOG");
   } catch (err) {
-    io.stderr.write(`error: ${err.message}\n\n${USAGE}`);
+    if (io.usageError) return io.usageError(err.message);
+    stderr.write(`error: ${err.message}\n\n${USAGE}`);
     return 1;
   }
   if (opts.help) {
-    io.stdout.write(USAGE);
+    stdout.write(USAGE);
     return 0;
   }
+  // A queue worker stops on SIGINT/SIGTERM itself.
+  if (opts.worker) {
+    try {
+      return await serveQueue(opts, { stdout, stderr });
+    } catch (err) {
+      stderr.write(`error${err && typeof err.code === "string" ? ` ${err.code}` : ""}: ${err instanceof Error ? err.message : String(err)}\n`);
+      return 1;
+    }
+  }
+  const cancel = cancelOnSignals(stderr);
+  const state = {};
   try {
-    if (opts.worker) return await serveQueue(opts, io);
-    const result = await runExperiment({ ...opts, progress: opts.progress ?? progressReporter(io.stderr) });
+    const result = await runExperiment({ ...opts, signal: cancel.signal, stderr, progress: opts.progress ?? progressReporter(stderr, state) });
     if (opts.taskIndex !== undefined) {
-      io.stderr.write(`replicate ${opts.taskIndex}: ${result.provenance.length} task(s) written to the shard folder\n`);
+      stderr.write(`replicate ${opts.taskIndex}: ${result.provenance.length} task(s) written to the shard folder\n`);
       if (!opts.json) return result.errors.length ? 1 : 0;
     }
-    if (opts.json) io.stdout.write(`${JSON.stringify(result.toJSON())}\n`);
-    else io.stdout.write(`${await summarize(result)}\n`);
-    return result.errors.length ? 1 : 0;
+    if (opts.json) stdout.write(`${JSON.stringify(opts.verbose ? withStacks(result) : result.toJSON())}\n`);
+    else stdout.write(`${await summarize(result)}\n`);
+    if (result.errors.length && opts.verbose) stderr.write(failureDetails(result, true));
+    // An array task holds one replicate: its hypotheses are judged once --collect assembles the run.
+    const problems = opts.taskIndex !== undefined ? [] : gateProblems(result, opts.asserts);
+    for (const p of problems) stderr.write(`error: ${p}\n`);
+    return result.errors.length || problems.length ? 1 : 0;
   } catch (err) {
+    const sig = cancel.received();
+    if (err && err.code === "E_CANCELLED" && sig) {
+      const p = state.last;
+      const counts = p ? `, ${p.done} of ${p.total} tasks complete and stored` : "";
+      stderr.write(`cancelled (status cancelled${counts}); resume with: ${io.resumeCommand ?? defaultResumeCommand(argv)}\n`);
+      return sig === "SIGTERM" ? 143 : 130;
+    }
+    if (err instanceof UsageError && io.usageError) return io.usageError(err.message);
     const code = err && typeof err.code === "string" ? ` ${err.code}` : "";
-    io.stderr.write(`error${code}: ${err instanceof Error ? err.message : String(err)}\n`);
+    stderr.write(`error${code}: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (opts.verbose && err instanceof Error && err.stack) stderr.write(`${err.stack}\n`);
     return 1;
+  } finally {
+    cancel.dispose();
+  }
+}
+
+const OPTIMIZE_USAGE = `Usage: crystallize optimize <experiment> (--grid <p=values>... | --random <p=values>... --trials <n>) --objective <metric> --direction <minimize|maximize> [options]
+
+Searches experiment "${compiled.name}"'s params: every proposed setting is a treatment of one run
+(beside the baseline), stored like any run, with optimize.json (the ranking) in its version folder.
+
+Options:
+  --grid <p=values>      every combination: k=1,3,9 (a list) or lr=0.1:1:0.1 (start:stop:step); repeatable
+  --random <p=values>    seeded random samples: k=1,3,9 (choices), lr=0.001:0.3 (uniform) or lr=0.001:0.3:log; repeatable
+  --trials <n>           how many settings to try (required with --random; default: the whole grid)
+  --objective <metric>   the metric to optimize (its mean over replicates)
+  --direction <d>        minimize or maximize
+  --replicates <n>       replicates per trial and for the baseline
+  --seed <n>             master seed (also seeds --random)
+  --no-cache             do not read or write the step cache
+  --log-level <level>    debug, info, warn, error or silent
+  --out <dir>            storage root (default .crystallize)
+  --json                 print { experiment, optimizer, objective, version, best, baseline, history } on stdout
+`;
+
+export function parseOptimizeArgs(argv) {
+  const opts = { json: false, cache: true, grid: [], random: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.indexOf("=");
+    const long = arg.startsWith("--") && eq > 0;
+    const flag = long ? arg.slice(0, eq) : arg;
+    const value = () => (long ? arg.slice(eq + 1) : argv[++i]);
+    switch (flag) {
+      case "-h":
+      case "--help": opts.help = true; break;
+      case "--json": opts.json = true; break;
+      case "--no-cache": opts.cache = false; break;
+      case "--grid": opts.grid.push(parseSpace(flag, value(), "grid")); break;
+      case "--random": opts.random.push(parseSpace(flag, value(), "random")); break;
+      case "--trials": opts.trials = positiveInt(flag, value()); break;
+      case "--replicates": opts.replicates = positiveInt(flag, value()); break;
+      case "--seed": {
+        const raw = value();
+        const n = Number(raw);
+        if (raw === undefined || raw === "" || !Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new UsageError(`--seed needs an integer from 0 to 4294967295, got ${JSON.stringify(raw ?? "")}`);
+        opts.seed = n;
+        break;
+      }
+      case "--objective": {
+        const raw = value();
+        if (!raw) throw new UsageError("--objective needs a metric name");
+        opts.objective = raw;
+        break;
+      }
+      case "--direction": {
+        const raw = value();
+        if (raw !== "minimize" && raw !== "maximize") throw new UsageError(`--direction must be minimize or maximize, got ${JSON.stringify(raw ?? "")}`);
+        opts.direction = raw;
+        break;
+      }
+      case "--log-level": opts.logLevel = logLevel(value()); break;
+      case "--out": {
+        const raw = value();
+        if (!raw) throw new UsageError("--out needs a directory");
+        opts.outDir = raw;
+        break;
+      }
+      default: throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
+    }
+  }
+  if (opts.help) return opts;
+  if (!opts.grid.length && !opts.random.length) throw new UsageError("give the search space with --grid <p=values> or --random <p=values>");
+  if (opts.grid.length && opts.random.length) throw new UsageError("--grid and --random cannot be combined; choose one search");
+  if (opts.random.length && opts.trials === undefined) throw new UsageError("--random needs --trials <n>");
+  if (!opts.objective) throw new UsageError("--objective <metric> is required");
+  if (!opts.direction) throw new UsageError("--direction minimize|maximize is required");
+  return opts;
+}
+
+/** The optimizer for parsed --grid / --random spaces, typed against the declared params. */
+function optimizerFor(crystallize, exp, opts) {
+  const spaces = opts.grid.length ? opts.grid : opts.random;
+  const space = {};
+  for (const s of spaces) {
+    if (s.param in space) throw new UsageError(`${s.flag} ${s.param} is given twice; list all its values in one ${s.flag}`);
+    let v = valuesFor(exp, s);
+    const def = declaredParams(exp).get(s.param);
+    if (s.range && Number.isInteger(def) && Number.isInteger(v.min) && Number.isInteger(v.max) && !v.log) v = { ...v, integer: true };
+    space[s.param] = v;
+  }
+  return opts.grid.length ? crystallize.gridSearch(space) : crystallize.randomSearch(space, { trials: opts.trials, seed: opts.seed ?? 0 });
+}
+
+
+/** `crystallize optimize`: returns the exit code (1 when every trial failed). */
+export async function optimizeMain(argv = [], io = {}) {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  let opts;
+  try {
+    opts = parseOptimizeArgs(argv);
+    if (opts.logLevel === undefined && process.env.CRYSTALLIZE_LOG) opts.logLevel = logLevel(process.env.CRYSTALLIZE_LOG, "CRYSTALLIZE_LOG");
+  } catch (err) {
+    if (err instanceof UsageError && io.usageError) return io.usageError(err.message);
+    stderr.write(`error: ${err.message}\n\n${OPTIMIZE_USAGE}`);
+    return 1;
+  }
+  if (opts.help) {
+    stdout.write(OPTIMIZE_USAGE);
+    return 0;
+  }
+  const cancel = cancelOnSignals(stderr);
+  try {
+    const exp = await load();
+    const crystallize = await import("crystallize-ts");
+    const metrics = new Set(exp.pipeline.steps.flatMap((s) => s.metrics ?? []));
+    if (!metrics.has(opts.objective)) throw new UsageError(`--objective ${opts.objective}: experiment "${exp.name}" records no metric "${opts.objective}" (metrics: ${[...metrics].join(", ") || "none"})`);
+    // Grid and random search propose every setting up front, so the search is one stored run
+    // (like any other: versioned, resumable) whose treatments are the settings.
+    const optimizer = optimizerFor(crystallize, exp, opts);
+    const proposals = optimizer.ask(opts.trials ?? optimizer.size ?? 0);
+    const label = (v) => Object.entries(v).map(([k, x]) => `${k}=${typeof x === "number" ? Number(x.toPrecision(6)) : x}`).join(",");
+    const names = new Set();
+    const treatments = proposals.map((t, i) => {
+      let name = label(t.values ?? {});
+      if (names.has(name)) name = `${name}#${i}`;
+      names.add(name);
+      return crystallize.treatment(name, t.values ?? {});
+    });
+    const derived = withTreatments(crystallize, exp, treatments);
+    const own = exp.plugins.some((p) => p.name === "logging");
+    const options = { cache: opts.cache, stepHashes, signal: cancel.signal, progress: progressReporter(stderr) };
+    if (!own) options.plugins = [crystallize.logging({ level: opts.logLevel ?? "warn", stream: stderr })];
+    if (opts.replicates !== undefined) options.replicates = opts.replicates;
+    if (opts.seed !== undefined) options.seed = opts.seed;
+    if (opts.outDir !== undefined) options.outDir = opts.outDir;
+    const result = await derived.run(options);
+    const mean = (xs) => (xs && xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
+    const sign = opts.direction === "maximize" ? -1 : 1;
+    const history = treatments.map((t, index) => {
+      const value = mean(result.metrics.treatments[t.name]?.[opts.objective]);
+      const errors = result.errors.filter((e) => e.condition === t.name).length;
+      return { index, treatment: t.name, params: t.values, value: value ?? null, score: value === undefined ? Infinity : sign * value, errors };
+    });
+    // Lowest score wins; the earliest on a tie.
+    const best = history.reduce((b, h) => (h.value !== null && (b === undefined || h.score < b.score) ? h : b), undefined);
+    const r = {
+      experiment: exp.name,
+      optimizer: optimizer.name,
+      objective: { metric: opts.objective, direction: opts.direction },
+      replicates: result.replicates,
+      seed: result.seed,
+      version: result.run.version ?? null,
+      best: best ?? null,
+      baseline: { value: mean(result.metrics.baseline[opts.objective]) ?? null },
+      history,
+    };
+    if (result.run.version !== undefined) {
+      const { writeFile } = await import("node:fs/promises");
+      const { join } = await import("node:path");
+      await writeFile(join(opts.outDir ?? ".crystallize", "artifacts", exp.name, `v${result.run.version}`, "optimize.json"), `${JSON.stringify(r, null, 2)}\n`).catch(() => {});
+    }
+    if (opts.json) stdout.write(`${JSON.stringify(r)}\n`);
+    else {
+      stdout.write(`optimize ${r.experiment} (${r.optimizer}): ${opts.direction} ${opts.objective}, ${history.length} setting(s) × ${r.replicates} replicate(s), stored as version v${r.version}\n`);
+      const width = Math.max(9, ...history.map((h) => h.treatment.length));
+      for (const h of [...history].sort((a, b) => a.score - b.score)) stdout.write(`  ${h.treatment.padEnd(width)}  ${h.value ?? "failed"}${h === best ? "  (best)" : ""}\n`);
+      stdout.write(`  ${"baseline".padEnd(width)}  ${r.baseline.value ?? "failed"}\n`);
+      stdout.write(best ? `best: ${best.treatment} → ${opts.objective} ${best.value}\n` : "best: none (every setting failed)\n");
+    }
+    return r.best ? 0 : 1;
+  } catch (err) {
+    if (err && err.code === "E_CANCELLED" && cancel.received()) {
+      stderr.write(`cancelled: ${err.message}\n`);
+      return cancel.received() === "SIGTERM" ? 143 : 130;
+    }
+    if (err instanceof UsageError && io.usageError) return io.usageError(err.message);
+    const code = err && typeof err.code === "string" ? ` ${err.code}` : "";
+    stderr.write(`error${code}: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  } finally {
+    cancel.dispose();
   }
 }
 
@@ -242,7 +711,16 @@ function isEntry() {
   }
 }
 
-if (isEntry()) process.exitCode = await main();
+if (isEntry()) {
+  // `node runner.mjs | head`: once the reader has gone, stop quietly instead of crashing with EPIPE.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (err) => {
+      if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
+  process.exitCode = await main();
+}
 else {
   // A parallel() worker started from this bundle: run the worker entry, which imports this module.
   if (workerEntry && !isMainThread && workerData?.module === import.meta.url) await workerEntry();

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { displayPath } from "../compiler/diagnostics.js";
 import { CliError, paint, printDiagnostics, summary } from "./output.js";
+import { findProject } from "./project-options.js";
 
 export function registerBundle(program: Command): void {
   program
@@ -9,11 +10,11 @@ export function registerBundle(program: Command): void {
     .description("build one self-contained ES module that runs the experiment with node and no node_modules")
     .argument("<experiment>", "the experiment's name")
     .option("-o, --out-file <file>", "output file (default: <experiment>.mjs)")
-    .option("-p, --project <tsconfig>", "the project's tsconfig.json (or its folder)", "tsconfig.json")
+    .option("-p, --project <tsconfig>", "the project's tsconfig.json, or a folder to search upward from for one (default: the current folder)")
     .option("--no-minify", "keep the bundle readable")
     .action(async (name: string, opts: { outFile?: string; project?: string; minify: boolean }) => {
       const { bundle } = await import("../compiler/bundle.js");
-      const r = await bundle({ experiment: name, project: opts.project, minify: opts.minify, ...(opts.outFile ? { outFile: opts.outFile } : {}) });
+      const r = await bundle({ experiment: name, project: findProject(opts.project), minify: opts.minify, ...(opts.outFile ? { outFile: opts.outFile } : {}) });
       if (r.diagnostics.length) printDiagnostics(process.stderr, r.diagnostics);
       if (r.message) throw new CliError(r.message);
       if (!r.ok) throw new CliError(`the bundle was not built (${summary(r.diagnostics)})`);

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { displayPath } from "../compiler/diagnostics.js";
+import { findProject } from "./project-options.js";
 import { dirname } from "node:path";
 
 interface CacheOptions {
@@ -12,7 +13,7 @@ interface CacheOptions {
 }
 
 function cacheRoot(opts: CacheOptions): string {
-  let tsconfig = resolve(opts.project ?? "tsconfig.json");
+  let tsconfig = resolve(findProject(opts.project));
   if (existsSync(tsconfig) && statSync(tsconfig).isDirectory()) tsconfig = join(tsconfig, "tsconfig.json");
   return join(opts.out ? resolve(opts.out) : join(dirname(tsconfig), ".crystallize"), "cache");
 }
@@ -53,7 +54,7 @@ export function registerCache(program: Command): void {
   cache
     .command("ls")
     .description("show how many entries the step cache holds and their size")
-    .option("-p, --project <tsconfig>", "the project's tsconfig.json (or its folder)", "tsconfig.json")
+    .option("-p, --project <tsconfig>", "the project's tsconfig.json, or a folder to search upward from for one (default: the current folder)")
     .option("--out <dir>", "storage folder (default: .crystallize beside the tsconfig)")
     .option("--json", "print as JSON")
     .action((opts: CacheOptions) => {
@@ -65,7 +66,7 @@ export function registerCache(program: Command): void {
   cache
     .command("clear")
     .description("delete every cache entry (steps run again on the next run)")
-    .option("-p, --project <tsconfig>", "the project's tsconfig.json (or its folder)", "tsconfig.json")
+    .option("-p, --project <tsconfig>", "the project's tsconfig.json, or a folder to search upward from for one (default: the current folder)")
     .option("--out <dir>", "storage folder (default: .crystallize beside the tsconfig)")
     .action((opts: CacheOptions) => {
       const root = cacheRoot(opts);

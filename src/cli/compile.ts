@@ -1,6 +1,7 @@
 // crystallize compile [--project tsconfig.json] [--out .crystallize] [--watch] [--json]
 import type { Command } from "commander";
 import { diagnosticsJSON, paint, printDiagnostics, summary } from "./output.js";
+import { findProject } from "./project-options.js";
 
 interface Options {
   project?: string;
@@ -13,14 +14,14 @@ export function registerCompile(program: Command): void {
   program
     .command("compile")
     .description("type-check, run the DSL rules, hash the steps, and write .crystallize/manifest.json and a runner per experiment")
-    .option("-p, --project <tsconfig>", "the project's tsconfig.json (or its folder)", "tsconfig.json")
+    .option("-p, --project <tsconfig>", "the project's tsconfig.json, or a folder to search upward from for one (default: the current folder)")
     .option("--out <dir>", "output folder (default: .crystallize beside the tsconfig)")
     .option("-w, --watch", "recompile when a file changes")
     .option("--json", "print diagnostics as a JSON array of { file, line, column, code, severity, message }")
     .action(async (opts: Options) => {
       if (opts.watch) return watchMode(opts);
       const { compile } = await import("../compiler/compile.js");
-      const result = await compile({ project: opts.project, ...(opts.out ? { outDir: opts.out } : {}) });
+      const result = await compile({ project: findProject(opts.project), ...(opts.out ? { outDir: opts.out } : {}) });
       if (opts.json) {
         process.stdout.write(`${diagnosticsJSON(result.diagnostics)}\n`);
       } else {
@@ -39,7 +40,7 @@ export function registerCompile(program: Command): void {
 async function watchMode(opts: Options): Promise<void> {
   const { Watcher } = await import("../compiler/watch.js");
   const { hasErrors } = await import("../compiler/diagnostics.js");
-  const w = Watcher.create({ project: opts.project, ...(opts.out ? { outDir: opts.out } : {}) });
+  const w = Watcher.create({ project: findProject(opts.project), ...(opts.out ? { outDir: opts.out } : {}) });
   if (!(w instanceof Watcher)) {
     if (opts.json) process.stdout.write(`${diagnosticsJSON(w.diagnostics)}\n`);
     else printDiagnostics(process.stderr, w.diagnostics);

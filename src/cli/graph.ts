@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import type { Manifest } from "../compiler/manifest.js";
 import { CliError, printDiagnostics } from "./output.js";
+import { findProject } from "./project-options.js";
 
 const id = (name: string) => name.replace(/[^A-Za-z0-9_]/g, "_");
 const q = (s: string) => JSON.stringify(s);
@@ -43,12 +44,12 @@ export function registerGraph(program: Command): void {
   program
     .command("graph")
     .description("print the experiments and the artifacts that link them, as Mermaid or Graphviz dot")
-    .option("-p, --project <tsconfig>", "the project's tsconfig.json (or its folder)", "tsconfig.json")
+    .option("-p, --project <tsconfig>", "the project's tsconfig.json, or a folder to search upward from for one (default: the current folder)")
     .option("--format <format>", "mermaid or dot", "mermaid")
     .action(async (opts: { project?: string; format: string }) => {
       if (opts.format !== "mermaid" && opts.format !== "dot") throw new CliError(`unknown format "${opts.format}"; use --format mermaid or --format dot`);
       const { compile } = await import("../compiler/compile.js");
-      const r = await compile({ project: opts.project, emit: false });
+      const r = await compile({ project: findProject(opts.project), emit: false });
       if (r.diagnostics.length) printDiagnostics(process.stderr, r.diagnostics);
       if (!r.ok) process.exitCode = 1;
       if (r.manifest) process.stdout.write(opts.format === "dot" ? dot(r.manifest) : mermaid(r.manifest));

@@ -1,16 +1,17 @@
 // crystallize list [--json]: the project's experiments, their steps (with hashes) and graphs.
 import type { Command } from "commander";
 import { paint, printDiagnostics } from "./output.js";
+import { findProject } from "./project-options.js";
 
 export function registerList(program: Command): void {
   program
     .command("list")
     .description("list the experiments (steps, hashes, params, metrics, treatments, hypotheses) and graphs")
-    .option("-p, --project <tsconfig>", "the project's tsconfig.json (or its folder)", "tsconfig.json")
+    .option("-p, --project <tsconfig>", "the project's tsconfig.json, or a folder to search upward from for one (default: the current folder)")
     .option("--json", "print the manifest's experiments and graphs as JSON")
     .action(async (opts: { project?: string; json?: boolean }) => {
       const { compile } = await import("../compiler/compile.js");
-      const r = await compile({ project: opts.project, emit: false });
+      const r = await compile({ project: findProject(opts.project), emit: false });
       if (r.diagnostics.length) printDiagnostics(process.stderr, r.diagnostics);
       if (!r.ok) process.exitCode = 1;
       const m = r.manifest;

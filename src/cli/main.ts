@@ -5,10 +5,12 @@ import { createRequire } from "node:module";
 import { registerBundle } from "./bundle.js";
 import { registerCache } from "./cache.js";
 import { registerCompile } from "./compile.js";
+import { registerExec } from "./exec.js";
 import { registerGraph } from "./graph.js";
 import { registerInit } from "./init.js";
 import { registerList } from "./list.js";
 import { CliError, paint } from "./output.js";
+import { registerOptimize } from "./optimize.js";
 import { registerRun } from "./run.js";
 import { registerWorker } from "./worker.js";
 import { registerDiff } from "./diff.js";
@@ -23,14 +25,18 @@ export function createProgram(): Command {
     .version((createRequire(import.meta.url)("../../package.json") as { version: string }).version, "-v, --version")
     .showHelpAfterError("(add --help for usage)")
     .showSuggestionAfterError(true)
+    // So that `crystallize exec script.ts --flag` hands --flag to the script.
+    .enablePositionalOptions()
     .exitOverride();
   registerInit(program);
   registerCompile(program);
   registerRun(program);
+  registerOptimize(program);
   registerBundle(program);
   registerList(program);
   registerGraph(program);
   registerCache(program);
+  registerExec(program);
   registerWorker(program);
   registerRuns(program);
   registerShow(program);
@@ -42,6 +48,16 @@ export function createProgram(): Command {
     for (const sub of c.commands) sub.exitOverride();
   }
   return program;
+}
+
+/** `crystallize list | head`: once the reader has gone, stop quietly instead of crashing with EPIPE. */
+export function exitOnBrokenPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
 }
 
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
@@ -63,4 +79,5 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
   }
 }
 
+exitOnBrokenPipe();
 process.exitCode = await main();

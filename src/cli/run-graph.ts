@@ -13,6 +13,9 @@ export interface GraphRunOptions {
   workers?: string;
   cache: boolean;
   json?: boolean;
+  resume?: boolean;
+  /** The command line that resumes this run, printed on Ctrl-C. */
+  resumeCommand?: string;
 }
 
 interface GraphResult {
@@ -35,13 +38,14 @@ export async function runGraph(result: CompileResult, graph: ManifestGraph, opts
   const root = result.root!;
   const outDir = result.outDir!;
   const dir = join(outDir, "runners", ".graphs");
-  const [{ build }, { runnerBuildOptions, writeIfChanged }] = await Promise.all([import("esbuild"), import("../compiler/emit.js")]);
+  const [{ build }, { runnerBuildOptions, runnerImports, writeIfChanged }] = await Promise.all([import("esbuild"), import("../compiler/emit.js")]);
   const entry = join(dir, `${graph.name}.entry.mjs`);
   writeIfChanged(entry, `export { ${graph.export} as graph } from ${JSON.stringify(join(root, graph.file))};\n`);
   const built = await build({ ...runnerBuildOptions(root, result.tsconfig!, outDir, [entry]), outdir: dir });
   const file = join(dir, `${graph.name}.mjs`);
   const output = built.outputFiles!.find((f) => basename(f.path) === `${graph.name}.entry.mjs`)!;
-  writeIfChanged(file, output.contents);
+  // Like runners: with --out outside the project, import the project's crystallize-ts by file URL.
+  writeIfChanged(file, runnerImports(root, dir)(Buffer.from(output.contents).toString("utf8")));
   const mod = (await import(pathToFileURL(file).href)) as { graph?: RunnableGraph };
   if (mod.graph?.kind !== "graph") throw new CliError(`${graph.file} no longer exports a graph named "${graph.export}"; run crystallize compile again`);
 
@@ -67,7 +71,21 @@ export async function runGraph(result: CompileResult, graph: ManifestGraph, opts
   options.onEvent = (e: { type?: string; experiment?: string }) => {
     if (e.type && e.experiment) process.stderr.write(`${graph.name}: ${e.experiment} ${e.type}\n`);
   };
-  const { results } = await mod.graph.run(options);
+  if (opts.resume) options.resume = true;
+  const { cancelOnSignals, exitCodeOf } = await import("./signals.js");
+  const cancel = cancelOnSignals();
+  options.signal = cancel.signal;
+  let results: Record<string, GraphResult>;
+  try {
+    ({ results } = await mod.graph.run(options));
+  } catch (err) {
+    const sig = cancel.received();
+    if ((err as { code?: unknown } | null)?.code !== "E_CANCELLED" || !sig) throw err;
+    process.stderr.write(`cancelled (${err instanceof Error ? err.message.replace(/; `resume: true` continues it\.?$/, "") : "cancelled"}); resume with: ${opts.resumeCommand ?? `crystallize run ${graph.name} --resume`}\n`);
+    return exitCodeOf(sig);
+  } finally {
+    cancel.dispose();
+  }
   const order = graph.experiments.filter((n) => n in results);
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ graph: graph.name, results: Object.fromEntries(order.map((n) => [n, results[n]!.toJSON()])) })}\n`);

@@ -107,6 +107,9 @@ export function runnerBuildOptions(root: string, tsconfig: string, outDir: strin
     write: false,
     logLevel: "silent",
     legalComments: "none",
+    // So that a failing step's stack names the user's file:line (the runner enables source maps).
+    sourcemap: "inline",
+    sourcesContent: false,
   };
 }
 

@@ -36,13 +36,14 @@ describe("crystallize --help", () => {
   it("describes every command, and each command has --help", () => {
     const top = cli(["--help"]);
     expect(top.code).toBe(0);
-    for (const c of ["init", "compile", "run", "bundle", "list", "graph", "cache"]) expect(top.stdout).toContain(c);
-    for (const c of [["init"], ["compile"], ["run"], ["bundle"], ["list"], ["graph"], ["cache"], ["cache", "ls"], ["cache", "clear"]]) {
+    for (const c of ["init", "compile", "run", "optimize", "exec", "bundle", "list", "graph", "cache"]) expect(top.stdout).toContain(c);
+    for (const c of [["init"], ["compile"], ["run"], ["optimize"], ["exec"], ["bundle"], ["list"], ["graph"], ["cache"], ["cache", "ls"], ["cache", "clear"]]) {
       const r = cli([...c, "--help"]);
       expect(r.code, c.join(" ")).toBe(0);
       expect(r.stdout, c.join(" ")).toMatch(/Usage: crystallize/);
     }
     expect(cli(["run", "--help"]).stdout).toMatch(/--replicates[\s\S]*--seed[\s\S]*--treatments[\s\S]*--workers[\s\S]*--no-cache[\s\S]*--json/);
+    expect(cli(["run", "--help"]).stdout).toMatch(/--sweep[\s\S]*--resume[\s\S]*--assert[\s\S]*--log-level[\s\S]*--verbose[\s\S]*Ctrl-C/);
   });
 
   it("fails with exit code 1 on an unknown command or option", () => {

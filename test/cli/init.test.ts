@@ -2,7 +2,8 @@
 // (which installs crystallize, typescript and @types/node); offline, the test links the same
 // packages from this repository into the new project's node_modules instead.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { dependencySpec } from "../../src/cli/init.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,7 +36,9 @@ describe("crystallize init", () => {
     expect(init.stdout).toMatch(/npm install/);
     for (const f of ["package.json", "tsconfig.json", ".gitignore", "README.md", "src/experiment.ts"]) expect(existsSync(join(dir, f)), f).toBe(true);
     const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
-    expect(pkg).toMatchObject({ name: "my-study", type: "module", dependencies: { "crystallize-ts": expect.stringMatching(/^\^\d/) } });
+    // Run from this clone: a file: dependency on it (the registry has no such version to install).
+    expect(pkg).toMatchObject({ name: "my-study", type: "module", dependencies: { "crystallize-ts": `file:${repo.replace(/\/$/, "")}` } });
+    for (const f of ["scripts/tune.ts"]) expect(existsSync(join(dir, f)), f).toBe(true);
 
     // What `npm install` would provide, linked from this repository.
     mkdirSync(join(dir, "node_modules/@types"), { recursive: true });
@@ -51,6 +54,17 @@ describe("crystallize init", () => {
     const result = JSON.parse(run.stdout);
     expect(result).toMatchObject({ experiment: "example", replicates: 3, conditions: ["baseline", "doubled"] });
     expect(result.hypotheses[0].name).toBe("mean_up");
+
+    // The template's TypeScript script (optimize and apply: API-only features) runs...
+    const tune = cli(["exec", "scripts/tune.ts"], dir);
+    expect(tune.code, tune.stderr).toBe(0);
+    expect(tune.stdout).toMatch(/^best factor: \{"factor":4\} \(mean [\d.]+\)$/m);
+    expect(tune.stdout).toMatch(/apply\(\) with "doubled": 100 values/);
+    // ...and every folder init creates is type-checked by compile.
+    writeFileSync(join(dir, "scripts/typo.ts"), 'const n: number = "one";\nexport { n };\n');
+    const typo = cli(["compile"], dir);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toMatch(/scripts\/typo\.ts\(1,7\): error TS2322/);
   }, 240_000);
 
   it("compiles and runs the repository's examples (the quickstart command)", () => {
@@ -68,5 +82,25 @@ describe("crystallize init", () => {
     const r = cli(["init", dir], tmp);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/is not empty; run init in a new or empty folder/);
+  });
+});
+
+describe("the dependency init writes", () => {
+  const installed = (resolved: string) => {
+    const project = mkdtempSync(join(tmpdir(), "cry-dep-"));
+    const pkg = join(project, "node_modules/crystallize-ts");
+    mkdirSync(pkg, { recursive: true });
+    writeFileSync(join(project, "node_modules/.package-lock.json"), JSON.stringify({ packages: { "node_modules/crystallize-ts": { version: "0.1.0", resolved } } }));
+    return { project, pkg };
+  };
+
+  it("is a file: spec to a clone, to the tarball npx installed it from, else the registry version", () => {
+    expect(dependencySpec("0.1.0", "/src/crystallize-ts")).toBe("file:/src/crystallize-ts");
+    const tgz = installed("file:../crystallize-ts-0.1.0.tgz");
+    expect(dependencySpec("0.1.0", tgz.pkg)).toBe(`file:${join(tgz.project, "..", "crystallize-ts-0.1.0.tgz")}`);
+    const registry = installed("https://registry.npmjs.org/crystallize-ts/-/crystallize-ts-0.1.0.tgz");
+    expect(dependencySpec("0.1.0", registry.pkg)).toBe("^0.1.0");
+    expect(dependencySpec("0.1.0", join(tmpdir(), "no-lock/node_modules/crystallize-ts"))).toBe("^0.1.0");
+    for (const p of [tgz.project, registry.project]) rmSync(p, { recursive: true, force: true });
   });
 });
