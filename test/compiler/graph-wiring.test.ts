@@ -245,7 +245,7 @@ describe("graph wiring: compile and graph() agree", () => {
           p.close();
         }
       }),
-      { numRuns: 8 },
+      { numRuns: 5 },
     );
   }, 120_000);
 });
