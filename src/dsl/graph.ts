@@ -1,11 +1,14 @@
 // graph(name, [exp, ...]): a DAG of experiments whose edges are typed artifacts. An edge runs
 // from the producer of an artifact to every experiment whose `input({...})` reads it, either
-// through `producer.output(artifact)` or through the bare artifact() declaration (resolved to the
-// experiment whose `outputs` lists that very declaration). The node is pure data plus `run()`,
+// through `producer.output(artifact)` or through the bare artifact() declaration (resolved by
+// graph-wiring.ts, the rule the compiler shares: the member listing that very declaration, else
+// the one member listing an artifact of the same name). The node is pure data plus `run()`,
 // which delegates to the runtime's graph runner.
 import { GraphCycleError, ValidationError } from "../errors.js";
 import { requireEngineFeature } from "./engine.js";
 import type { AnyExperiment, Experiment } from "./experiment.js";
+import type { Artifact } from "./artifact.js";
+import { resolveInput, type WiringProblem, type WiringView } from "./graph-wiring.js";
 import { artifactInputs } from "./input.js";
 import { nameProblem } from "./names.js";
 import type { CompiledHashes, ExperimentAddress } from "./plugin.js";
@@ -125,52 +128,19 @@ export function analyseGraph(graphName: string, experiments: readonly unknown[])
     nodes.push(exp);
   });
 
-  // Which experiments list each artifact declaration (by identity) in their outputs.
-  const listers = new Map<unknown, string[]>();
-  for (const exp of nodes) {
-    for (const a of exp.outputs) {
-      const list = listers.get(a);
-      if (list) list.push(exp.name);
-      else listers.set(a, [exp.name]);
-    }
-  }
-
+  const view: WiringView<AnyExperiment, Artifact<unknown>> = { outputs: (e) => e.outputs, name: (a) => a.name };
   const edges: GraphEdge[] = [];
   for (const exp of nodes) {
     for (const spec of artifactInputs(exp.source)) {
       const where = `input "${spec.alias}" of experiment "${exp.name}"`;
-      let from: string | undefined;
-      if (spec.producer) {
-        const producer = byName.get(spec.producer.name);
-        if (!producer) {
-          problems.push(
-            `${where} reads "${spec.artifact.name}" from experiment "${spec.producer.name}", which is not in graph "${graphName}"; add it to the graph's experiments`,
-          );
-          continue;
-        }
-        if (!producer.outputs.some((a) => a.name === spec.artifact.name)) {
-          problems.push(
-            `${where} reads "${spec.artifact.name}" from experiment "${producer.name}", whose outputs do not list it (outputs: ${producer.outputs.map((a) => a.name).join(", ") || "none"})`,
-          );
-          continue;
-        }
-        from = producer.name;
-      } else {
-        const names = listers.get(spec.artifact) ?? [];
-        if (names.length === 0) {
-          problems.push(
-            `${where} reads artifact "${spec.artifact.name}", which no experiment in graph "${graphName}" lists in its outputs`,
-          );
-          continue;
-        }
-        if (names.length > 1) {
-          problems.push(
-            `${where} reads artifact "${spec.artifact.name}", which several experiments list in their outputs (${names.join(", ")}); name one with producer.output(artifact)`,
-          );
-          continue;
-        }
-        from = names[0]!;
+      // Members are keyed by name, so a producer is unknown only when no member has its name.
+      const named = spec.producer ? (byName.get(spec.producer.name) ?? spec.producer) : undefined;
+      const wiring = resolveInput(view, nodes, { artifact: spec.artifact, producer: named });
+      if (!wiring.ok) {
+        problems.push(wiringProblem(where, graphName, spec.artifact.name, wiring));
+        continue;
       }
+      const from = wiring.producer.name;
       edges.push(Object.freeze({ from, to: exp.name, artifact: spec.artifact.name, input: spec.alias }));
     }
   }
@@ -180,6 +150,20 @@ export function analyseGraph(graphName: string, experiments: readonly unknown[])
     edges,
   );
   return { edges, order, problems, cycle };
+}
+
+/** graph()'s wording of a wiring problem (the compiler words the same problems as diagnostics). */
+function wiringProblem(where: string, graphName: string, artifact: string, p: WiringProblem<AnyExperiment>): string {
+  switch (p.kind) {
+    case "unknown-producer":
+      return `${where} reads "${artifact}" from experiment "${p.producer.name}", which is not in graph "${graphName}"; add it to the graph's experiments`;
+    case "not-listed":
+      return `${where} reads "${artifact}" from experiment "${p.producer.name}", whose outputs do not list it (outputs: ${p.producer.outputs.map((a) => a.name).join(", ") || "none"})`;
+    case "no-lister":
+      return `${where} reads artifact "${artifact}", which no experiment in graph "${graphName}" lists in its outputs`;
+    case "ambiguous":
+      return `${where} reads artifact "${artifact}", which several experiments list in their outputs${p.by === "name" ? " under that name" : ""} (${p.candidates.map((c) => c.name).join(", ")}); name one with producer.output(artifact)`;
+  }
 }
 
 /** Kahn's algorithm, ties broken by listing order; on a cycle, one cycle found by depth-first search. */

@@ -3,6 +3,7 @@
 import type * as TS from "typescript";
 import ts from "../typescript.js";
 import type { ArtifactInfo, ExperimentInfo, GraphInfo, InputInfo, Value } from "../discover.js";
+import { resolveInput, type WiringProblem, type WiringView } from "../../dsl/graph-wiring.js";
 import { quoteList } from "../suggest.js";
 import type { Rule, RuleContext } from "./rule.js";
 
@@ -24,6 +25,8 @@ export interface InputLink {
   readonly artifact: ArtifactInfo | undefined;
   readonly artifactNode: TS.Node;
   readonly via: "output" | "artifact";
+  /** Why no member produces it (only when resolved among a graph's members). */
+  readonly problem: WiringProblem<ExperimentInfo> | undefined;
 }
 
 function inputOf(e: ExperimentInfo): InputInfo | undefined {
@@ -34,28 +37,50 @@ function outputsOf(e: ExperimentInfo): ArtifactInfo[] {
   return (e.outputs ?? []).filter((o): o is ArtifactInfo => o.kind === "artifact");
 }
 
-/** Each artifact input of an experiment and who produces it (members: the graph's experiments, for bare artifacts). */
-export function inputLinks(e: ExperimentInfo, members: readonly ExperimentInfo[] = []): InputLink[] {
+// The wiring rule is graph()'s own (src/dsl/graph-wiring.ts, pure), so compile and graph() agree.
+const wiringView: WiringView<ExperimentInfo, ArtifactInfo> = {
+  outputs: outputsOf,
+  name: (a) => a.name,
+  same: (a, b) => a.node === b.node,
+};
+
+/**
+ * Each artifact input of an experiment and who produces it. `members`: the graph's experiments,
+ * which resolve bare artifacts and give each link its wiring problem; without them a bare artifact
+ * has no producer and a `producer.output(art)` link is taken as written.
+ */
+export function inputLinks(e: ExperimentInfo, members?: readonly ExperimentInfo[]): InputLink[] {
   const input = inputOf(e);
   if (!input) return [];
   const links: InputLink[] = [];
   for (const entry of input.entries) {
     const v = entry.value;
     if (v.kind === "output-ref") {
+      const producer = v.experiment.kind === "experiment" ? v.experiment : undefined;
+      const artifact = v.artifact.kind === "artifact" ? v.artifact : undefined;
+      const wiring = members && producer && artifact ? resolveInput(wiringView, members, { artifact, producer }) : undefined;
       links.push({
         consumer: e,
         key: entry.key,
         node: entry.node,
-        producer: v.experiment.kind === "experiment" ? v.experiment : undefined,
-        artifact: v.artifact.kind === "artifact" ? v.artifact : undefined,
+        producer,
+        artifact,
         artifactNode: v.artifactNode,
         via: "output",
+        problem: wiring && !wiring.ok ? wiring : undefined,
       });
     } else if (v.kind === "artifact") {
-      const producer =
-        members.find((m) => m !== e && outputsOf(m).some((o) => o.node === v.node)) ??
-        members.find((m) => m !== e && v.name !== undefined && outputsOf(m).some((o) => o.name === v.name));
-      links.push({ consumer: e, key: entry.key, node: entry.node, producer, artifact: v, artifactNode: entry.node, via: "artifact" });
+      const wiring = members ? resolveInput(wiringView, members, { artifact: v }) : undefined;
+      links.push({
+        consumer: e,
+        key: entry.key,
+        node: entry.node,
+        producer: wiring?.ok ? wiring.producer : undefined,
+        artifact: v,
+        artifactNode: entry.node,
+        via: "artifact",
+        problem: wiring && !wiring.ok ? wiring : undefined,
+      });
     }
   }
   return links;
@@ -203,16 +228,37 @@ export const graphRules: Rule[] = [
     code: "CRY2004",
     name: "unproduced-input",
     severity: "error",
-    summary: "Inside a graph, an input reads a bare artifact that no experiment of the graph outputs.",
+    summary: "Inside a graph, an input reads a bare artifact that no experiment of the graph outputs, or producer.output(art) from an experiment outside the graph.",
     fix: "Add the producing experiment to the graph, or list the artifact in its outputs.",
     check(ctx, report) {
       for (const g of graphs(ctx)) {
         const members = graphMembers(g);
         for (const m of members) {
           for (const l of inputLinks(m, members)) {
-            if (l.via === "artifact" && !l.producer) {
+            if (l.problem?.kind === "no-lister") {
               report(l.node, `no experiment of graph "${g.name ?? "?"}" outputs "${l.artifact?.name ?? "?"}", which ${label(m)} reads as input "${l.key}"; add the producing experiment to the graph or list the artifact in its outputs`);
+            } else if (l.problem?.kind === "unknown-producer") {
+              report(l.node, `${label(m)} reads "${l.artifact?.name ?? "?"}" as input "${l.key}" from ${label(l.producer)}, which is not in graph "${g.name ?? "?"}"; add the producing experiment to the graph`);
             }
+          }
+        }
+      }
+    },
+  },
+  {
+    code: "CRY2008",
+    name: "ambiguous-input",
+    severity: "error",
+    summary: "Inside a graph, an input reads a bare artifact that several experiments of the graph list (the same declaration, or else the same file name).",
+    fix: "Name the producer with producer.output(artifact), or let only one experiment of the graph list the artifact.",
+    check(ctx, report) {
+      for (const g of graphs(ctx)) {
+        const members = graphMembers(g);
+        for (const m of members) {
+          for (const l of inputLinks(m, members)) {
+            if (l.problem?.kind !== "ambiguous") continue;
+            const names = quoteList(l.problem.candidates.map((c) => c.name ?? "?"));
+            report(l.node, `several experiments of graph "${g.name ?? "?"}" list "${l.artifact?.name ?? "?"}" in their outputs${l.problem.by === "name" ? " under that name" : ""} (${names}), which ${label(m)} reads as input "${l.key}"; name one with producer.output(artifact)`);
           }
         }
       }
