@@ -75,7 +75,8 @@ beforeAll(async () => {
   await demo(0).run({ outDir: out });
   await demo(0.25).run({ outDir: out });
   await graphRun().run({ outDir: out });
-  browser = await chromium.launch({ executablePath: chromiumPath(), args: ["--no-sandbox"] });
+  // The background-networking flags keep Chromium from dialling out on a closed network.
+  browser = await chromium.launch({ executablePath: chromiumPath(), args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"] });
 }, 120_000);
 afterAll(async () => {
   await browser?.close();
