@@ -83,7 +83,7 @@ export interface Manifest {
   readonly generator: { readonly crystallize: string; readonly typescript: string; readonly hashSchema: number };
   /** The tsconfig, relative to the project folder. */
   readonly project: string;
-  /** Project-wide files every step hash depends on (the tsconfig), as in ManifestExperiment.dependsOn. */
+  /** Project-wide files every step hash depends on (the tsconfig and the configs it extends), as in ManifestExperiment.dependsOn. */
   readonly dependsOn: Readonly<Record<string, string>>;
   readonly experiments: readonly ManifestExperiment[];
   readonly graphs: readonly ManifestGraph[];
@@ -137,6 +137,12 @@ function dependsOnOf(host: AnalysisHost, files: Iterable<string>): Record<string
     out[rel(host.root, f)] = fileHash(host, f) ?? "unreadable";
   }
   return out;
+}
+
+/** The configs the tsconfig extends (a base config's `target` is in every hash too), as TypeScript read them. */
+function extendedConfigs(host: AnalysisHost): readonly string[] {
+  const config = host.program.getCompilerOptions().configFile as { extendedSourceFiles?: readonly string[] } | undefined;
+  return config?.extendedSourceFiles ?? [];
 }
 
 /** The files a hash depends on: the code it follows and the packages' files (lockfile, linked code). */
@@ -291,7 +297,7 @@ export function buildManifest(
     version: MANIFEST_VERSION,
     generator: { crystallize: crystallizeVersion(), typescript: ts.version, hashSchema: HASH_SCHEMA_VERSION },
     project: rel(host.root, tsconfig),
-    dependsOn: dependsOnOf(host, [tsconfig]),
+    dependsOn: dependsOnOf(host, [tsconfig, ...extendedConfigs(host)]),
     experiments: exps,
     graphs: graphs.flatMap((d) => {
       const g = graphEntry(host, d);

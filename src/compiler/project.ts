@@ -75,6 +75,9 @@ export class LoadedProject {
 
   private applyConfig(parsed: TS.ParsedCommandLine): void {
     this.options = { ...parsed.options, noEmit: true };
+    // TypeScript keeps the parsed config (with the configs it extends) as a non-enumerable field,
+    // which the spread drops; the manifest needs it to list a base config in dependsOn.
+    if (parsed.options.configFile) Object.defineProperty(this.options, "configFile", { value: parsed.options.configFile, enumerable: false });
     this.fileNames = parsed.fileNames;
     this.configErrors = parsed.errors;
   }
