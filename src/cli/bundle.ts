@@ -12,9 +12,10 @@ export function registerBundle(program: Command): void {
     .option("-o, --out-file <file>", "output file (default: <experiment>.mjs)")
     .option("-p, --project <tsconfig>", "the project's tsconfig.json, or a folder to search upward from for one (default: the current folder)")
     .option("--no-minify", "keep the bundle readable")
-    .action(async (name: string, opts: { outFile?: string; project?: string; minify: boolean }) => {
+    .option("--with-queue", "include the BullMQ/Redis client, for --queue and --worker (adds about 1.3 MB)")
+    .action(async (name: string, opts: { outFile?: string; project?: string; minify: boolean; withQueue?: boolean }) => {
       const { bundle } = await import("../compiler/bundle.js");
-      const r = await bundle({ experiment: name, project: findProject(opts.project), minify: opts.minify, ...(opts.outFile ? { outFile: opts.outFile } : {}) });
+      const r = await bundle({ experiment: name, project: findProject(opts.project), minify: opts.minify, withQueue: opts.withQueue === true, ...(opts.outFile ? { outFile: opts.outFile } : {}) });
       if (r.diagnostics.length) printDiagnostics(process.stderr, r.diagnostics);
       if (r.message) throw new CliError(r.message);
       if (!r.ok) throw new CliError(`the bundle was not built (${summary(r.diagnostics)})`);

@@ -18,6 +18,11 @@ export interface BundleOptions extends CompileOptions {
   readonly outFile?: string;
   /** Minify (default true: smaller and faster to start). */
   readonly minify?: boolean;
+  /**
+   * Include the BullMQ/Redis client, so the bundle can run `--queue` and `--worker` (default false:
+   * it adds about 1.3 MB, which every start of the bundle would pay to load).
+   */
+  readonly withQueue?: boolean;
 }
 
 export interface BundleResult {
@@ -55,6 +60,24 @@ function crystallizeResolver(root: string): Plugin {
   };
 }
 
+/** The queue's client packages, left out of a bundle unless asked for: importing one then fails with the fix. */
+const QUEUE_PACKAGES = /^(bullmq|ioredis)(\/.*)?$/;
+
+function withoutQueueClient(experiment: string): Plugin {
+  return {
+    name: "crystallize-without-queue-client",
+    setup(build) {
+      build.onResolve({ filter: QUEUE_PACKAGES }, (args) => ({ path: args.path, namespace: "crystallize-no-queue" }));
+      build.onLoad({ filter: /.*/, namespace: "crystallize-no-queue" }, (args) => ({
+        contents: `throw new Error(${JSON.stringify(
+          `this bundle was built without the queue client (${args.path}); rebuild it with \`crystallize bundle ${experiment} --with-queue\` to use --queue or --worker`,
+        )});`,
+        loader: "js",
+      }));
+    },
+  };
+}
+
 export async function bundle(options: BundleOptions): Promise<BundleResult> {
   const compiled = await compile({ ...options, emit: false });
   if (!compiled.ok || !compiled.analysis || !compiled.manifest || !compiled.root || !compiled.tsconfig) {
@@ -83,7 +106,7 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
       // A fixed nominal name: esbuild's minified names depend on the output file's name, and the
       // bundle must not (write: false, the bytes go to outFile below).
       outfile: join(compiled.root, "crystallize-bundle.mjs"),
-      plugins: [crystallizeResolver(compiled.root)],
+      plugins: [crystallizeResolver(compiled.root), ...(options.withQueue ? [] : [withoutQueueClient(entry.name)])],
     });
     const out = result.outputFiles.find((f) => f.path.endsWith(".mjs")) ?? result.outputFiles[0]!;
     writeIfChanged(outFile, out.contents);

@@ -2,7 +2,7 @@
 // modes: indexed array jobs (--task-index i per "container", then --collect) and queue workers
 // (--worker) against the REAL Redis at 127.0.0.1:6379. Results must equal the bundle's own serial run.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,6 +13,7 @@ const repo = fileURLToPath(new URL("../..", import.meta.url));
 const basic = join(repo, "test/fixtures/compiler/projects/basic");
 let tmp: string;
 let bundle: string;
+let lean: string;
 let serialJson: string;
 let replicates: number;
 
@@ -24,8 +25,12 @@ function node(args: string[]) {
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), "cry-queue-bundle-"));
   bundle = join(tmp, "demo.mjs");
-  const b = spawnSync(process.execPath, [join(repo, "bin/crystallize.js"), "bundle", "demo", "--project", basic, "-o", bundle], { encoding: "utf8" });
+  const b = spawnSync(process.execPath, [join(repo, "bin/crystallize.js"), "bundle", "demo", "--project", basic, "-o", bundle, "--with-queue"], { encoding: "utf8" });
   expect(b.status, b.stderr).toBe(0);
+  // A bundle built without --with-queue leaves the queue client out, and says how to get it.
+  lean = join(tmp, "lean.mjs");
+  const l = spawnSync(process.execPath, [join(repo, "bin/crystallize.js"), "bundle", "demo", "--project", basic, "-o", lean], { encoding: "utf8" });
+  expect(l.status, l.stderr).toBe(0);
   const s = node(["--json", "--out", join(tmp, "serial")]);
   expect(s.code, s.stderr).toBe(0);
   serialJson = s.stdout;
@@ -33,6 +38,18 @@ beforeAll(() => {
   expect(replicates).toBeGreaterThan(1);
 }, 120_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe("a bundle without --with-queue", () => {
+  it("is smaller, runs serially, and refuses --worker naming the flag that includes the queue client", () => {
+    expect(statSync(lean).size).toBeLessThan(statSync(bundle).size - 500_000);
+    const serial = spawnSync(process.execPath, [lean, "--json", "--out", join(tmp, "lean-serial")], { cwd: tmp, encoding: "utf8", timeout: 60_000 });
+    expect(serial.status, serial.stderr).toBe(0);
+    expect(JSON.parse(serial.stdout).metrics).toEqual(JSON.parse(serialJson).metrics);
+    const w = spawnSync(process.execPath, [lean, "--worker", "--queue", "lean-never", "--connection", REDIS_URL], { cwd: tmp, encoding: "utf8", timeout: 60_000 });
+    expect(w.status).not.toBe(0);
+    expect(w.stderr).toMatch(/built without the queue client[\s\S]*--with-queue/);
+  });
+});
 
 describe("bundle --task-index / --collect (indexed array jobs, no Redis)", () => {
   it("one process per replicate, then --collect: the same toJSON() as the serial run", () => {
