@@ -6,10 +6,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fixtureProject } from "../fixture-project.js";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const bin = join(repo, "bin", "crystallize.js");
-const basic = join(repo, "test/fixtures/compiler/projects/basic");
+const basic = fixtureProject("basic");
 let tmp: string;
 
 function cli(args: string[]) {

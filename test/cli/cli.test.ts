@@ -5,11 +5,12 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fixtureProject } from "../fixture-project.js";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const bin = join(repo, "bin", "crystallize.js");
-const basic = join(repo, "test/fixtures/compiler/projects/basic");
-const rulesProject = join(repo, "test/fixtures/compiler/projects/rules");
+const basic = fixtureProject("basic");
+const rulesProject = fixtureProject("rules");
 const dsl = join(repo, "src/dsl/index.ts");
 let tmp: string;
 

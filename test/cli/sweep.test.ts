@@ -7,13 +7,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { fixtureProject } from "../fixture-project.js";
 
 // Each test spawns a compile and a run; on a loaded machine that exceeds the default 30 s.
 vi.setConfig({ testTimeout: 150_000 });
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const bin = join(repo, "bin/crystallize.js");
-const basic = join(repo, "test/fixtures/compiler/projects/basic");
+const basic = fixtureProject("basic");
 const examples = join(repo, "examples/tsconfig.json");
 let tmp: string;
 

@@ -8,9 +8,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REDIS_URL, freshQueueName, obliterate, requireRedis } from "./queue-helpers.js";
+import { fixtureProject } from "../fixture-project.js";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
-const basic = join(repo, "test/fixtures/compiler/projects/basic");
+const basic = fixtureProject("basic");
 let tmp: string;
 let bundle: string;
 let lean: string;
