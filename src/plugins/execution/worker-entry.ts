@@ -18,6 +18,7 @@ import { CrystallizeError } from "../../errors.js";
 import { encodeValue, serializeError } from "../../runtime/error-codec.js";
 import type { StepCache } from "../../runtime/services.js";
 import { createTaskHost, experimentShape, type TaskHost } from "../../runtime/task-host.js";
+import { isTypeScriptUrl, registerTypeScriptLoader } from "./ts-loader.js";
 import { PROTOCOL_VERSION, type FromWorker, type LogLevel, type ToWorker, type WorkerInit, type WorkerLoad } from "./worker-protocol.js";
 
 /** Marks this thread as a Crystallize worker (parallel() refuses to nest; see parallel.ts). */
@@ -136,13 +137,32 @@ async function importModule(): Promise<Loaded> {
     },
   });
   try {
-    const imported = import(init.module).then(
+    const imported = importWithTypeScript(init.module).then(
       (ns: Record<string, unknown>) => ({ ns }),
       (error: unknown) => ({ error }),
     );
     return await Promise.race([imported, handed.then((exp) => ({ exp }))]);
   } finally {
     installEngine(real);
+  }
+}
+
+/**
+ * Imports the module, with the TypeScript loader (ts-loader.ts) registered first when it is a .ts
+ * file, or registered and retried when a JavaScript module imports TypeScript: a worker gets
+ * neither vitest's transform nor a loader a plain `node` host lacks. A loader already in execArgv
+ * (tsx) keeps working; ours only handles TypeScript files, before it.
+ */
+async function importWithTypeScript(module: string): Promise<Record<string, unknown>> {
+  if (isTypeScriptUrl(module)) registerTypeScriptLoader();
+  try {
+    return (await import(module)) as Record<string, unknown>;
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== "ERR_UNKNOWN_FILE_EXTENSION" || !registerTypeScriptLoader({ afterFailure: true })) throw error;
+    // A failed import stays cached under its URL: retry under another one.
+    const retry = new URL(module);
+    retry.searchParams.set("crystallize-ts-loader", "1");
+    return (await import(retry.href)) as Record<string, unknown>;
   }
 }
 
@@ -159,9 +179,10 @@ async function loadExperiment(init: WorkerInit): Promise<AnyExperiment> {
     }
     if ("error" in first) {
       const why = first.error instanceof Error ? first.error.message : String(first.error);
-      // Workers do not inherit a test runner's or bundler's transform (vitest), only the process's flags.
+      // Workers do not inherit a test runner's or bundler's transform (vitest), only the process's
+      // flags; they transpile TypeScript themselves, but not a runner's aliases or virtual modules.
       const hint = /\.[cm]?tsx?$/.test(new URL(init.module).pathname)
-        ? ` Workers load modules with Node's own loader and this process's flags (a test runner's transform does not reach them): run under a TypeScript loader (node --import tsx), ` +
+        ? ` Workers load modules with Node's own resolution and this process's flags, transpiling TypeScript with esbuild (a test runner's aliases, mocks and plugins do not reach them): run under a TypeScript loader (node --import tsx), ` +
           `or compile the project: with a fresh .crystallize/manifest.json beside its tsconfig, parallel() imports the experiment's compiled runner instead` +
           (init.noRunner ? ` (here ${init.noRunner}).` : ".")
         : "";
