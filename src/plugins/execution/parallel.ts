@@ -14,10 +14,11 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ExecutionJob, ExecutionStrategy, ExperimentAddress, Plugin } from "../../dsl/plugin.js";
 import { originOf } from "../../dsl/origin.js";
 import { CrystallizeError, ValidationError } from "../../errors.js";
+import { inputBindingOf, type InputBinding } from "../../runtime/input-resolver.js";
 import { compiledRunnerOf } from "../../runtime/manifest-lookup.js";
 import { experimentShape } from "../../runtime/task-host.js";
 import { IDLE_TIMEOUT_MS, runInPool } from "./worker-pool.js";
-import { PROTOCOL_VERSION, type WorkerInit } from "./worker-protocol.js";
+import { PROTOCOL_VERSION, type ProducerInfo, type WorkerInit } from "./worker-protocol.js";
 
 /** Revive your own error classes (thrown in workers) as themselves in the main thread. */
 export { registerErrorClass } from "../../runtime/error-codec.js";
@@ -64,6 +65,7 @@ export function parallel(options: ParallelOptions = {}): ExecutionStrategy {
       const address = addressOf(job);
       checkPlugins(job);
       if (job.tasks.length === 0 || job.signal.aborted) return;
+      const binding = inputBindingOf(job.experiment.source);
       const init: WorkerInit = {
         protocol: PROTOCOL_VERSION,
         module: address.module,
@@ -73,6 +75,7 @@ export function parallel(options: ParallelOptions = {}): ExecutionStrategy {
         settings: job.settings,
         shape: experimentShape(job.experiment),
         ...staticTreatments(job),
+        ...(binding ? { inputs: producerInfos(binding) } : {}),
       };
       await runInPool(job, {
         entry,
@@ -80,6 +83,7 @@ export function parallel(options: ParallelOptions = {}): ExecutionStrategy {
         init,
         log: job.log,
         idleTimeoutMs,
+        ...(binding ? { readArtifact: (alias, artifact, condition, replicate) => binding.producers.get(alias)!.read(artifact, condition, replicate) } : {}),
       });
     },
   });
@@ -111,6 +115,15 @@ function addressOf(job: ExecutionJob): { module: string; export?: string; noRunn
   const runner = compiledRunnerOf(job.experiment);
   if ("url" in runner) return { module: runner.url, export: "experiment" };
   return { module: origin, noRunner: runner.why };
+}
+
+/** A bound input() source travels as its producers' runs (the bytes are read on request). */
+function producerInfos(binding: InputBinding): Record<string, ProducerInfo> {
+  const out: Record<string, ProducerInfo> = {};
+  for (const [alias, p] of binding.producers) {
+    out[alias] = { producer: p.producer, replicates: p.replicates, conditions: [...p.conditions], ...(p.version === undefined ? {} : { version: p.version }) };
+  }
+  return out;
 }
 
 /** Static treatment values travel as data (functional ones must come from the module). */

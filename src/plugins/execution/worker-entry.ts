@@ -15,7 +15,9 @@ import { installEngine, requireEngine } from "../../dsl/engine.js";
 import type { AnyExperiment } from "../../dsl/experiment.js";
 import type { TaskOutcome } from "../../dsl/records.js";
 import { CrystallizeError } from "../../errors.js";
-import { encodeValue, serializeError } from "../../runtime/error-codec.js";
+import { isInputSource } from "../../dsl/input.js";
+import { encodeValue, reviveError, serializeError } from "../../runtime/error-codec.js";
+import { boundInputSource, deriveExperiment, remoteProducer, type ProducerArtifacts } from "../../runtime/input-resolver.js";
 import type { StepCache } from "../../runtime/services.js";
 import { createTaskHost, experimentShape, type TaskHost } from "../../runtime/task-host.js";
 import { isTypeScriptUrl, registerTypeScriptLoader } from "./ts-loader.js";
@@ -207,6 +209,34 @@ function withTreatments(exp: AnyExperiment, init: WorkerInit): AnyExperiment {
   return Object.freeze({ ...exp, treatments }) as AnyExperiment;
 }
 
+/** Bytes the main thread was asked for ("read-artifact"), by request id. */
+const reads = new Map<number, { resolve: (b: Uint8Array | undefined) => void; reject: (e: unknown) => void }>();
+let nextRead = 0;
+
+function readArtifact(alias: string, artifact: string, condition: string, replicate: number): Promise<Uint8Array | undefined> {
+  const id = nextRead++;
+  return new Promise((resolve, reject) => {
+    reads.set(id, { resolve, reject });
+    post({ type: "read-artifact", id, alias, artifact, condition, replicate });
+  });
+}
+
+/**
+ * Binds the module's input() source to the main thread's producer runs, as the main thread bound
+ * its own copy (same rules, in input-resolver.ts); the bytes are read through the main thread.
+ */
+function withInputs(exp: AnyExperiment, init: WorkerInit): AnyExperiment {
+  if (!init.inputs) return exp;
+  if (!isInputSource(exp.source)) {
+    throw loadError(`parallel(): the main thread binds the input() source of "${init.experiment}", but ${init.module} exports it with another source.`);
+  }
+  const producers = new Map<string, ProducerArtifacts>();
+  for (const [alias, info] of Object.entries(init.inputs)) {
+    producers.set(alias, remoteProducer(info, (artifact, condition, replicate) => readArtifact(alias, artifact, condition, replicate)));
+  }
+  return deriveExperiment(exp, { source: boundInputSource(init.experiment, exp.source, producers) });
+}
+
 /** The imported experiment must be the one the main thread runs, not merely share its name. */
 function checkShape(exp: AnyExperiment, init: WorkerInit): void {
   const mine = experimentShape(exp);
@@ -278,7 +308,7 @@ function main(): void {
       try {
         if (init.protocol !== PROTOCOL_VERSION) throw loadError(`parallel(): worker protocol mismatch; rebuild dist/.`);
         adoptEnv(init.env);
-        const exp = withTreatments(await loadExperiment(init), init);
+        const exp = withInputs(withTreatments(await loadExperiment(init), init), init);
         checkShape(exp, init);
         current.host = createTaskHost(exp, init.settings, { log: logger, cache: await createCache(init) });
       } catch (e) {
@@ -323,6 +353,13 @@ function main(): void {
   };
 
   port.on("message", (message: ToWorker) => {
+    if (message.type === "artifact") {
+      const pending = reads.get(message.id);
+      reads.delete(message.id);
+      if (message.error) pending?.reject(reviveError(message.error));
+      else pending?.resolve(message.bytes);
+      return;
+    }
     if (message.type === "begin") {
       begin(message.init);
       return;
