@@ -50,7 +50,9 @@ export function parallel(options: ParallelOptions = {}): ExecutionStrategy {
   if (typeof idleTimeoutMs !== "number" || Number.isNaN(idleTimeoutMs) || idleTimeoutMs < 0) {
     throw new ValidationError("parallel()", [`idleTimeoutMs must be a number ≥ 0 (or Infinity), got ${JSON.stringify(options.idleTimeoutMs)}`]);
   }
-  const entry = options.workerEntry === undefined ? defaultEntry() : toUrl(options.workerEntry);
+  // Resolved per run, not here: a bundle announces itself as the entry (BUNDLE_ENTRY) only after
+  // the experiment's module (which calls parallel()) has been evaluated.
+  const entryOf = (): URL => (options.workerEntry === undefined ? defaultEntry() : toUrl(options.workerEntry));
   return Object.freeze({
     kind: "execution" as const,
     name: `parallel(${workers})`,
@@ -78,7 +80,7 @@ export function parallel(options: ParallelOptions = {}): ExecutionStrategy {
         ...(binding ? { inputs: producerInfos(binding) } : {}),
       };
       await runInPool(job, {
-        entry,
+        entry: entryOf(),
         size: Math.min(workers, job.tasks.length),
         init,
         log: job.log,
@@ -155,8 +157,16 @@ function checkPlugins(job: ExecutionJob): void {
   if (problems.length) throw new ValidationError(`parallel run of "${job.experiment.name}"`, problems);
 }
 
-/** dist/plugins/execution/worker-entry.js; from src/ (tests, tsx), the built copy in dist/. */
+/**
+ * Set by a bundle (templates/runner.mjs) to its own URL: everything, the worker entry included, is
+ * inside that one file, so parallel() listed in a bundled experiment's plugins starts workers from it.
+ */
+const BUNDLE_ENTRY = Symbol.for("crystallize.bundleWorkerEntry");
+
+/** dist/plugins/execution/worker-entry.js; in a bundle, the bundle; from src/ (tests, tsx), the built copy in dist/. */
 function defaultEntry(): URL {
+  const bundled = (globalThis as Record<symbol, unknown>)[BUNDLE_ENTRY];
+  if (typeof bundled === "string") return new URL(bundled);
   const here = import.meta.url;
   if (here.endsWith(".js")) return new URL("./worker-entry.js", here);
   const built = new URL("../../../dist/plugins/execution/worker-entry.js", here);
