@@ -2,6 +2,7 @@
 // and no loader in the process, runs on parallel() workers: the worker registers its own
 // esbuild-based loader (src/plugins/execution/ts-loader.ts). vitest's transform does not reach
 // worker threads, so without that loader these imports fail.
+import { spawnSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -43,6 +44,18 @@ const scaled = step("scaled", { metrics: ["sum", "inWorker"] }, (xs, ctx) => {
 export const jsPar = experiment("jsPar", { source: numbers, pipeline: pipeline(scaled), replicates: 3, seed: 2 });
 `;
 
+// A plain \`node\` host that imports the .ts module through a loader it registers itself with
+// register() (as a tool or a notebook kernel may): Node does not pass such hooks to worker threads.
+const HOST = `import { register } from "node:module";
+register(${JSON.stringify(new URL("../../dist/plugins/execution/ts-loader-hooks.js", import.meta.url).href)});
+const { parallel, serial, logging } = await import("crystallize-ts");
+const { tsPar } = await import("./src/ts-par.ts");
+const quiet = () => logging({ level: "silent", stream: { write: () => undefined, isTTY: false } });
+const p = await tsPar.run({ outDir: "out-host", cache: false, plugins: [quiet()], execution: parallel({ workers: 2, idleTimeoutMs: 0 }) });
+const s = await tsPar.run({ outDir: "out-host", cache: false, plugins: [quiet()], execution: serial() });
+process.stdout.write(JSON.stringify({ p: p.metrics.baseline, s: s.metrics.baseline, errors: p.errors.length }));
+`;
+
 type Metrics = { baseline: Record<string, number[]>; treatments: Record<string, Record<string, number[]>> };
 interface Runnable {
   run(options: Record<string, unknown>): Promise<{ metrics: Metrics; errors: readonly unknown[] }>;
@@ -58,6 +71,7 @@ beforeAll(() => {
     "src/helper.ts": HELPER,
     "src/ts-par.ts": EXPERIMENT("./helper.js"),
     "src/js-par.mjs": JS_EXPERIMENT,
+    "host.mjs": HOST,
   });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -75,6 +89,15 @@ describe("parallel() with a TypeScript module and no compiled manifest", () => {
     expect(p.metrics.baseline.inWorker).toEqual([1, 1, 1, 1]);
     expect(s.metrics.baseline.inWorker).toEqual([0, 0, 0, 0]);
   });
+
+  it("a plain node host (its own loader registered in-process, not inherited by workers) runs it on workers", () => {
+    const r = spawnSync(process.execPath, [join(dir, "host.mjs")], { cwd: dir, encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { p: Record<string, number[]>; s: Record<string, number[]>; errors: number };
+    expect(out.errors).toBe(0);
+    expect(out.p.inWorker).toEqual([1, 1, 1, 1]);
+    expect(out.p.mean).toEqual(out.s.mean);
+  }, 60_000);
 
   it("a JavaScript module that imports a .ts file runs on workers too", async () => {
     const { jsPar } = await load("src/js-par.mjs");
