@@ -12,19 +12,19 @@ useParallelDirs();
 
 describe("parallel() in a graph whose consumer's input() is bound to a producer run", () => {
   it("runs the consumer on workers, equal to serial()", async () => {
-      const options = (execution: ReturnType<typeof serial>) => ({ execution, cache: false as const, outDir: out(), plugins: [quiet()] });
-      const p = await chain.run({ ...options(parallel({ workers: 2, idleTimeoutMs: 0 })) });
-      const s = await chain.run({ ...options(serial()) });
-      const consume = p.results.consume!;
-      expect(consume.errors).toEqual([]);
-      expect(consume.metrics.baseline.inWorker).toEqual([1, 1, 1, 1, 1, 1]);
-      expect(s.results.consume!.metrics.baseline.inWorker).toEqual([0, 0, 0, 0, 0, 0]);
-      // replicate r reads producer replicate r mod 3; the plain source still runs per replicate.
-      expect(consume.metrics.baseline.count).toEqual([6, 6, 6, 6, 6, 6]);
-      expect(consume.metrics.baseline.offset).toEqual([0, 10, 20, 30, 40, 50]);
-      expect(consume.metrics.baseline.total).toEqual(s.results.consume!.metrics.baseline.total);
-      expect(consume.metrics.treatments.more!.count).toEqual([9, 9, 9, 9, 9, 9]);
-      expect(consume.metrics.treatments.more!.total).toEqual(s.results.consume!.metrics.treatments.more!.total);
+    const options = (execution: ReturnType<typeof serial>) => ({ execution, cache: false as const, outDir: out(), plugins: [quiet()] });
+    const p = await chain.run({ ...options(parallel({ workers: 2, idleTimeoutMs: 0 })) });
+    const s = await chain.run({ ...options(serial()) });
+    const consume = p.results.consume!;
+    expect(consume.errors).toEqual([]);
+    expect(consume.metrics.baseline.inWorker).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(s.results.consume!.metrics.baseline.inWorker).toEqual([0, 0, 0, 0, 0, 0]);
+    // replicate r reads producer replicate r mod 3; the plain source still runs per replicate.
+    expect(consume.metrics.baseline.count).toEqual([6, 6, 6, 6, 6, 6]);
+    expect(consume.metrics.baseline.offset).toEqual([0, 10, 20, 30, 40, 50]);
+    expect(consume.metrics.baseline.total).toEqual(s.results.consume!.metrics.baseline.total);
+    expect(consume.metrics.treatments.more!.count).toEqual([9, 9, 9, 9, 9, 9]);
+    expect(consume.metrics.treatments.more!.total).toEqual(s.results.consume!.metrics.treatments.more!.total);
   });
 
   it("outside a graph, the consumer bound to the producer's stored run runs on workers too", async () => {
