@@ -257,12 +257,38 @@ export function inputBindingOf(source: unknown): InputBinding | undefined {
   return (source as { [BINDING]?: InputBinding } | null | undefined)?.[BINDING];
 }
 
-/** A producer whose bytes come from elsewhere (a parallel() worker asks the main thread). */
+/** What a remote read answers: the bytes, or (none) where the file would be, for the error. */
+export type RemoteRead = { readonly bytes: Uint8Array } | { readonly bytes?: undefined; readonly path?: string };
+
+/**
+ * A producer whose bytes come from elsewhere (a parallel() worker asks the main thread). A missing
+ * artifact's path comes with the answer, so the worker's MissingArtifactError is the main thread's.
+ */
 export function remoteProducer(
   info: { readonly producer: string; readonly replicates: number; readonly conditions: readonly string[]; readonly version?: number },
-  read: ProducerArtifacts["read"],
+  read: (artifact: string, condition: string, replicate: number) => Promise<RemoteRead>,
 ): ProducerArtifacts {
-  return { producer: info.producer, replicates: info.replicates, conditions: new Set(info.conditions), version: info.version, read, describe: () => undefined };
+  const paths = new Map<string, string>();
+  return {
+    producer: info.producer,
+    replicates: info.replicates,
+    conditions: new Set(info.conditions),
+    version: info.version,
+    async read(artifact, condition, replicate) {
+      const r = await read(artifact, condition, replicate);
+      if (r.bytes === undefined && r.path !== undefined) paths.set(keyOf(artifact, condition, replicate), r.path);
+      return r.bytes;
+    },
+    describe: (artifact, condition, replicate) => paths.get(keyOf(artifact, condition, replicate)),
+  };
+}
+
+/** The main thread's side of a remote read. */
+export async function readForRemote(p: ProducerArtifacts, artifact: string, condition: string, replicate: number): Promise<RemoteRead> {
+  const bytes = await p.read(artifact, condition, replicate);
+  if (bytes !== undefined) return { bytes };
+  const path = p.describe(artifact, condition, replicate);
+  return path === undefined ? {} : { path };
 }
 
 export function boundInputSource(consumer: string, source: InputSource<unknown>, producers: ProducerMap): Source<unknown> {

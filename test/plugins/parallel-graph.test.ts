@@ -16,7 +16,10 @@ describe("parallel() in a graph whose consumer's input() is bound to a producer 
     const p = await chain.run({ ...options(parallel({ workers: 2, idleTimeoutMs: 0 })) });
     const s = await chain.run({ ...options(serial()) });
     const consume = p.results.consume!;
-    expect(consume.errors).toEqual([]);
+    // Only the condition whose producer tasks failed: the same MissingArtifactError (path included) as serial().
+    expect(consume.errors.map((e) => e.condition)).toEqual(Array(6).fill("broken"));
+    expect(JSON.stringify(consume.toJSON().errors)).toEqual(JSON.stringify(s.results.consume!.toJSON().errors));
+    expect(JSON.stringify(consume.toJSON().errors)).toContain("numbers.json");
     expect(consume.metrics.baseline.inWorker).toEqual([1, 1, 1, 1, 1, 1]);
     expect(s.results.consume!.metrics.baseline.inWorker).toEqual([0, 0, 0, 0, 0, 0]);
     // replicate r reads producer replicate r mod 3; the plain source still runs per replicate.

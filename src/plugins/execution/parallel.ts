@@ -14,7 +14,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ExecutionJob, ExecutionStrategy, ExperimentAddress, Plugin } from "../../dsl/plugin.js";
 import { originOf } from "../../dsl/origin.js";
 import { CrystallizeError, ValidationError } from "../../errors.js";
-import { inputBindingOf, type InputBinding } from "../../runtime/input-resolver.js";
+import { inputBindingOf, readForRemote, type InputBinding } from "../../runtime/input-resolver.js";
 import { compiledRunnerOf } from "../../runtime/manifest-lookup.js";
 import { experimentShape } from "../../runtime/task-host.js";
 import { IDLE_TIMEOUT_MS, runInPool } from "./worker-pool.js";
@@ -85,7 +85,7 @@ export function parallel(options: ParallelOptions = {}): ExecutionStrategy {
         init,
         log: job.log,
         idleTimeoutMs,
-        ...(binding ? { readArtifact: (alias, artifact, condition, replicate) => binding.producers.get(alias)!.read(artifact, condition, replicate) } : {}),
+        ...(binding ? { readArtifact: (alias, artifact, condition, replicate) => readForRemote(binding.producers.get(alias)!, artifact, condition, replicate) } : {}),
       });
     },
   });

@@ -17,7 +17,7 @@ import type { TaskOutcome } from "../../dsl/records.js";
 import { CrystallizeError } from "../../errors.js";
 import { isInputSource } from "../../dsl/input.js";
 import { encodeValue, reviveError, serializeError } from "../../runtime/error-codec.js";
-import { boundInputSource, deriveExperiment, remoteProducer, type ProducerArtifacts } from "../../runtime/input-resolver.js";
+import { boundInputSource, deriveExperiment, remoteProducer, type ProducerArtifacts, type RemoteRead } from "../../runtime/input-resolver.js";
 import type { StepCache } from "../../runtime/services.js";
 import { createTaskHost, experimentShape, type TaskHost } from "../../runtime/task-host.js";
 import { isTypeScriptUrl, registerTypeScriptLoader } from "./ts-loader.js";
@@ -210,10 +210,10 @@ function withTreatments(exp: AnyExperiment, init: WorkerInit): AnyExperiment {
 }
 
 /** Bytes the main thread was asked for ("read-artifact"), by request id. */
-const reads = new Map<number, { resolve: (b: Uint8Array | undefined) => void; reject: (e: unknown) => void }>();
+const reads = new Map<number, { resolve: (r: RemoteRead) => void; reject: (e: unknown) => void }>();
 let nextRead = 0;
 
-function readArtifact(alias: string, artifact: string, condition: string, replicate: number): Promise<Uint8Array | undefined> {
+function readArtifact(alias: string, artifact: string, condition: string, replicate: number): Promise<RemoteRead> {
   const id = nextRead++;
   return new Promise((resolve, reject) => {
     reads.set(id, { resolve, reject });
@@ -357,7 +357,7 @@ function main(): void {
       const pending = reads.get(message.id);
       reads.delete(message.id);
       if (message.error) pending?.reject(reviveError(message.error));
-      else pending?.resolve(message.bytes);
+      else pending?.resolve(message.bytes !== undefined ? { bytes: message.bytes } : message.path !== undefined ? { path: message.path } : {});
       return;
     }
     if (message.type === "begin") {

@@ -15,6 +15,7 @@ import type { ExecutionJob } from "../../dsl/plugin.js";
 import type { TaskOutcome, TaskRef } from "../../dsl/records.js";
 import { CrystallizeError, errorMessage } from "../../errors.js";
 import { decodeValue, reviveError, serializeError } from "../../runtime/error-codec.js";
+import type { RemoteRead } from "../../runtime/input-resolver.js";
 import type { FromWorker, ToWorker, WorkerInit, WorkerLoad } from "./worker-protocol.js";
 
 /** How long cancelled workers may take to finish their step and close resources before termination. */
@@ -60,7 +61,7 @@ export interface PoolOptions {
   /** 0: no warm pool (workers are neither taken from nor returned to it). */
   readonly idleTimeoutMs: number;
   /** Answers workers' "read-artifact" (a bound input() source's producer bytes). */
-  readonly readArtifact?: (alias: string, artifact: string, condition: string, replicate: number) => Promise<Uint8Array | undefined>;
+  readonly readArtifact?: (alias: string, artifact: string, condition: string, replicate: number) => Promise<RemoteRead>;
 }
 
 interface Idle {
@@ -345,8 +346,8 @@ class Pool {
       ? read(m.alias, m.artifact, m.condition, m.replicate)
       : Promise.reject(new CrystallizeError(`parallel(): a worker asked for artifact "${m.artifact}" but this run binds no input() source`, { code: "E_WORKER" }));
     answer.then(
-      (bytes) => {
-        if (!slot.exited) this.send(slot, { type: "artifact", id: m.id, ...(bytes === undefined ? {} : { bytes }) });
+      (r) => {
+        if (!slot.exited) this.send(slot, { type: "artifact", id: m.id, ...r });
       },
       (e: unknown) => {
         if (!slot.exited) this.send(slot, { type: "artifact", id: m.id, error: serializeError(e) });

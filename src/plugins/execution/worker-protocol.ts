@@ -65,8 +65,8 @@ export type ToWorker =
   | { readonly type: "task"; readonly id: number; readonly condition: string; readonly replicate: number }
   /** Abort the running task (ctx.signal), drop queued ones, close the run's resources, reply "closed". */
   | { readonly type: "cancel" }
-  /** The answer to "read-artifact" `id`: the bytes (absent: no such artifact), or why reading failed. */
-  | { readonly type: "artifact"; readonly id: number; readonly bytes?: Uint8Array; readonly error?: WireError }
+  /** The answer to "read-artifact" `id`: the bytes (absent: no such artifact, `path` where it would be), or why reading failed. */
+  | { readonly type: "artifact"; readonly id: number; readonly bytes?: Uint8Array; readonly path?: string; readonly error?: WireError }
   /** No more tasks: finish queued ones, close the run's resources, reply "closed"; then wait for the next "begin". */
   | { readonly type: "close" };
 
