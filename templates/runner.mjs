@@ -13,6 +13,8 @@ export const stepHashes = JSON.parse(/* @crystallize:hashes */ "{}");
 
 /** In a bundle: the runtime's worker entry, inlined, so that parallel() workers can start from this one file. */
 const workerEntry = /* @crystallize:worker */ null;
+// A bundle holds the worker entry: parallel() (from --workers or the experiment's plugins) starts workers from this file.
+if (workerEntry) globalThis[Symbol.for("crystallize.bundleWorkerEntry")] = import.meta.url;
 
 /** The experiment, once loaded (set before this module finishes loading, except when it runs as the command). */
 export let experiment;

@@ -38,14 +38,14 @@ export async function runGraph(result: CompileResult, graph: ManifestGraph, opts
   const root = result.root!;
   const outDir = result.outDir!;
   const dir = join(outDir, "runners", ".graphs");
-  const [{ build }, { runnerBuildOptions, runnerImports, writeIfChanged }] = await Promise.all([import("esbuild"), import("../compiler/emit.js")]);
+  const [{ build }, { runnerBuildOptions, runnerImports, sourceMetaUrls, writeIfChanged }] = await Promise.all([import("esbuild"), import("../compiler/emit.js")]);
   const entry = join(dir, `${graph.name}.entry.mjs`);
   writeIfChanged(entry, `export { ${graph.export} as graph } from ${JSON.stringify(join(root, graph.file))};\n`);
   const built = await build({ ...runnerBuildOptions(root, result.tsconfig!, outDir, [entry]), outdir: dir });
   const file = join(dir, `${graph.name}.mjs`);
   const output = built.outputFiles!.find((f) => basename(f.path) === `${graph.name}.entry.mjs`)!;
   // Like runners: with --out outside the project, import the project's crystallize-ts by file URL.
-  writeIfChanged(file, runnerImports(root, dir)(Buffer.from(output.contents).toString("utf8")));
+  writeIfChanged(file, runnerImports(root, dir)(sourceMetaUrls(Buffer.from(output.contents).toString("utf8"), root, join(outDir, "runners"), file)));
   const mod = (await import(pathToFileURL(file).href)) as { graph?: RunnableGraph };
   if (mod.graph?.kind !== "graph") throw new CliError(`${graph.file} no longer exports a graph named "${graph.export}"; run crystallize compile again`);
 

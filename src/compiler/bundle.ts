@@ -8,7 +8,7 @@ import { compile, type CompileOptions } from "./compile.js";
 import { diagnosticOf, type Diagnostic } from "./diagnostics.js";
 import { runnerSource, WORKER_ENTRY_SPECIFIER, writeIfChanged } from "./emit.js";
 import { findExperiment } from "./lookup.js";
-import { stepHashesOf } from "./manifest.js";
+import { stepHashesOf, type Manifest } from "./manifest.js";
 import { errorMessage } from "../errors.js";
 
 export interface BundleOptions extends CompileOptions {
@@ -78,13 +78,26 @@ function withoutQueueClient(experiment: string): Plugin {
   };
 }
 
+/**
+ * A bundle holds one experiment's runner; a graph runs several, resuming by its own state, which a
+ * bundle does not carry. Naming a graph is refused with the two ways that work.
+ */
+function graphMessage(manifest: Manifest, name: string): string | undefined {
+  const g = manifest.graphs.find((x) => x.name === name) ?? manifest.graphs.find((x) => x.export === name);
+  if (!g) return undefined;
+  return (
+    `"${name}" is a graph (${g.file}), and a bundle holds one experiment: run the graph with \`crystallize run ${g.name}\`, ` +
+    `or bundle its experiments one by one (${g.experiments.map((e) => `\`crystallize bundle ${e}\``).join(", ")}); a bundled consumer reads its producers' latest stored runs`
+  );
+}
+
 export async function bundle(options: BundleOptions): Promise<BundleResult> {
   const compiled = await compile({ ...options, emit: false });
   if (!compiled.ok || !compiled.analysis || !compiled.manifest || !compiled.root || !compiled.tsconfig) {
     return { ok: false, diagnostics: compiled.diagnostics };
   }
   const found = findExperiment(compiled.analysis, options.experiment);
-  if (!found.ok) return { ok: false, diagnostics: compiled.diagnostics, message: found.message };
+  if (!found.ok) return { ok: false, diagnostics: compiled.diagnostics, message: graphMessage(compiled.manifest, options.experiment) ?? found.message };
   const { entry, moduleFile } = found;
   const outFile = resolve(options.cwd ?? process.cwd(), options.outFile ?? `${entry.name}.mjs`);
   const esbuild = await import("esbuild");

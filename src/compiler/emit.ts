@@ -2,7 +2,7 @@
 // templates/runner.mjs and bundled by esbuild with `crystallize-ts` and packages kept external (so
 // the runtime is shared: instanceof and workers work). Files are rewritten only when they change.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { BuildOptions } from "esbuild";
@@ -110,7 +110,45 @@ export function runnerBuildOptions(root: string, tsconfig: string, outDir: strin
     // So that a failing step's stack names the user's file:line (the runner enables source maps).
     sourcemap: "inline",
     sourcesContent: false,
+    // Each module's import.meta.url becomes its own file's URL afterwards (sourceMetaUrls).
+    define: { "import.meta.url": META_URL },
   };
+}
+
+/** What runner builds put for `import.meta.url`, until sourceMetaUrls() rewrites it per module. */
+export const META_URL = "__crystallizeImportMetaUrl__";
+
+/** esbuild's module header in an unminified bundle: `// path/relative/to/absWorkingDir.ts`. */
+const MODULE_HEADER = /^\/\/ (\S.*\.(?:[cm]?[jt]sx?|json))$/;
+
+/**
+ * Gives each bundled module of a runner its own `import.meta.url` again: project code that reads
+ * `new URL("./data.json", import.meta.url)` must find the file beside its source, not inside
+ * `<out>/runners/`. esbuild has no per-module define, so runner builds define import.meta.url as
+ * META_URL and this rewrites each occurrence by the module header esbuild writes above each
+ * module's code: the URL of that source file, relative to the runner (so a moved project keeps
+ * working). The runner's own code (a source under `runnersDir`) keeps the runner's URL.
+ */
+export function sourceMetaUrls(code: string, root: string, runnersDir: string, outputFile: string): string {
+  if (!code.includes(META_URL)) return code;
+  const lines = code.split("\n");
+  let current: string | undefined;
+  const runners = resolve(runnersDir) + sep;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const header = MODULE_HEADER.exec(line);
+    if (header) {
+      const file = resolve(root, header[1]!);
+      current = file.startsWith(runners) ? undefined : file;
+      continue;
+    }
+    if (!line.includes(META_URL)) continue;
+    const replacement = current === undefined
+      ? "import.meta.url"
+      : `new URL(${JSON.stringify(relative(dirname(outputFile), current).split(sep).join("/"))}, import.meta.url).href`;
+    lines[i] = line.split(META_URL).join(replacement);
+  }
+  return lines.join("\n");
 }
 
 function resolveFrom(dir: string, specifier: string): string | undefined {
@@ -238,7 +276,8 @@ export class Emitter {
           }
           const entry = byName.get(b.name);
           if (!entry) continue;
-          const text = this.importsFromHere(fillHashes(Buffer.from(b.bytes).toString("utf8"), stepHashesOf(entry)));
+          const code = sourceMetaUrls(Buffer.from(b.bytes).toString("utf8"), this.root, runnersDir, b.file);
+          const text = this.importsFromHere(fillHashes(code, stepHashesOf(entry)));
           if (writeIfChanged(b.file, text)) written.push(b.file);
         }
         return { written, diagnostics };

@@ -244,6 +244,53 @@ function setOwn(target: Record<string, unknown>, key: string, value: unknown): v
  * The source that runs in place of an input() source: plain inputs are fetched with their own
  * random streams, artifact inputs are read from their producers and decoded with their codecs.
  */
+const BINDING = Symbol.for("crystallize.inputBinding");
+
+/** What a bound input() source was made from: parallel() workers bind the module's own source the same way. */
+export interface InputBinding {
+  readonly input: InputSource<unknown>;
+  readonly producers: ProducerMap;
+}
+
+/** The binding of a source boundInputSource() made, else undefined. */
+export function inputBindingOf(source: unknown): InputBinding | undefined {
+  return (source as { [BINDING]?: InputBinding } | null | undefined)?.[BINDING];
+}
+
+/** What a remote read answers: the bytes, or (none) where the file would be, for the error. */
+export type RemoteRead = { readonly bytes: Uint8Array } | { readonly bytes?: undefined; readonly path?: string };
+
+/**
+ * A producer whose bytes come from elsewhere (a parallel() worker asks the main thread). A missing
+ * artifact's path comes with the answer, so the worker's MissingArtifactError is the main thread's.
+ */
+export function remoteProducer(
+  info: { readonly producer: string; readonly replicates: number; readonly conditions: readonly string[]; readonly version?: number },
+  read: (artifact: string, condition: string, replicate: number) => Promise<RemoteRead>,
+): ProducerArtifacts {
+  const paths = new Map<string, string>();
+  return {
+    producer: info.producer,
+    replicates: info.replicates,
+    conditions: new Set(info.conditions),
+    version: info.version,
+    async read(artifact, condition, replicate) {
+      const r = await read(artifact, condition, replicate);
+      if (r.bytes === undefined && r.path !== undefined) paths.set(keyOf(artifact, condition, replicate), r.path);
+      return r.bytes;
+    },
+    describe: (artifact, condition, replicate) => paths.get(keyOf(artifact, condition, replicate)),
+  };
+}
+
+/** The main thread's side of a remote read. */
+export async function readForRemote(p: ProducerArtifacts, artifact: string, condition: string, replicate: number): Promise<RemoteRead> {
+  const bytes = await p.read(artifact, condition, replicate);
+  if (bytes !== undefined) return { bytes };
+  const path = p.describe(artifact, condition, replicate);
+  return path === undefined ? {} : { path };
+}
+
 export function boundInputSource(consumer: string, source: InputSource<unknown>, producers: ProducerMap): Source<unknown> {
   const artifactSpecs = source.inputs.filter((s): s is Extract<InputSpec, { kind: "artifact" }> => s.kind === "artifact");
   const missing = artifactSpecs.filter((s) => !producers.has(s.alias)).map((s) => s.alias);
@@ -294,9 +341,11 @@ export function boundInputSource(consumer: string, source: InputSource<unknown>,
       );
     }
   };
+  const binding: InputBinding = Object.freeze({ input: source, producers });
   return Object.freeze({
     kind: "source" as const,
     name: source.name,
+    [BINDING]: binding,
     async fetch(ctx: SourceContext) {
       const value: Record<string, unknown> = {};
       for (const spec of source.inputs) {

@@ -14,10 +14,11 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ExecutionJob, ExecutionStrategy, ExperimentAddress, Plugin } from "../../dsl/plugin.js";
 import { originOf } from "../../dsl/origin.js";
 import { CrystallizeError, ValidationError } from "../../errors.js";
+import { inputBindingOf, readForRemote, type InputBinding } from "../../runtime/input-resolver.js";
 import { compiledRunnerOf } from "../../runtime/manifest-lookup.js";
 import { experimentShape } from "../../runtime/task-host.js";
 import { IDLE_TIMEOUT_MS, runInPool } from "./worker-pool.js";
-import { PROTOCOL_VERSION, type WorkerInit } from "./worker-protocol.js";
+import { PROTOCOL_VERSION, type ProducerInfo, type WorkerInit } from "./worker-protocol.js";
 
 /** Revive your own error classes (thrown in workers) as themselves in the main thread. */
 export { registerErrorClass } from "../../runtime/error-codec.js";
@@ -49,7 +50,9 @@ export function parallel(options: ParallelOptions = {}): ExecutionStrategy {
   if (typeof idleTimeoutMs !== "number" || Number.isNaN(idleTimeoutMs) || idleTimeoutMs < 0) {
     throw new ValidationError("parallel()", [`idleTimeoutMs must be a number ≥ 0 (or Infinity), got ${JSON.stringify(options.idleTimeoutMs)}`]);
   }
-  const entry = options.workerEntry === undefined ? defaultEntry() : toUrl(options.workerEntry);
+  // Resolved per run, not here: a bundle announces itself as the entry (BUNDLE_ENTRY) only after
+  // the experiment's module (which calls parallel()) has been evaluated.
+  const entryOf = (): URL => (options.workerEntry === undefined ? defaultEntry() : toUrl(options.workerEntry));
   return Object.freeze({
     kind: "execution" as const,
     name: `parallel(${workers})`,
@@ -64,6 +67,7 @@ export function parallel(options: ParallelOptions = {}): ExecutionStrategy {
       const address = addressOf(job);
       checkPlugins(job);
       if (job.tasks.length === 0 || job.signal.aborted) return;
+      const binding = inputBindingOf(job.experiment.source);
       const init: WorkerInit = {
         protocol: PROTOCOL_VERSION,
         module: address.module,
@@ -73,13 +77,15 @@ export function parallel(options: ParallelOptions = {}): ExecutionStrategy {
         settings: job.settings,
         shape: experimentShape(job.experiment),
         ...staticTreatments(job),
+        ...(binding ? { inputs: producerInfos(binding) } : {}),
       };
       await runInPool(job, {
-        entry,
+        entry: entryOf(),
         size: Math.min(workers, job.tasks.length),
         init,
         log: job.log,
         idleTimeoutMs,
+        ...(binding ? { readArtifact: (alias, artifact, condition, replicate) => readForRemote(binding.producers.get(alias)!, artifact, condition, replicate) } : {}),
       });
     },
   });
@@ -113,6 +119,15 @@ function addressOf(job: ExecutionJob): { module: string; export?: string; noRunn
   return { module: origin, noRunner: runner.why };
 }
 
+/** A bound input() source travels as its producers' runs (the bytes are read on request). */
+function producerInfos(binding: InputBinding): Record<string, ProducerInfo> {
+  const out: Record<string, ProducerInfo> = {};
+  for (const [alias, p] of binding.producers) {
+    out[alias] = { producer: p.producer, replicates: p.replicates, conditions: [...p.conditions], ...(p.version === undefined ? {} : { version: p.version }) };
+  }
+  return out;
+}
+
 /** Static treatment values travel as data (functional ones must come from the module). */
 function staticTreatments(job: ExecutionJob): Pick<WorkerInit, "treatments"> {
   const ts = job.experiment.treatments;
@@ -142,8 +157,16 @@ function checkPlugins(job: ExecutionJob): void {
   if (problems.length) throw new ValidationError(`parallel run of "${job.experiment.name}"`, problems);
 }
 
-/** dist/plugins/execution/worker-entry.js; from src/ (tests, tsx), the built copy in dist/. */
+/**
+ * Set by a bundle (templates/runner.mjs) to its own URL: everything, the worker entry included, is
+ * inside that one file, so parallel() listed in a bundled experiment's plugins starts workers from it.
+ */
+const BUNDLE_ENTRY = Symbol.for("crystallize.bundleWorkerEntry");
+
+/** dist/plugins/execution/worker-entry.js; in a bundle, the bundle; from src/ (tests, tsx), the built copy in dist/. */
 function defaultEntry(): URL {
+  const bundled = (globalThis as Record<symbol, unknown>)[BUNDLE_ENTRY];
+  if (typeof bundled === "string") return new URL(bundled);
   const here = import.meta.url;
   if (here.endsWith(".js")) return new URL("./worker-entry.js", here);
   const built = new URL("../../../dist/plugins/execution/worker-entry.js", here);

@@ -15,9 +15,12 @@ import { installEngine, requireEngine } from "../../dsl/engine.js";
 import type { AnyExperiment } from "../../dsl/experiment.js";
 import type { TaskOutcome } from "../../dsl/records.js";
 import { CrystallizeError } from "../../errors.js";
-import { encodeValue, serializeError } from "../../runtime/error-codec.js";
+import { isInputSource } from "../../dsl/input.js";
+import { encodeValue, reviveError, serializeError } from "../../runtime/error-codec.js";
+import { boundInputSource, deriveExperiment, remoteProducer, type ProducerArtifacts, type RemoteRead } from "../../runtime/input-resolver.js";
 import type { StepCache } from "../../runtime/services.js";
 import { createTaskHost, experimentShape, type TaskHost } from "../../runtime/task-host.js";
+import { isTypeScriptUrl, registerTypeScriptLoader } from "./ts-loader.js";
 import { PROTOCOL_VERSION, type FromWorker, type LogLevel, type ToWorker, type WorkerInit, type WorkerLoad } from "./worker-protocol.js";
 
 /** Marks this thread as a Crystallize worker (parallel() refuses to nest; see parallel.ts). */
@@ -136,13 +139,32 @@ async function importModule(): Promise<Loaded> {
     },
   });
   try {
-    const imported = import(init.module).then(
+    const imported = importWithTypeScript(init.module).then(
       (ns: Record<string, unknown>) => ({ ns }),
       (error: unknown) => ({ error }),
     );
     return await Promise.race([imported, handed.then((exp) => ({ exp }))]);
   } finally {
     installEngine(real);
+  }
+}
+
+/**
+ * Imports the module, with the TypeScript loader (ts-loader.ts) registered first when it is a .ts
+ * file, or registered and retried when a JavaScript module imports TypeScript: a worker gets
+ * neither vitest's transform nor a loader a plain `node` host lacks. A loader already in execArgv
+ * (tsx) keeps working; ours only handles TypeScript files, before it.
+ */
+async function importWithTypeScript(module: string): Promise<Record<string, unknown>> {
+  if (isTypeScriptUrl(module)) registerTypeScriptLoader();
+  try {
+    return (await import(module)) as Record<string, unknown>;
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== "ERR_UNKNOWN_FILE_EXTENSION" || !registerTypeScriptLoader({ afterFailure: true })) throw error;
+    // A failed import stays cached under its URL: retry under another one.
+    const retry = new URL(module);
+    retry.searchParams.set("crystallize-ts-loader", "1");
+    return (await import(retry.href)) as Record<string, unknown>;
   }
 }
 
@@ -159,9 +181,10 @@ async function loadExperiment(init: WorkerInit): Promise<AnyExperiment> {
     }
     if ("error" in first) {
       const why = first.error instanceof Error ? first.error.message : String(first.error);
-      // Workers do not inherit a test runner's or bundler's transform (vitest), only the process's flags.
+      // Workers do not inherit a test runner's or bundler's transform (vitest), only the process's
+      // flags; they transpile TypeScript themselves, but not a runner's aliases or virtual modules.
       const hint = /\.[cm]?tsx?$/.test(new URL(init.module).pathname)
-        ? ` Workers load modules with Node's own loader and this process's flags (a test runner's transform does not reach them): run under a TypeScript loader (node --import tsx), ` +
+        ? ` Workers load modules with Node's own resolution and this process's flags, transpiling TypeScript with esbuild (a test runner's aliases, mocks and plugins do not reach them): run under a TypeScript loader (node --import tsx), ` +
           `or compile the project: with a fresh .crystallize/manifest.json beside its tsconfig, parallel() imports the experiment's compiled runner instead` +
           (init.noRunner ? ` (here ${init.noRunner}).` : ".")
         : "";
@@ -184,6 +207,34 @@ function withTreatments(exp: AnyExperiment, init: WorkerInit): AnyExperiment {
     init.treatments.map((t) => Object.freeze({ kind: "treatment" as const, name: t.name, values: Object.freeze({ ...t.values }) })),
   );
   return Object.freeze({ ...exp, treatments }) as AnyExperiment;
+}
+
+/** Bytes the main thread was asked for ("read-artifact"), by request id. */
+const reads = new Map<number, { resolve: (r: RemoteRead) => void; reject: (e: unknown) => void }>();
+let nextRead = 0;
+
+function readArtifact(alias: string, artifact: string, condition: string, replicate: number): Promise<RemoteRead> {
+  const id = nextRead++;
+  return new Promise((resolve, reject) => {
+    reads.set(id, { resolve, reject });
+    post({ type: "read-artifact", id, alias, artifact, condition, replicate });
+  });
+}
+
+/**
+ * Binds the module's input() source to the main thread's producer runs, as the main thread bound
+ * its own copy (same rules, in input-resolver.ts); the bytes are read through the main thread.
+ */
+function withInputs(exp: AnyExperiment, init: WorkerInit): AnyExperiment {
+  if (!init.inputs) return exp;
+  if (!isInputSource(exp.source)) {
+    throw loadError(`parallel(): the main thread binds the input() source of "${init.experiment}", but ${init.module} exports it with another source.`);
+  }
+  const producers = new Map<string, ProducerArtifacts>();
+  for (const [alias, info] of Object.entries(init.inputs)) {
+    producers.set(alias, remoteProducer(info, (artifact, condition, replicate) => readArtifact(alias, artifact, condition, replicate)));
+  }
+  return deriveExperiment(exp, { source: boundInputSource(init.experiment, exp.source, producers) });
 }
 
 /** The imported experiment must be the one the main thread runs, not merely share its name. */
@@ -257,7 +308,7 @@ function main(): void {
       try {
         if (init.protocol !== PROTOCOL_VERSION) throw loadError(`parallel(): worker protocol mismatch; rebuild dist/.`);
         adoptEnv(init.env);
-        const exp = withTreatments(await loadExperiment(init), init);
+        const exp = withInputs(withTreatments(await loadExperiment(init), init), init);
         checkShape(exp, init);
         current.host = createTaskHost(exp, init.settings, { log: logger, cache: await createCache(init) });
       } catch (e) {
@@ -302,6 +353,13 @@ function main(): void {
   };
 
   port.on("message", (message: ToWorker) => {
+    if (message.type === "artifact") {
+      const pending = reads.get(message.id);
+      reads.delete(message.id);
+      if (message.error) pending?.reject(reviveError(message.error));
+      else pending?.resolve(message.bytes !== undefined ? { bytes: message.bytes } : message.path !== undefined ? { path: message.path } : {});
+      return;
+    }
     if (message.type === "begin") {
       begin(message.init);
       return;

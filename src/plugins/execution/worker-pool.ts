@@ -14,7 +14,8 @@ import type { Logger } from "../../dsl/context.js";
 import type { ExecutionJob } from "../../dsl/plugin.js";
 import type { TaskOutcome, TaskRef } from "../../dsl/records.js";
 import { CrystallizeError, errorMessage } from "../../errors.js";
-import { decodeValue, reviveError } from "../../runtime/error-codec.js";
+import { decodeValue, reviveError, serializeError } from "../../runtime/error-codec.js";
+import type { RemoteRead } from "../../runtime/input-resolver.js";
 import type { FromWorker, ToWorker, WorkerInit, WorkerLoad } from "./worker-protocol.js";
 
 /** How long cancelled workers may take to finish their step and close resources before termination. */
@@ -59,6 +60,8 @@ export interface PoolOptions {
   readonly log: Logger | undefined;
   /** 0: no warm pool (workers are neither taken from nor returned to it). */
   readonly idleTimeoutMs: number;
+  /** Answers workers' "read-artifact" (a bound input() source's producer bytes). */
+  readonly readArtifact?: (alias: string, artifact: string, condition: string, replicate: number) => Promise<RemoteRead>;
 }
 
 interface Idle {
@@ -321,6 +324,9 @@ class Pool {
       case "fatal":
         this.fail(this.workerFault(slot, reviveError(m.error)));
         break;
+      case "read-artifact":
+        this.answerRead(slot, m);
+        return;
       case "closed":
         slot.closed = true;
         // Anything still listed for this worker was queued and dropped on cancel.
@@ -332,6 +338,21 @@ class Pool {
         break;
     }
     this.poke();
+  }
+
+  private answerRead(slot: Slot, m: Extract<FromWorker, { type: "read-artifact" }>): void {
+    const read = this.options.readArtifact;
+    const answer = read
+      ? read(m.alias, m.artifact, m.condition, m.replicate)
+      : Promise.reject(new CrystallizeError(`parallel(): a worker asked for artifact "${m.artifact}" but this run binds no input() source`, { code: "E_WORKER" }));
+    answer.then(
+      (r) => {
+        if (!slot.exited) this.send(slot, { type: "artifact", id: m.id, ...r });
+      },
+      (e: unknown) => {
+        if (!slot.exited) this.send(slot, { type: "artifact", id: m.id, error: serializeError(e) });
+      },
+    );
   }
 
   private fill(slot: Slot): void {

@@ -4,7 +4,7 @@ import type { TaskSettings } from "../../dsl/plugin.js";
 import type { TaskOutcome } from "../../dsl/records.js";
 import type { WireError } from "../../runtime/error-codec.js";
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /**
  * `workerData`: the module a worker imports when it starts (and the experiment the first run
@@ -40,8 +40,21 @@ export interface WorkerInit {
   readonly shape: Readonly<Record<string, string>>;
   /** The main thread's process.env at the start of the run (a warm worker adopts it). */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * The run's experiment has an input() source bound to producer runs (a graph, or a stored
+   * producer): per alias, the producer's run as data. The worker binds the module's own input()
+   * source to it and reads artifact bytes from the main thread ("read-artifact").
+   */
+  readonly inputs?: Readonly<Record<string, ProducerInfo>>;
   /** Why no compiled runner could be imported instead of `module`, for the error when importing it fails. */
   readonly noRunner?: string;
+}
+
+export interface ProducerInfo {
+  readonly producer: string;
+  readonly replicates: number;
+  readonly conditions: readonly string[];
+  readonly version?: number;
 }
 
 /** Main thread → worker. */
@@ -52,6 +65,8 @@ export type ToWorker =
   | { readonly type: "task"; readonly id: number; readonly condition: string; readonly replicate: number }
   /** Abort the running task (ctx.signal), drop queued ones, close the run's resources, reply "closed". */
   | { readonly type: "cancel" }
+  /** The answer to "read-artifact" `id`: the bytes (absent: no such artifact, `path` where it would be), or why reading failed. */
+  | { readonly type: "artifact"; readonly id: number; readonly bytes?: Uint8Array; readonly path?: string; readonly error?: WireError }
   /** No more tasks: finish queued ones, close the run's resources, reply "closed"; then wait for the next "begin". */
   | { readonly type: "close" };
 
@@ -72,5 +87,7 @@ export type FromWorker =
   | { readonly type: "log"; readonly level: LogLevel; readonly message: string; readonly details: readonly unknown[] }
   /** Something outside any task failed (an uncaught exception, a runtime bug): the run stops. */
   | { readonly type: "fatal"; readonly error: WireError }
+  /** A bound input() source needs a producer's artifact bytes (answered by "artifact"). */
+  | { readonly type: "read-artifact"; readonly id: number; readonly alias: string; readonly artifact: string; readonly condition: string; readonly replicate: number }
   /** Resources are closed; `errors` are closers that threw. */
   | { readonly type: "closed"; readonly errors: readonly WireError[] };
