@@ -412,6 +412,7 @@ export class RunStore implements RunStorage {
   private async finishFiles(summary: RunSummary): Promise<void> {
     this.params = paramsByCondition(summary.json);
     const git = await this.git;
+    if (!this.durable) return this.finishFilesThenFlush(summary, git);
     // The journal's last batch is written now; the journal and the new metadata.json (a temporary
     // file until renamed) are flushed to disk while the results are written; metadata.json is
     // renamed into place last, once the journal is on disk, and the folder is flushed.
@@ -449,6 +450,44 @@ export class RunStore implements RunStorage {
       await writeCheckedJson(join(this.dir, "metadata.json"), this.metadataFields("failed", summary.endedAt, git), { fsync: true }).catch(() => undefined);
       failure = journalError;
     }
+    if (failure !== undefined) throw failure;
+  }
+
+  /**
+   * The default (`fsync: false`) ending: every file is written and renamed into place at once, and
+   * the journal, metadata.json and the folder are flushed to disk after run() returns, in the
+   * background (a disk flush takes milliseconds of waiting, more than the whole store costs
+   * otherwise). Node keeps the process alive until the flush is done, so a process that exits
+   * normally (even at once) has flushed; one killed right after loses nothing either (the kernel
+   * has the data); only a power failure in those milliseconds can lose the run's last files, which
+   * a resume detects like any other power failure (docs/caching.md, "Durability").
+   */
+  private async finishFilesThenFlush(summary: RunSummary, git: GitState): Promise<void> {
+    let journalError: unknown;
+    try {
+      await this.journal.close(false);
+    } catch (e) {
+      journalError = e;
+    }
+    if (journalError !== undefined) {
+      // Tasks this run reported complete may be missing from the journal: the version failed.
+      await this.writeJson(join(this.dir, "metadata.json"), this.metadataFields("failed", summary.endedAt, git), { mkdir: false }).catch(() => undefined);
+      throw journalError;
+    }
+    let failure: unknown;
+    try {
+      await this.writeResults(summary);
+    } catch (e) {
+      failure = e;
+    }
+    const finalMeta = this.metadataFields(summary.status, summary.endedAt, git);
+    try {
+      await this.writeJson(join(this.dir, "metadata.json"), finalMeta, { mkdir: false });
+      this.committedMeta = finalMeta;
+    } catch (e) {
+      failure ??= e;
+    }
+    flushInBackground([join(this.dir, JOURNAL_FILE), join(this.dir, "metadata.json")], this.dir, this.options.log);
     if (failure !== undefined) throw failure;
   }
 
@@ -566,6 +605,44 @@ export class RunStore implements RunStorage {
       sessions: [...this.sessions, session],
     };
   }
+}
+
+/** Flushes that finished runs left running (see finishFilesThenFlush). */
+const pendingFlushes = new Set<Promise<void>>();
+
+/**
+ * Flushes `files`, then `dir`, to disk without making the caller wait. A file or folder that is
+ * gone by then (removed by its owner) needs no flush; other failures are warnings, since the files
+ * themselves are whole and only their durability against power loss is in question.
+ */
+function flushInBackground(files: readonly string[], dir: string, log: RunStoreOptions["log"]): void {
+  const flush = async (): Promise<void> => {
+    await Promise.all(files.map((f) => syncFile(f)));
+    await syncDirectory(dir);
+  };
+  const done: Promise<void> = flush()
+    .catch((e: unknown) => {
+      if ((e as { code?: unknown }).code !== "ENOENT" && !String((e as Error).message).includes("ENOENT")) {
+        log?.warn(`Could not flush ${dir} to disk after the run: ${(e as Error).message}`);
+      }
+    })
+    .finally(() => pendingFlushes.delete(done));
+  pendingFlushes.add(done);
+}
+
+async function syncFile(path: string): Promise<void> {
+  let handle: fsp.FileHandle | undefined;
+  try {
+    handle = await fsp.open(path, "r");
+    await handle.datasync();
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+/** Resolves once every finished run's files are flushed to disk (for callers that exit with process.exit()). */
+export async function flushFinishedRuns(): Promise<void> {
+  while (pendingFlushes.size > 0) await Promise.all([...pendingFlushes]);
 }
 
 /** Per condition, per step: the params its first stored task saw (from the result's provenance). */
