@@ -141,10 +141,24 @@ function stringJson(s: string): string {
  * of test/plugins/artifacts.test.ts compares the file with the result's own encoding).
  */
 function recordText(r: ProvenanceRecord): string {
-  let s = `{"step":${stringJson(r.step)},"stepHash":${stringJson(r.stepHash)},"params":${storableJsonOf(r.params)},"cacheHit":${r.cacheHit ? "true" : "false"}`;
-  if (r.inputHash !== undefined) s += `,"inputHash":${JSON.stringify(r.inputHash)}`;
-  if (r.outputHash !== undefined) s += `,"outputHash":${JSON.stringify(r.outputHash)}`;
-  return `${s},"ctx":${storableJsonOf(r.ctx)},"metrics":${storableJsonOf(r.metrics)}}`;
+  const hashes =
+    (r.inputHash === undefined ? "" : `,"inputHash":${JSON.stringify(r.inputHash)}`) +
+    (r.outputHash === undefined ? "" : `,"outputHash":${JSON.stringify(r.outputHash)}`);
+  return [
+    '{"step":',
+    stringJson(r.step),
+    ',"stepHash":',
+    stringJson(r.stepHash),
+    ',"params":',
+    storableJsonOf(r.params),
+    r.cacheHit ? ',"cacheHit":true' : ',"cacheHit":false',
+    hashes,
+    ',"ctx":',
+    storableJsonOf(r.ctx),
+    ',"metrics":',
+    storableJsonOf(r.metrics),
+    "}",
+  ].join("");
 }
 
 /** Whether result.json's steps of a task came from `records` (the ones whose text was kept). */
@@ -414,24 +428,23 @@ export class RunStore implements RunStorage {
         artifacts: written,
       });
     }
-    let steps = "[";
-    let durations = "[";
+    // Joined, not appended: join makes one flat string, which the journal's buffer and
+    // result.json copy once each (a string built by += is a deep tree, flattened at every use).
+    const records = new Array<string>(provenance.length);
+    const times = new Array<number>(provenance.length);
     for (let i = 0; i < provenance.length; i++) {
-      const r = provenance[i]!;
-      if (i > 0) {
-        steps += ",";
-        durations += ",";
-      }
-      steps += recordText(r);
-      durations += toStorableJson(r.durationMs);
+      records[i] = recordText(provenance[i]!);
+      times[i] = provenance[i]!.durationMs;
     }
-    steps += "]";
-    durations += "]";
+    const steps = `[${records.join(",")}]`;
+    const durations = toStorableJson(times);
     // Key order as toStorableJson would write the object (readers parse it; the CRC is over it).
-    const text =
-      `{"schema":${JOURNAL_SCHEMA},"condition":${JSON.stringify(condition)},"replicate":${toStorableJson(replicate)},"status":"ok",` +
-      `"seed":${toStorableJson(outcome.seed)},"runId":${this.runIdJson},"metrics":${toStorableJson(outcome.metrics)},` +
-      `"provenance":${steps},"durationsMs":${durations},"artifacts":${toStorableJson(written)}}`;
+    const text = [
+      `{"schema":${JOURNAL_SCHEMA},"condition":${JSON.stringify(condition)},"replicate":${toStorableJson(replicate)},"status":"ok",`,
+      `"seed":${toStorableJson(outcome.seed)},"runId":${this.runIdJson},"metrics":${toStorableJson(outcome.metrics)},"provenance":`,
+      steps,
+      `,"durationsMs":${durations},"artifacts":${toStorableJson(written)}}`,
+    ].join("");
     if (this.stepsChars + steps.length <= MAX_KEPT_STEPS_CHARS) {
       const key = taskKey(condition, replicate);
       this.stepsChars += steps.length - (this.stepsText.get(key)?.text.length ?? 0);
