@@ -124,6 +124,10 @@ function plainRecord(r: ProvenanceRecord): boolean {
 
 const isObject = (v: unknown): boolean => typeof v === "object" && v !== null;
 
+/** A number plain JSON writes as toStorableJson does (finite, not -0): its text is String(n). */
+const plainNumber = (n: number): boolean => n - n === 0 && (n !== 0 || 1 / n > 0);
+const numberJson = (n: number): string => (plainNumber(n) ? String(n) : toStorableJson(n));
+
 /** JSON strings of the step names and hashes seen (a run has few), each encoded once. */
 const stringText = new Map<string, string>();
 function stringJson(s: string): string {
@@ -437,13 +441,13 @@ export class RunStore implements RunStorage {
       times[i] = provenance[i]!.durationMs;
     }
     const steps = `[${records.join(",")}]`;
-    const durations = toStorableJson(times);
+    const durations = times.every(plainNumber) ? `[${times.join(",")}]` : toStorableJson(times);
     // Key order as toStorableJson would write the object (readers parse it; the CRC is over it).
     const text = [
-      `{"schema":${JOURNAL_SCHEMA},"condition":${JSON.stringify(condition)},"replicate":${toStorableJson(replicate)},"status":"ok",`,
-      `"seed":${toStorableJson(outcome.seed)},"runId":${this.runIdJson},"metrics":${toStorableJson(outcome.metrics)},"provenance":`,
+      `{"schema":${JOURNAL_SCHEMA},"condition":${JSON.stringify(condition)},"replicate":${numberJson(replicate)},"status":"ok",`,
+      `"seed":${numberJson(outcome.seed)},"runId":${this.runIdJson},"metrics":${toStorableJson(outcome.metrics)},"provenance":`,
       steps,
-      `,"durationsMs":${durations},"artifacts":${toStorableJson(written)}}`,
+      `,"durationsMs":${durations},"artifacts":${written.length === 0 ? "[]" : toStorableJson(written)}}`,
     ].join("");
     if (this.stepsChars + steps.length <= MAX_KEPT_STEPS_CHARS) {
       const key = taskKey(condition, replicate);
