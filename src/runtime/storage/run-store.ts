@@ -15,9 +15,10 @@
 // written atomically (temporary file, rename) and lines are appended whole, so a crash leaves
 // whole files and whole lines only (a line cut short by the kernel is detected and dropped).
 //
-// Durability (see docs/caching.md): by default nothing is flushed to disk during a run; at finish
-// the journal and metadata.json are (a killed process loses nothing it handed to write(); a power
-// failure can lose what the disk had not stored yet, which a resume detects and runs again).
+// Durability (see docs/caching.md): by default nothing is flushed to disk during a run; after
+// finish the journal and metadata.json are, in the background (a killed process loses nothing it
+// handed to write(); a power failure can lose what the disk had not stored yet, which a resume
+// detects and runs again).
 // `fsync: true` flushes every artifact and every journal line before saveTask resolves.
 //
 // `.complete.json` is the former per-task marker, kept (smaller, only for tasks that wrote
@@ -59,7 +60,8 @@ export interface RunStoreOptions {
   /**
    * Per-task durability (default false). true: every artifact file and every journal line is
    * flushed to disk before saveTask resolves (lines of tasks finishing together share one flush),
-   * and so is every JSON file. false: only the journal and metadata.json, at finish.
+   * and so is every JSON file. false: only the journal and metadata.json, in the background
+   * once finish() has written every file (see finishFilesThenFlush).
    */
   readonly fsync?: boolean;
   /**
