@@ -20,7 +20,8 @@ export interface ArtifactsOptions {
   readonly resume?: boolean;
   /**
    * Per-task durability against power loss (default false). false: nothing is flushed to disk
-   * during the run, and at its end the journal and metadata.json are; a killed process still
+   * during the run, and the journal and metadata.json are right after it ends, in the background
+   * (run() does not wait for the disk; a normal exit does); a killed process still
    * loses nothing, since every file is renamed into place whole and every journal line is handed
    * to the kernel whole. true: every artifact file and every task's journal line is flushed to
    * disk before the task counts as stored (tasks finishing together share one flush), so a power

@@ -2,7 +2,7 @@
 // in declaration order), so it is the same whatever order tasks finished in. `toJSON()` holds only
 // what seed, code and cache state determine; timings and ids live in `run`.
 import type { AnyExperiment } from "../dsl/experiment.js";
-import type { ArtifactRecord, RunInfo, TaskError, TaskOutcome } from "../dsl/records.js";
+import type { ArtifactRecord, ProvenanceRecord, RunInfo, TaskError, TaskOutcome } from "../dsl/records.js";
 import type { HypothesisFailure, HypothesisReport, MetricsByCondition, Result, ResultJSON, RunMeta, TaskProvenance } from "../dsl/result.js";
 import { CrystallizeError, HypothesisError } from "../errors.js";
 import { evaluateHypotheses, isHypothesisFailure, type MetricSamples } from "./hypothesis-reports.js";
@@ -121,19 +121,7 @@ class RunResult implements Result {
       provenance: this.provenance.map((p) => ({
         condition: p.condition,
         replicate: p.replicate,
-        steps: p.steps.map((s) => {
-          const { durationMs: _d, ...rest } = s;
-          return {
-            step: rest.step,
-            stepHash: rest.stepHash,
-            params: rest.params,
-            cacheHit: rest.cacheHit,
-            ...(rest.inputHash === undefined ? {} : { inputHash: rest.inputHash }),
-            ...(rest.outputHash === undefined ? {} : { outputHash: rest.outputHash }),
-            ctx: rest.ctx,
-            metrics: rest.metrics,
-          };
-        }),
+        steps: p.steps.map(provenanceStepJSON),
       })),
       errors: this.errors.map((e) => ({
         condition: e.condition,
@@ -148,4 +136,21 @@ class RunResult implements Result {
       artifacts: this.artifacts,
     };
   }
+}
+
+/**
+ * A provenance record as toJSON() writes it: without durationMs (not determined by seed and
+ * code). src/runtime/storage/run-store.ts writes the same text for its journal lines (recordText).
+ */
+export function provenanceStepJSON(s: ProvenanceRecord) {
+  return {
+    step: s.step,
+    stepHash: s.stepHash,
+    params: s.params,
+    cacheHit: s.cacheHit,
+    ...(s.inputHash === undefined ? {} : { inputHash: s.inputHash }),
+    ...(s.outputHash === undefined ? {} : { outputHash: s.outputHash }),
+    ctx: s.ctx,
+    metrics: s.metrics,
+  };
 }

@@ -19,7 +19,7 @@ import {
 } from "../../src/index.js";
 import { artifacts } from "../../src/plugins/artifacts.js";
 import { welchTTest } from "../../src/stats/index.js";
-import { checkedJsonProblem, readCheckedJson } from "../../src/runtime/storage/checked-json.js";
+import { checkedJsonProblem, checkedJsonText, readCheckedJson } from "../../src/runtime/storage/checked-json.js";
 import { JOURNAL_FILE } from "../../src/runtime/storage/run-store.js";
 import { parseJournal } from "../../src/runtime/storage/task-journal.js";
 
@@ -142,6 +142,23 @@ describe("artifacts() with real runs", () => {
         expect(createHash("sha256").update(bytes).digest("hex")).toBe(a.sha256);
       }
     }
+  });
+
+  it("result.json is exactly the checked JSON of result.toJSON(), for a fresh run and a resumed one (its provenance text is reused from the journal)", async () => {
+    const exp = counted({ n: 0 }, 3);
+    const r = await run(exp);
+    const v0 = join(dir, ".crystallize", "artifacts", "counted", "v0");
+    expect(readFileSync(join(v0, "result.json"), "utf8")).toBe(checkedJsonText({ result: r.toJSON() }, { pretty: false }));
+    // A resumed run: the restored tasks' provenance comes from the journal, the rest from this run.
+    const lines = readFileSync(join(v0, JOURNAL_FILE), "utf8").split("\n");
+    await fsp.writeFile(join(v0, JOURNAL_FILE), lines.slice(0, 3).join("\n") + "\n");
+    const again = await run(exp, { resume: true });
+    expect(readFileSync(join(v0, "result.json"), "utf8")).toBe(checkedJsonText({ result: again.toJSON() }, { pretty: false }));
+    expect(again.toJSON()).toEqual(r.toJSON());
+    // The journal's schema 2 lines read back with every step's duration.
+    const tasks = parseJournal(readFileSync(join(v0, JOURNAL_FILE))).tasks;
+    expect(tasks).toHaveLength(6);
+    for (const t of tasks) for (const p of t.provenance as Array<{ durationMs: unknown }>) expect(typeof p.durationMs).toBe("number");
   });
 
   it("tasks that write no artifacts leave no per-task files: one journal line each", async () => {

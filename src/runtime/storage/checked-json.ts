@@ -72,6 +72,21 @@ export function toStorableJson(value: unknown, indent?: number): string {
 
 /** Frozen values found plain-safe, with everything they hold (which can't change): not walked again. */
 const safeFrozen = new WeakSet<object>();
+/** The JSON text of values in safeFrozen, once asked for (see storableJsonOf). */
+const frozenText = new WeakMap<object, string>();
+
+/**
+ * toStorableJson(value), remembered for values frozen with everything they hold (which can't
+ * change): the params, access lists and empty metrics a run's provenance records share.
+ */
+export function storableJsonOf(value: unknown): string {
+  if (typeof value !== "object" || value === null) return toStorableJson(value);
+  const known = frozenText.get(value);
+  if (known !== undefined) return known;
+  const text = toStorableJson(value);
+  if (safeFrozen.has(value)) frozenText.set(value, text);
+  return text;
+}
 const hasOwn = Object.prototype.hasOwnProperty;
 
 /**
@@ -137,13 +152,22 @@ export function checkedJsonText(fields: Readonly<Record<string, unknown>>, optio
   if (compact.charCodeAt(0) !== 123) throw new TypeError("a checked JSON file holds an object");
   if (options.pretty === false) {
     if (Object.prototype.hasOwnProperty.call(fields, "checksum")) throw new TypeError('a checked JSON file cannot have its own "checksum" field');
-    const head = `{"checksum":"sha256:${sha256(compact)}"`;
-    return (compact === "{}" ? `${head}}` : `${head},${compact.slice(1)}`) + "\n";
+    return checkedJsonLine(compact);
   }
   const plain = JSON.parse(compact) as Record<string, unknown>;
   if ("checksum" in plain) throw new TypeError('a checked JSON file cannot have its own "checksum" field');
   const checksum = `sha256:${sha256(compact)}`;
   return JSON.stringify({ checksum, ...plain }, null, 2) + "\n";
+}
+
+/**
+ * The one-line text of a checked JSON file from `compact`, the storable compact JSON text of its
+ * fields (an object without "checksum", as toStorableJson writes it), for callers that assemble
+ * that text themselves.
+ */
+export function checkedJsonLine(compact: string): string {
+  const head = `{"checksum":"sha256:${sha256(compact)}"`;
+  return (compact === "{}" ? `${head}}` : `${head},${compact.slice(1)}`) + "\n";
 }
 
 export async function writeCheckedJson(

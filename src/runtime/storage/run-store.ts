@@ -15,9 +15,10 @@
 // written atomically (temporary file, rename) and lines are appended whole, so a crash leaves
 // whole files and whole lines only (a line cut short by the kernel is detected and dropped).
 //
-// Durability (see docs/caching.md): by default nothing is flushed to disk during a run; at finish
-// the journal and metadata.json are (a killed process loses nothing it handed to write(); a power
-// failure can lose what the disk had not stored yet, which a resume detects and runs again).
+// Durability (see docs/caching.md): by default nothing is flushed to disk during a run; after
+// finish the journal and metadata.json are, in the background (a killed process loses nothing it
+// handed to write(); a power failure can lose what the disk had not stored yet, which a resume
+// detects and runs again).
 // `fsync: true` flushes every artifact and every journal line before saveTask resolves.
 //
 // `.complete.json` is the former per-task marker, kept (smaller, only for tasks that wrote
@@ -29,11 +30,11 @@ import * as fsp from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
 import { unsafeSegmentReason } from "../../dsl/artifact.js";
 import { ArtifactError, StorageError } from "../../errors.js";
-import type { ArtifactRecord, RunInfo, TaskOutcome } from "../records.js";
+import type { ArtifactRecord, ProvenanceRecord, RunInfo, TaskOutcome } from "../records.js";
 import type { RunStorage, RunSummary, StoredTask } from "../services.js";
-import { removeStaleTempFiles, storageError, syncDirectory, writeFileAtomic } from "./atomic-write.js";
-import { readCheckedJson, stageCheckedJson, toStorableJson, writeCheckedJson, writeCheckedJsonSync } from "./checked-json.js";
-import { JOURNAL_FILE, JOURNAL_SCHEMA, JournalWriter, readJournal, type JournalArtifact, type JournalTask, type ParsedJournal } from "./task-journal.js";
+import { removeStaleTempFiles, storageError, syncDirectory, writeFileAtomic, writeFileAtomicSync } from "./atomic-write.js";
+import { checkedJsonLine, readCheckedJson, stageCheckedJson, storableJsonOf, toStorableJson, writeCheckedJson, writeCheckedJsonSync } from "./checked-json.js";
+import { JOURNAL_FILE, JOURNAL_SCHEMA, JOURNAL_SCHEMA_V1, JournalWriter, readJournal, type JournalArtifact, type JournalTask, type ParsedJournal } from "./task-journal.js";
 import { claimVersion, latestVersion, versionDirName } from "./versions.js";
 import { commandLine, gitState, type GitState } from "../registry/git.js";
 import { markRunning, recordVersion } from "../registry/registry.js";
@@ -59,7 +60,8 @@ export interface RunStoreOptions {
   /**
    * Per-task durability (default false). true: every artifact file and every journal line is
    * flushed to disk before saveTask resolves (lines of tasks finishing together share one flush),
-   * and so is every JSON file. false: only the journal and metadata.json, at finish.
+   * and so is every JSON file. false: only the journal and metadata.json, in the background
+   * once finish() has written every file (see finishFilesThenFlush).
    */
   readonly fsync?: boolean;
   /**
@@ -104,6 +106,80 @@ function toPosix(p: string): string {
 
 const NONE: readonly never[] = Object.freeze([]);
 
+/** Beyond this, tasks' record text is not kept for result.json (which then encodes them again). */
+const MAX_KEPT_STEPS_CHARS = 16 * 2 ** 20;
+
+const RECORD_KEYS = new Set(["step", "stepHash", "params", "cacheHit", "durationMs", "inputHash", "outputHash", "ctx", "metrics"]);
+
+/**
+ * A record the schema 2 line keeps whole and recordText can write: only ProvenanceRecord's fields,
+ * of their types.
+ */
+function plainRecord(r: ProvenanceRecord): boolean {
+  if (typeof r !== "object" || r === null || typeof r.durationMs !== "number" || typeof r.cacheHit !== "boolean") return false;
+  if (typeof r.step !== "string" || typeof r.stepHash !== "string") return false;
+  if (!isObject(r.params) || !isObject(r.ctx) || !isObject(r.metrics)) return false;
+  if ((r.inputHash !== undefined && typeof r.inputHash !== "string") || (r.outputHash !== undefined && typeof r.outputHash !== "string")) return false;
+  for (const k in r) if (!RECORD_KEYS.has(k)) return false;
+  return true;
+}
+
+const isObject = (v: unknown): boolean => typeof v === "object" && v !== null;
+
+/** A number plain JSON writes as toStorableJson does (finite, not -0): its text is String(n). */
+const plainNumber = (n: number): boolean => n - n === 0 && (n !== 0 || 1 / n > 0);
+const numberJson = (n: number): string => (plainNumber(n) ? String(n) : toStorableJson(n));
+
+/** JSON strings of the step names and hashes seen (a run has few), each encoded once. */
+const stringText = new Map<string, string>();
+function stringJson(s: string): string {
+  let t = stringText.get(s);
+  if (t === undefined) {
+    t = JSON.stringify(s);
+    if (stringText.size < 4096) stringText.set(s, t);
+  }
+  return t;
+}
+
+/**
+ * toStorableJson(provenanceStepJSON(r)) for a plainRecord, written directly: the parts records
+ * share (frozen params, access lists, empty metrics) are encoded once (test: the result.json test
+ * of test/plugins/artifacts.test.ts compares the file with the result's own encoding).
+ */
+function recordText(r: ProvenanceRecord): string {
+  const hashes =
+    (r.inputHash === undefined ? "" : `,"inputHash":${JSON.stringify(r.inputHash)}`) +
+    (r.outputHash === undefined ? "" : `,"outputHash":${JSON.stringify(r.outputHash)}`);
+  return [
+    '{"step":',
+    stringJson(r.step),
+    ',"stepHash":',
+    stringJson(r.stepHash),
+    ',"params":',
+    storableJsonOf(r.params),
+    r.cacheHit ? ',"cacheHit":true' : ',"cacheHit":false',
+    hashes,
+    ',"ctx":',
+    storableJsonOf(r.ctx),
+    ',"metrics":',
+    storableJsonOf(r.metrics),
+    "}",
+  ].join("");
+}
+
+/** Whether result.json's steps of a task came from `records` (the ones whose text was kept). */
+function sameSteps(steps: readonly unknown[], records: readonly ProvenanceRecord[]): boolean {
+  if (steps.length !== records.length) return false;
+  for (let i = 0; i < steps.length; i++) {
+    const s = steps[i] as Partial<ProvenanceRecord> | null;
+    const r = records[i]!;
+    if (s === null || typeof s !== "object" || s.step !== r.step || s.stepHash !== r.stepHash || s.params !== r.params || s.ctx !== r.ctx || s.metrics !== r.metrics) {
+      return false;
+    }
+  }
+  return true;
+}
+
 /** The key of a task in maps of tasks. */
 const taskKey = (condition: string, replicate: number) => `${replicate}\u0000${condition}`;
 
@@ -120,6 +196,10 @@ export class RunStore implements RunStorage {
   /** Step timings of the tasks saved or restored, for the registry (result.json omits them). */
   private readonly timings = new TimingTally();
   private committedMeta: Record<string, unknown> | undefined;
+  /** Per task saved: its records and their JSON text (as result.json has them), for result.json. */
+  private readonly stepsText = new Map<string, { readonly records: readonly ProvenanceRecord[]; readonly text: string }>();
+  private stepsChars = 0;
+  private readonly runIdJson: string;
 
   private constructor(
     private readonly run: RunInfo,
@@ -136,6 +216,7 @@ export class RunStore implements RunStorage {
     private stored: ParsedJournal | undefined,
   ) {
     this.durable = options.fsync === true;
+    this.runIdJson = JSON.stringify(run.id);
     this.git = gitState(this.outDir);
   }
 
@@ -318,17 +399,7 @@ export class RunStore implements RunStorage {
     if (outcome.artifacts.length > 0) [records, written] = await this.writeArtifacts(outcome);
     let text: string;
     try {
-      text = toStorableJson({
-        schema: JOURNAL_SCHEMA,
-        condition,
-        replicate,
-        status: "ok",
-        seed: outcome.seed,
-        runId: this.run.id,
-        metrics: outcome.metrics,
-        provenance: outcome.provenance,
-        artifacts: written,
-      });
+      text = this.journalText(outcome, written);
     } catch (e) {
       throw new StorageError(
         join(this.dir, JOURNAL_FILE),
@@ -342,6 +413,78 @@ export class RunStore implements RunStorage {
     this.timings.add(outcome.provenance);
     if (this.durable) await this.journal.durable(seq);
     return records;
+  }
+
+  /**
+   * The JSON text of a task's journal line. Schema 2 (records as result.json has them, durations
+   * beside), its records' text kept for result.json; schema 1 for records with other fields.
+   */
+  private journalText(outcome: TaskOutcome, written: readonly JournalArtifact[]): string {
+    const { condition, replicate, provenance } = outcome;
+    if (!provenance.every(plainRecord)) {
+      return toStorableJson({
+        schema: JOURNAL_SCHEMA_V1,
+        condition,
+        replicate,
+        status: "ok",
+        seed: outcome.seed,
+        runId: this.run.id,
+        metrics: outcome.metrics,
+        provenance,
+        artifacts: written,
+      });
+    }
+    // Joined, not appended: join makes one flat string, which the journal's buffer and
+    // result.json copy once each (a string built by += is a deep tree, flattened at every use).
+    const records = new Array<string>(provenance.length);
+    const times = new Array<number>(provenance.length);
+    for (let i = 0; i < provenance.length; i++) {
+      records[i] = recordText(provenance[i]!);
+      times[i] = provenance[i]!.durationMs;
+    }
+    const steps = `[${records.join(",")}]`;
+    const durations = times.every(plainNumber) ? `[${times.join(",")}]` : toStorableJson(times);
+    // Key order as toStorableJson would write the object (readers parse it; the CRC is over it).
+    const text = [
+      `{"schema":${JOURNAL_SCHEMA},"condition":${JSON.stringify(condition)},"replicate":${numberJson(replicate)},"status":"ok",`,
+      `"seed":${numberJson(outcome.seed)},"runId":${this.runIdJson},"metrics":${toStorableJson(outcome.metrics)},"provenance":`,
+      steps,
+      `,"durationsMs":${durations},"artifacts":${written.length === 0 ? "[]" : toStorableJson(written)}}`,
+    ].join("");
+    if (this.stepsChars + steps.length <= MAX_KEPT_STEPS_CHARS) {
+      const key = taskKey(condition, replicate);
+      this.stepsChars += steps.length - (this.stepsText.get(key)?.text.length ?? 0);
+      this.stepsText.set(key, { records: provenance, text: steps });
+    }
+    return text;
+  }
+
+  /**
+   * The compact JSON of result.json's fields, `{ result: json }`. The provenance of tasks this run
+   * saved is spliced in from their journal text (encoded once, in saveTask) when it is the
+   * same records: for most runs that is nearly all of result.json.
+   */
+  private resultJson(json: unknown): string {
+    const provenance = (json as { provenance?: unknown } | null)?.provenance;
+    if (this.stepsText.size === 0 || !Array.isArray(provenance)) return toStorableJson({ result: json ?? null });
+    const marker = `\u0000provenance ${this.run.id} ${Math.random()}\u0000`;
+    const markerJson = JSON.stringify(marker);
+    const outer = toStorableJson({ result: { ...(json as Record<string, unknown>), provenance: marker } });
+    const at = outer.indexOf(markerJson);
+    if (at < 0 || outer.indexOf(markerJson, at + 1) >= 0) return toStorableJson({ result: json });
+    const parts = provenance.map((p: unknown) => this.provenanceEntryJson(p));
+    return `${outer.slice(0, at)}[${parts.join(",")}]${outer.slice(at + markerJson.length)}`;
+  }
+
+  private provenanceEntryJson(p: unknown): string {
+    const e = p as { condition?: unknown; replicate?: unknown; steps?: unknown } | null;
+    if (e !== null && typeof e === "object" && typeof e.condition === "string" && typeof e.replicate === "number" && Array.isArray(e.steps)) {
+      const kept = this.stepsText.get(taskKey(e.condition, e.replicate));
+      if (kept !== undefined && Object.keys(e).length === 3 && sameSteps(e.steps, kept.records)) {
+        return `{"condition":${JSON.stringify(e.condition)},"replicate":${toStorableJson(e.replicate)},"steps":${kept.text}}`;
+      }
+    }
+    return toStorableJson(p);
   }
 
   /** Checks every artifact's names, then writes each file atomically. */
@@ -412,6 +555,7 @@ export class RunStore implements RunStorage {
   private async finishFiles(summary: RunSummary): Promise<void> {
     this.params = paramsByCondition(summary.json);
     const git = await this.git;
+    if (!this.durable) return this.finishFilesThenFlush(summary, git);
     // The journal's last batch is written now; the journal and the new metadata.json (a temporary
     // file until renamed) are flushed to disk while the results are written; metadata.json is
     // renamed into place last, once the journal is on disk, and the folder is flushed.
@@ -449,6 +593,44 @@ export class RunStore implements RunStorage {
       await writeCheckedJson(join(this.dir, "metadata.json"), this.metadataFields("failed", summary.endedAt, git), { fsync: true }).catch(() => undefined);
       failure = journalError;
     }
+    if (failure !== undefined) throw failure;
+  }
+
+  /**
+   * The default (`fsync: false`) ending: every file is written and renamed into place at once, and
+   * the journal, metadata.json and the folder are flushed to disk after run() returns, in the
+   * background (a disk flush takes milliseconds of waiting, more than the whole store costs
+   * otherwise). Node keeps the process alive until the flush is done, so a process that exits
+   * normally (even at once) has flushed; one killed right after loses nothing either (the kernel
+   * has the data); only a power failure in those milliseconds can lose the run's last files, which
+   * a resume detects like any other power failure (docs/caching.md, "Durability").
+   */
+  private async finishFilesThenFlush(summary: RunSummary, git: GitState): Promise<void> {
+    let journalError: unknown;
+    try {
+      await this.journal.close(false);
+    } catch (e) {
+      journalError = e;
+    }
+    if (journalError !== undefined) {
+      // Tasks this run reported complete may be missing from the journal: the version failed.
+      await this.writeJson(join(this.dir, "metadata.json"), this.metadataFields("failed", summary.endedAt, git), { mkdir: false }).catch(() => undefined);
+      throw journalError;
+    }
+    let failure: unknown;
+    try {
+      await this.writeResults(summary);
+    } catch (e) {
+      failure = e;
+    }
+    const finalMeta = this.metadataFields(summary.status, summary.endedAt, git);
+    try {
+      await this.writeJson(join(this.dir, "metadata.json"), finalMeta, { mkdir: false });
+      this.committedMeta = finalMeta;
+    } catch (e) {
+      failure ??= e;
+    }
+    flushInBackground([join(this.dir, JOURNAL_FILE), join(this.dir, "metadata.json")], this.dir, this.options.log);
     if (failure !== undefined) throw failure;
   }
 
@@ -505,7 +687,7 @@ export class RunStore implements RunStorage {
       );
     }
     // One line: the whole result is large, and indenting it would serialise it twice.
-    writes.push(this.writeJson(join(this.dir, "result.json"), { result: summary.json ?? null }, { pretty: false, mkdir: false }));
+    writes.push(this.writeResultJson(join(this.dir, "result.json"), summary.json));
     // Written at the same time; the first failure is reported once all have settled.
     const settled = await Promise.allSettled(writes);
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
@@ -521,6 +703,22 @@ export class RunStore implements RunStorage {
     if (this.durable) return writeCheckedJson(path, fields, { ...options, fsync: true });
     try {
       writeCheckedJsonSync(path, fields, { ...options, fsync: false });
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  private writeResultJson(path: string, json: unknown): Promise<void> {
+    let text: string;
+    try {
+      text = checkedJsonLine(this.resultJson(json));
+    } catch (e) {
+      return Promise.reject(new StorageError(path, `Could not write "${path}": ${(e as Error).message}.`, e));
+    }
+    if (this.durable) return writeFileAtomic(path, text, { mkdir: false, fsync: true });
+    try {
+      writeFileAtomicSync(path, text, { mkdir: false, fsync: false });
       return Promise.resolve();
     } catch (e) {
       return Promise.reject(e);
@@ -566,6 +764,44 @@ export class RunStore implements RunStorage {
       sessions: [...this.sessions, session],
     };
   }
+}
+
+/** Flushes that finished runs left running (see finishFilesThenFlush). */
+const pendingFlushes = new Set<Promise<void>>();
+
+/**
+ * Flushes `files`, then `dir`, to disk without making the caller wait. A file or folder that is
+ * gone by then (removed by its owner) needs no flush; other failures are warnings, since the files
+ * themselves are whole and only their durability against power loss is in question.
+ */
+function flushInBackground(files: readonly string[], dir: string, log: RunStoreOptions["log"]): void {
+  const flush = async (): Promise<void> => {
+    await Promise.all(files.map((f) => syncFile(f)));
+    await syncDirectory(dir);
+  };
+  const done: Promise<void> = flush()
+    .catch((e: unknown) => {
+      if ((e as { code?: unknown }).code !== "ENOENT" && !String((e as Error).message).includes("ENOENT")) {
+        log?.warn(`Could not flush ${dir} to disk after the run: ${(e as Error).message}`);
+      }
+    })
+    .finally(() => pendingFlushes.delete(done));
+  pendingFlushes.add(done);
+}
+
+async function syncFile(path: string): Promise<void> {
+  let handle: fsp.FileHandle | undefined;
+  try {
+    handle = await fsp.open(path, "r");
+    await handle.datasync();
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+/** Resolves once every finished run's files are flushed to disk (for callers that exit with process.exit()). */
+export async function flushFinishedRuns(): Promise<void> {
+  while (pendingFlushes.size > 0) await Promise.all([...pendingFlushes]);
 }
 
 /** Per condition, per step: the params its first stored task saw (from the result's provenance). */

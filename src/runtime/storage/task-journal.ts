@@ -25,7 +25,14 @@ import { readFileIfExists, storageError } from "./atomic-write.js";
 import { fromStorableJson } from "./checked-json.js";
 
 export const JOURNAL_FILE = "tasks.jsonl";
-export const JOURNAL_SCHEMA = 1;
+/**
+ * 2: a line's provenance records are without durationMs, which is in "durationsMs" (one per
+ * record): the records' text is then the same as in result.json, so the store encodes it once.
+ * Schema 1 lines (durationMs inside each record) are still read, and written for records with
+ * fields the schema 2 encoding would not keep.
+ */
+export const JOURNAL_SCHEMA = 2;
+export const JOURNAL_SCHEMA_V1 = 1;
 
 /** Queued bytes (UTF-16 code units, close enough) that trigger a write. */
 export const BATCH_BYTES = 256 * 1024;
@@ -125,7 +132,14 @@ export interface JournalTask {
 }
 
 function taskProblem(t: Record<string, unknown>): string | undefined {
-  if (t.schema !== JOURNAL_SCHEMA) return `its schema is ${String(t.schema)}, not ${JOURNAL_SCHEMA}`;
+  if (t.schema !== JOURNAL_SCHEMA && t.schema !== JOURNAL_SCHEMA_V1) return `its schema is ${String(t.schema)}, not ${JOURNAL_SCHEMA} or ${JOURNAL_SCHEMA_V1}`;
+  if (t.schema === JOURNAL_SCHEMA) {
+    const d = t.durationsMs;
+    if (!Array.isArray(d) || !Array.isArray(t.provenance) || d.length !== t.provenance.length || d.some((x) => typeof x !== "number")) {
+      return "its step durations do not match its provenance";
+    }
+    if ((t.provenance as unknown[]).some((p) => p === null || typeof p !== "object" || Array.isArray(p))) return "a provenance record is not an object";
+  }
   if (typeof t.condition !== "string" || !Number.isInteger(t.replicate) || (t.replicate as number) < 0) return "it names no task";
   if (t.status !== "ok") return `its status is ${String(t.status)}`;
   if (typeof t.seed !== "number" || typeof t.metrics !== "object" || t.metrics === null || !Array.isArray(t.provenance)) {
@@ -147,6 +161,13 @@ function taskProblem(t: Record<string, unknown>): string | undefined {
     }
   }
   return undefined;
+}
+
+/** A checked line's task, its records holding their durationMs whatever the line's schema. */
+function asTask(t: Record<string, unknown>): JournalTask {
+  if (t.schema !== JOURNAL_SCHEMA) return t as unknown as JournalTask;
+  const { durationsMs, provenance, ...rest } = t as { durationsMs: number[]; provenance: Array<Record<string, unknown>> };
+  return { ...(rest as unknown as JournalTask), provenance: provenance.map((p, i) => ({ ...p, durationMs: durationsMs[i] })) };
 }
 
 export interface ParsedJournal {
@@ -184,7 +205,7 @@ export function parseJournal(bytes: Uint8Array): ParsedJournal {
     const problem =
       task !== null && typeof task === "object" && !Array.isArray(task) ? taskProblem(task as Record<string, unknown>) : "it is not an object";
     if (problem !== undefined) damaged.push({ line: n, problem });
-    else tasks.push(task as JournalTask);
+    else tasks.push(asTask(task as Record<string, unknown>));
   }
   return { tasks, damaged, wholeBytes, tornBytes: buf.length - wholeBytes };
 }

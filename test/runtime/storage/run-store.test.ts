@@ -1,13 +1,13 @@
 import { execFileSync } from "node:child_process";
 import * as fsp from "node:fs/promises";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ArtifactError, StorageError } from "../../../src/errors.js";
 import type { RunInfo, TaskOutcome } from "../../../src/runtime/records.js";
 import { checkedJsonProblem, readCheckedJson, writeCheckedJson } from "../../../src/runtime/storage/checked-json.js";
-import { COMPLETE_MARKER, JOURNAL_FILE, openRunStore, readStoredTasks, storedTaskKey, type StoredTask } from "../../../src/runtime/storage/run-store.js";
+import { COMPLETE_MARKER, JOURNAL_FILE, flushFinishedRuns, openRunStore, readStoredTasks, storedTaskKey, type StoredTask } from "../../../src/runtime/storage/run-store.js";
 import { parseJournal } from "../../../src/runtime/storage/task-journal.js";
 
 let dir: string;
@@ -58,6 +58,26 @@ const journalOf = (versionDir: string) => parseJournal(existsSync(join(versionDi
 const done = (status: "completed" | "failed" | "cancelled" = "completed") => ({ info: info(), status, endedAt: "2026-01-01T00:01:00.000Z", json: {} });
 
 describe("run store", () => {
+  it("fsync: false: every file is in place when finish() resolves; the flush to disk follows, and a folder removed meanwhile is no warning", async () => {
+    const warnings: string[] = [];
+    const log = { warn: (m: string) => warnings.push(m) };
+    const store = await openRunStore(info({ replicates: 1 }), options({ log, registry: false }));
+    await store.saveTask(outcome("baseline", 0));
+    await store.finish(done());
+    // Written and renamed already (the flush runs in the background).
+    expect(journalOf(store.dir).tasks.map((t) => t.condition)).toEqual(["baseline"]);
+    expect(JSON.parse(readFileSync(join(store.dir, "metadata.json"), "utf8")).status).toBe("completed");
+    expect(existsSync(join(store.dir, "result.json"))).toBe(true);
+    await flushFinishedRuns();
+    // A second version removed before its flush ran: nothing to flush, nothing to warn about.
+    const other = await openRunStore(info({ replicates: 1, id: "run-2" }), options({ log, registry: false }));
+    await other.saveTask(outcome("baseline", 0));
+    await other.finish(done());
+    rmSync(other.dir, { recursive: true, force: true });
+    await flushFinishedRuns();
+    expect(warnings).toEqual([]);
+  });
+
   it("claims a new version per run and writes metadata.json at once (status running)", async () => {
     const a = await openRunStore(info(), options());
     const b = await openRunStore(info({ id: "run-2" }), options());
@@ -368,6 +388,8 @@ describe("run store", () => {
       expect(existsSync(join(store.dir, "replicate_0", "baseline", COMPLETE_MARKER))).toBe(false);
       await store.finish(done("failed")).catch(() => undefined); // closes the journal
       expect(journalOf(store.dir).tasks).toEqual([]);
+      // The flush to disk after the run holds the files open for a moment: the mount is busy till then.
+      await flushFinishedRuns();
     } finally {
       if (mounted) execFileSync("umount", [root]);
     }

@@ -8,6 +8,7 @@ import { StorageError } from "../../../src/errors.js";
 import {
   BATCH_BYTES,
   JOURNAL_SCHEMA,
+  JOURNAL_SCHEMA_V1,
   JournalWriter,
   checkJournalLine,
   crc32,
@@ -27,7 +28,7 @@ afterEach(async () => {
 
 const task = (replicate: number, over: Record<string, unknown> = {}) =>
   toStorableJson({
-    schema: JOURNAL_SCHEMA,
+    schema: JOURNAL_SCHEMA_V1,
     condition: "baseline",
     replicate,
     status: "ok",
@@ -82,6 +83,37 @@ describe("journal lines", () => {
     expect(zeros.tasks).toHaveLength(1);
     expect(zeros.damaged).toHaveLength(1);
     expect(parseJournal(Buffer.alloc(0))).toEqual({ tasks: [], damaged: [], wholeBytes: 0, tornBytes: 0 });
+  });
+
+  it("read schema 2 lines (durations beside the records) as tasks whose records hold their durationMs; refuse durations that do not match", () => {
+    const v2 = (over: Record<string, unknown> = {}) =>
+      toStorableJson({
+        schema: JOURNAL_SCHEMA,
+        condition: "plus",
+        replicate: 1,
+        status: "ok",
+        seed: 8,
+        runId: "r",
+        metrics: { m: [1] },
+        provenance: [
+          { step: "s", stepHash: "h", params: { p: -0 }, cacheHit: false, ctx: { reads: [], wrote: [] }, metrics: {} },
+          { step: "t", stepHash: "g", params: {}, cacheHit: true, inputHash: "ih", ctx: { reads: ["x"], wrote: [] }, metrics: { m: [1] } },
+        ],
+        durationsMs: [0.25, NaN],
+        artifacts: [],
+        ...over,
+      });
+    const parsed = parseJournal(Buffer.from(journalLine(v2()) + journalLine(v2({ durationsMs: [1] })) + journalLine(v2({ durationsMs: [1, "2"] }))));
+    expect(parsed.tasks).toHaveLength(1);
+    const [t] = parsed.tasks;
+    expect(t).not.toHaveProperty("durationsMs");
+    expect(t!.provenance).toEqual([
+      { step: "s", stepHash: "h", params: { p: -0 }, cacheHit: false, durationMs: 0.25, ctx: { reads: [], wrote: [] }, metrics: {} },
+      { step: "t", stepHash: "g", params: {}, cacheHit: true, inputHash: "ih", durationMs: NaN, ctx: { reads: ["x"], wrote: [] }, metrics: { m: [1] } },
+    ]);
+    expect(Object.is((t!.provenance[0] as { params: { p: number } }).params.p, -0)).toBe(true);
+    expect(parsed.damaged.map((d) => d.line)).toEqual([2, 3]);
+    expect(parsed.damaged[0]!.problem).toMatch(/durations/);
   });
 
   it("refuse a whole line that is not a task of this schema", () => {
