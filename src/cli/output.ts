@@ -1,17 +1,14 @@
 // Terminal output for the commands: colours only on a TTY without NO_COLOR, diagnostics in the
 // `path(line,col): error CODE: message` form (or JSON), and a summary line.
 import { toJSON as diagnosticToJSON, formatDiagnostic, type Diagnostic } from "../compiler/diagnostics.js";
+import { useColor } from "../plugins/terminal-color.js";
 
 export interface Stream {
   write(chunk: string): unknown;
   readonly isTTY?: boolean;
 }
 
-export function useColor(stream: Stream, env: NodeJS.ProcessEnv = process.env): boolean {
-  if ("NO_COLOR" in env && env.NO_COLOR !== undefined) return false;
-  if (env.TERM === "dumb") return false;
-  return !!stream.isTTY;
-}
+export { useColor } from "../plugins/terminal-color.js";
 
 export function paint(stream: Stream) {
   const on = useColor(stream);

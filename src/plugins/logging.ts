@@ -6,7 +6,8 @@ import type { RunInfo } from "../dsl/records.js";
 import type { Result } from "../dsl/result.js";
 import type { Progress } from "../dsl/run-options.js";
 import { ValidationError } from "../errors.js";
-import { ProgressDisplay, formatMs, useColor, type ProgressStream } from "./progress-display.js";
+import { ProgressDisplay, formatMs, type ProgressStream } from "./progress-display.js";
+import { useColor } from "./terminal-color.js";
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };

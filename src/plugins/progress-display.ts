@@ -1,13 +1,10 @@
 // Progress on stderr: a redrawn bar on a TTY, plain lines (every 10%) otherwise.
 import type { Progress } from "../dsl/run-options.js";
+import { useColor } from "./terminal-color.js";
 
 export interface ProgressStream {
   write(chunk: string): unknown;
   readonly isTTY?: boolean;
-}
-
-export function useColor(stream: ProgressStream): boolean {
-  return stream.isTTY === true && !("NO_COLOR" in process.env && process.env.NO_COLOR !== "");
 }
 
 export class ProgressDisplay {
