@@ -31,5 +31,6 @@ export * from "./errors.js";
 export { replicateSeed, streamSeed, fallbackStepHash, formatResult, createFileCache, clearCache } from "./runtime/index.js";
 export type { StepCache, StepCacheRequest, CachedStep, RunStorage, RunSummary, StoragePlugin, StoredTask } from "./runtime/index.js";
 export { canonicalHash, createCanonicalHasher, canonicalValue, UnhashableValueError, type CanonicalHasher } from "./runtime/canonical-hash.js";
+export { cancelOnSignals, exitCodeOf, type SignalCancel } from "./runtime/signals.js";
 export { renderGraph, describeGraph, type GraphDescription, type GraphFormat } from "./runtime/graph-render.js";
 export * from "./stats/index.js";

@@ -71,6 +71,17 @@ function positiveInt(flag, raw) {
   return n;
 }
 
+function seedValue(raw) {
+  const n = Number(raw);
+  if (raw === undefined || raw === "" || !Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new UsageError(`--seed needs an integer from 0 to 4294967295, got ${JSON.stringify(raw ?? "")}`);
+  return n;
+}
+
+function outDirValue(raw) {
+  if (!raw) throw new UsageError("--out needs a directory");
+  return raw;
+}
+
 /** `h` or `h:treatment`. */
 export function parseAssert(raw) {
   if (!raw) throw new UsageError("--assert needs a hypothesis name, as --assert <hypothesis>[:treatment]");
@@ -120,25 +131,14 @@ export function parseArgs(argv) {
         break;
       }
       case "--workers": opts.workers = positiveInt(flag, value()); break;
-      case "--seed": {
-        const raw = value();
-        const n = Number(raw);
-        if (raw === undefined || raw === "" || !Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new UsageError(`--seed needs an integer from 0 to 4294967295, got ${JSON.stringify(raw ?? "")}`);
-        opts.seed = n;
-        break;
-      }
+      case "--seed": opts.seed = seedValue(value()); break;
       case "--treatments": {
         const raw = value();
         if (raw === undefined) throw new UsageError("--treatments needs a comma-separated list of treatment names");
         opts.treatments = raw.split(",").map((s) => s.trim()).filter(Boolean);
         break;
       }
-      case "--out": {
-        const raw = value();
-        if (!raw) throw new UsageError("--out needs a directory");
-        opts.outDir = raw;
-        break;
-      }
+      case "--out": opts.outDir = outDirValue(value()); break;
       default: throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
     }
   }
@@ -428,34 +428,6 @@ function failureDetails(result, verbose) {
   return out.join("");
 }
 
-/**
- * Ctrl-C / SIGTERM: the first aborts the run (completed tasks stay stored); a second exits at once.
- * Returns the signal and a function that removes the handlers.
- */
-function cancelOnSignals(stderr) {
-  const controller = new AbortController();
-  let received;
-  const handler = (sig) => {
-    if (received) {
-      stderr.write(`\n${sig} again: exiting now\n`);
-      process.exit(sig === "SIGTERM" ? 143 : 130);
-    }
-    received = sig;
-    stderr.write(`\n${sig}: cancelling after the running steps (Ctrl-C again to exit at once)\n`);
-    controller.abort(new Error(`received ${sig}`));
-  };
-  process.on("SIGINT", handler);
-  process.on("SIGTERM", handler);
-  return {
-    signal: controller.signal,
-    received: () => received,
-    dispose: () => {
-      process.off("SIGINT", handler);
-      process.off("SIGTERM", handler);
-    },
-  };
-}
-
 function defaultResumeCommand(argv) {
   const self = process.argv[1] ? process.argv[1] : compiled.runner ?? "runner.mjs";
   return ["node", self, ...argv.filter((a) => a !== "--resume"), "--resume"].join(" ");
@@ -491,6 +463,7 @@ export async function main(argv = process.argv.slice(2), io = {}) {
       return 1;
     }
   }
+  const { cancelOnSignals } = await import("crystallize-ts");
   const cancel = cancelOnSignals(stderr);
   const state = {};
   try {
@@ -560,13 +533,7 @@ export function parseOptimizeArgs(argv) {
       case "--random": opts.random.push(parseSpace(flag, value(), "random")); break;
       case "--trials": opts.trials = positiveInt(flag, value()); break;
       case "--replicates": opts.replicates = positiveInt(flag, value()); break;
-      case "--seed": {
-        const raw = value();
-        const n = Number(raw);
-        if (raw === undefined || raw === "" || !Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new UsageError(`--seed needs an integer from 0 to 4294967295, got ${JSON.stringify(raw ?? "")}`);
-        opts.seed = n;
-        break;
-      }
+      case "--seed": opts.seed = seedValue(value()); break;
       case "--objective": {
         const raw = value();
         if (!raw) throw new UsageError("--objective needs a metric name");
@@ -580,12 +547,7 @@ export function parseOptimizeArgs(argv) {
         break;
       }
       case "--log-level": opts.logLevel = logLevel(value()); break;
-      case "--out": {
-        const raw = value();
-        if (!raw) throw new UsageError("--out needs a directory");
-        opts.outDir = raw;
-        break;
-      }
+      case "--out": opts.outDir = outDirValue(value()); break;
       default: throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
     }
   }
@@ -630,10 +592,10 @@ export async function optimizeMain(argv = [], io = {}) {
     stdout.write(OPTIMIZE_USAGE);
     return 0;
   }
-  const cancel = cancelOnSignals(stderr);
+  const crystallize = await import("crystallize-ts");
+  const cancel = crystallize.cancelOnSignals(stderr);
   try {
     const exp = await load();
-    const crystallize = await import("crystallize-ts");
     const metrics = new Set(exp.pipeline.steps.flatMap((s) => s.metrics ?? []));
     if (!metrics.has(opts.objective)) throw new UsageError(`--objective ${opts.objective}: experiment "${exp.name}" records no metric "${opts.objective}" (metrics: ${[...metrics].join(", ") || "none"})`);
     // Grid and random search propose every setting up front, so the search is one stored run

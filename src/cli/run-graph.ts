@@ -72,7 +72,7 @@ export async function runGraph(result: CompileResult, graph: ManifestGraph, opts
     if (e.type && e.experiment) process.stderr.write(`${graph.name}: ${e.experiment} ${e.type}\n`);
   };
   if (opts.resume) options.resume = true;
-  const { cancelOnSignals, exitCodeOf } = await import("./signals.js");
+  const { cancelOnSignals, exitCodeOf } = await import("../runtime/signals.js");
   const cancel = cancelOnSignals();
   options.signal = cancel.signal;
   let results: Record<string, GraphResult>;

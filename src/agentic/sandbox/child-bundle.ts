@@ -6,10 +6,10 @@
 // through V8's code cache and runs it. That skips Node's ES-module loader and most compilation,
 // which is most of a cold start (see bench/agentic.bench.mjs).
 // Fallback (no private cache directory, or the bundle cannot be built): `node child.js <config>`.
-import { createHash } from "node:crypto";
-import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
+import { bundleCommonJs, writeByContent } from "./cjs-bundle.js";
 import { isPrivateDir } from "./private-dir.js";
 
 /** Runs the bundle given as argv[1] with V8's code cache (kept beside it, keyed by the V8 flags). */
@@ -52,32 +52,14 @@ async function buildBundle(childEntry: string, cacheDir: string): Promise<string
   const main = join(dir, "child-main.js");
   if (!existsSync(main)) throw new Error(`${main} does not exist`);
   const sesPath = createRequire(childEntry).resolve("ses");
-  const { build } = await import("esbuild");
-  const result = await build({
-    stdin: {
-      contents: `require(${JSON.stringify(sesPath)});\nrequire(${JSON.stringify(main)}).startChild(${BUNDLED_SES_LOADER});\n`,
-      resolveDir: dir,
-      sourcefile: "sandbox-child-entry.js",
-      loader: "js",
-    },
-    bundle: true,
-    platform: "node",
-    format: "cjs",
-    target: "node20",
-    write: false,
-    legalComments: "none",
-    logLevel: "silent",
-  });
-  const text = result.outputFiles[0]?.text;
+  const text = await bundleCommonJs(
+    `require(${JSON.stringify(sesPath)});\nrequire(${JSON.stringify(main)}).startChild(${BUNDLED_SES_LOADER});\n`,
+    dir,
+    "sandbox-child-entry.js",
+  );
   if (!text) throw new Error("esbuild produced no output");
-  const hash = createHash("sha256").update(text).digest("hex").slice(0, 24);
-  const file = join(cacheDir, `sandbox-child-${hash}.cjs`);
-  if (!existsSync(file)) {
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, text, { mode: 0o600 });
-    renameSync(tmp, file);
-    pruneStale(cacheDir, basename(file));
-  }
+  const { file, written } = writeByContent(cacheDir, "sandbox-child-", text);
+  if (written) pruneStale(cacheDir, basename(file));
   return file;
 }
 

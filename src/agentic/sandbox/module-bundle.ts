@@ -5,10 +5,10 @@
 // code: an unbound call handed out the real globalThis when it was loaded by Node).
 // Node built-ins stay external: inside the sandbox a module's require() of one is refused (or, for
 // `crypto`, answered by a seeded stub; see job.ts).
-import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { bundleCommonJs, writeByContent } from "./cjs-bundle.js";
 import { isPrivateDir } from "./private-dir.js";
 
 /** What SES's evaluator refuses in any source text (see prepare.ts for the guest's side). */
@@ -28,25 +28,9 @@ function outputDir(cacheDir: string): string {
 }
 
 async function bundleOne(specifier: string, resolveFrom: string, dir: string): Promise<string> {
-  const { build } = await import("esbuild");
   let text: string | undefined;
   try {
-    const result = await build({
-      stdin: {
-        contents: `module.exports = require(${JSON.stringify(specifier)});\n`,
-        resolveDir: dirname(resolveFrom),
-        sourcefile: "sandbox-module-entry.js",
-        loader: "js",
-      },
-      bundle: true,
-      platform: "node",
-      format: "cjs",
-      target: "node20",
-      write: false,
-      legalComments: "none",
-      logLevel: "silent",
-    });
-    text = result.outputFiles[0]?.text;
+    text = await bundleCommonJs(`module.exports = require(${JSON.stringify(specifier)});\n`, dirname(resolveFrom), "sandbox-module-entry.js");
   } catch (error) {
     const first = (error as { errors?: Array<{ text: string }> }).errors?.[0]?.text;
     throw new Error(`the allowed import "${specifier}" cannot be loaded: ${first ?? String(error)}`);
@@ -56,14 +40,7 @@ async function bundleOne(specifier: string, resolveFrom: string, dir: string): P
     const m = pattern.exec(text);
     if (m) throw new Error(`the allowed import "${specifier}" contains "${m[0].trim()}", which the sandbox's evaluator refuses`);
   }
-  const hash = createHash("sha256").update(text).digest("hex").slice(0, 24);
-  const file = join(dir, `sandbox-module-${hash}.cjs`);
-  if (!existsSync(file)) {
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, text, { mode: 0o600 });
-    renameSync(tmp, file);
-  }
-  return file;
+  return writeByContent(dir, "sandbox-module-", text).file;
 }
 
 const bundles = new Map<string, Promise<string>>();

@@ -11,13 +11,14 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { ExecutionJob, ExecutionStrategy, ExperimentAddress, Plugin } from "../../dsl/plugin.js";
+import type { ExecutionJob, ExecutionStrategy, ExperimentAddress } from "../../dsl/plugin.js";
 import { originOf } from "../../dsl/origin.js";
 import { CrystallizeError, ValidationError } from "../../errors.js";
 import { inputBindingOf, readForRemote, type InputBinding } from "../../runtime/input-resolver.js";
 import { compiledRunnerOf } from "../../runtime/manifest-lookup.js";
 import { experimentShape } from "../../runtime/task-host.js";
 import { IDLE_TIMEOUT_MS, runInPool } from "./worker-pool.js";
+import { checkRemotePlugins } from "./remote-plugins.js";
 import { PROTOCOL_VERSION, type ProducerInfo, type WorkerInit } from "./worker-protocol.js";
 
 /** Revive your own error classes (thrown in workers) as themselves in the main thread. */
@@ -39,7 +40,6 @@ export interface ParallelOptions {
   readonly idleTimeoutMs?: number;
 }
 
-const PER_REPLICATE_HOOKS = ["beforeReplicate", "beforeStep", "afterStep", "afterReplicate"] as const;
 
 export function parallel(options: ParallelOptions = {}): ExecutionStrategy {
   const workers = options?.workers ?? availableParallelism();
@@ -65,7 +65,7 @@ export function parallel(options: ParallelOptions = {}): ExecutionStrategy {
         );
       }
       const address = addressOf(job);
-      checkPlugins(job);
+      checkRemotePlugins(job, { strategy: "parallel", where: "the worker threads", why: " so workers create it when they import the module" });
       if (job.tasks.length === 0 || job.signal.aborted) return;
       const binding = inputBindingOf(job.experiment.source);
       const init: WorkerInit = {
@@ -135,27 +135,6 @@ function staticTreatments(job: ExecutionJob): Pick<WorkerInit, "treatments"> {
   return { treatments: ts.map((t) => ({ name: t.name, values: t.values as Readonly<Record<string, unknown>> })) };
 }
 
-/**
- * Per-replicate hooks run in the worker, which can only reach plugins its import of the module
- * creates: the experiment's own. A plugin passed in run options (or a built-in) with such hooks
- * would silently not run, so it is refused before any work.
- */
-function checkPlugins(job: ExecutionJob): void {
-  const plugins: readonly Plugin[] = job.plugins ?? [];
-  const own = new Set<unknown>(job.experiment.plugins);
-  const problems: string[] = [];
-  for (const p of plugins) {
-    if (own.has(p)) continue;
-    const hooks = PER_REPLICATE_HOOKS.filter((h) => typeof p[h] === "function");
-    if (hooks.length) {
-      problems.push(
-        `plugin "${p.name}" has per-replicate hooks (${hooks.join(", ")}), which run in the worker threads, but it was not listed in the experiment's plugins; ` +
-          `list it in experiment("${job.experiment.name}", { plugins: [...] }) so workers create it when they import the module, or use serial() or concurrent({ limit })`,
-      );
-    }
-  }
-  if (problems.length) throw new ValidationError(`parallel run of "${job.experiment.name}"`, problems);
-}
 
 /**
  * Set by a bundle (templates/runner.mjs) to its own URL: everything, the worker entry included, is

@@ -7,7 +7,7 @@
 // process. A worker that dies loses its lock; BullMQ's stalled check hands the task to another
 // worker; a task that kills its workers again becomes a recorded failure (E_WORKER_LOST).
 import { randomUUID } from "node:crypto";
-import type { ExecutionJob, ExecutionStrategy, Plugin } from "../../dsl/plugin.js";
+import type { ExecutionJob, ExecutionStrategy } from "../../dsl/plugin.js";
 import type { TaskOutcome, TaskRef } from "../../dsl/records.js";
 import { originOf } from "../../dsl/origin.js";
 import { CrystallizeError, errorMessage, ValidationError } from "../../errors.js";
@@ -32,6 +32,7 @@ import {
   type TaskData,
 } from "./queue-protocol.js";
 import { connect, loadBullMQ, ping } from "./queue-redis.js";
+import { checkRemotePlugins } from "./remote-plugins.js";
 
 export type { QueueConnection } from "./queue-protocol.js";
 
@@ -54,7 +55,6 @@ export interface QueueOptions {
   readonly cancelGraceMs?: number;
 }
 
-const PER_REPLICATE_HOOKS = ["beforeReplicate", "beforeStep", "afterStep", "afterReplicate"] as const;
 /** With no event for this long, the main process asks Redis for the state of the tasks it awaits. */
 const RECONCILE_MS = 2000;
 
@@ -81,7 +81,7 @@ export function queue(options: QueueOptions): ExecutionStrategy {
     kind: "execution" as const,
     name: `queue(${queueName})`,
     async execute(job: ExecutionJob) {
-      checkPlugins(job);
+      checkRemotePlugins(job, { strategy: "queue", where: "the queue workers" });
       if (job.tasks.length === 0 || job.signal.aborted) return;
       await new QueueRun(job, { connection, queueName, concurrency, attempts, cancelGraceMs }).run();
     },
@@ -353,21 +353,4 @@ function addressOf(job: ExecutionJob): { module: string; export?: string } | und
   return origin === undefined ? undefined : { module: origin };
 }
 
-/** As in parallel(): per-replicate hooks run in the worker, so only the experiment's own plugins may have them. */
-function checkPlugins(job: ExecutionJob): void {
-  const plugins: readonly Plugin[] = job.plugins ?? [];
-  const own = new Set<unknown>(job.experiment.plugins);
-  const problems: string[] = [];
-  for (const p of plugins) {
-    if (own.has(p)) continue;
-    const hooks = PER_REPLICATE_HOOKS.filter((h) => typeof p[h] === "function");
-    if (hooks.length) {
-      problems.push(
-        `plugin "${p.name}" has per-replicate hooks (${hooks.join(", ")}), which run in the queue workers, but it was not listed in the experiment's plugins; ` +
-          `list it in experiment("${job.experiment.name}", { plugins: [...] }), or use serial() or concurrent({ limit })`,
-      );
-    }
-  }
-  if (problems.length) throw new ValidationError(`queue run of "${job.experiment.name}"`, problems);
-}
 

@@ -1,5 +1,5 @@
-// Ctrl-C / SIGTERM for commands that run in this process (graphs): the first aborts the run
-// (completed work stays stored, --resume continues it); a second exits at once.
+// Ctrl-C / SIGTERM for a run in this process (the CLI's graph runs, compiled runners, bundles):
+// the first aborts the run (completed work stays stored, --resume continues it); a second exits at once.
 export interface SignalCancel {
   readonly signal: AbortSignal;
   /** The signal received, if any. */
@@ -7,7 +7,7 @@ export interface SignalCancel {
   dispose(): void;
 }
 
-export function cancelOnSignals(stderr: NodeJS.WritableStream = process.stderr): SignalCancel {
+export function cancelOnSignals(stderr: { write(chunk: string): unknown } = process.stderr): SignalCancel {
   const controller = new AbortController();
   let received: NodeJS.Signals | undefined;
   const handler = (sig: NodeJS.Signals) => {
